@@ -1,0 +1,29 @@
+"""The root of every error the domain and the use cases raise.
+
+Errors carry a human-readable message and nothing about transport: the HTTP
+layer decides what status each one becomes, in a single table.
+"""
+
+
+class DomainError(Exception):
+    """A rule of the domain was broken; the message is safe to show to a client."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFoundError(DomainError):
+    """The thing asked for does not exist."""
+
+
+class ConflictError(DomainError):
+    """The change would break a uniqueness rule."""
+
+
+class ValidationError(DomainError):
+    """A value does not satisfy a rule of the domain."""
+
+
+class StorageError(DomainError):
+    """The storage failed for a reason that is not the caller's fault."""

@@ -1,0 +1,37 @@
+"""The port that makes a use case atomic."""
+
+from types import TracebackType
+from typing import Protocol, Self
+
+from domain.users.repository import UserRepository
+
+
+class UnitOfWork(Protocol):
+    """One transaction, and the repositories that work inside it.
+
+    Use it as `async with uow:`; leaving the block without `commit()`, or
+    through an exception, rolls everything back. A unit of work can be entered
+    again after it has been left, each time as a new transaction.
+    """
+
+    @property
+    def users(self) -> UserRepository:
+        """The users, as this transaction sees them."""
+        ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None:
+        """Make the work done so far durable."""
+        ...
+
+    async def rollback(self) -> None:
+        """Discard the work done so far."""
+        ...

@@ -1,0 +1,24 @@
+"""Users: who can register, and what makes an account unique."""
+
+from domain.users.entities import NewUser, User
+from domain.users.errors import (
+    EmailAlreadyRegisteredError,
+    InvalidEmailError,
+    InvalidPasswordError,
+    InvalidUsernameError,
+    UsernameAlreadyTakenError,
+    UserNotFoundError,
+)
+from domain.users.repository import UserRepository
+
+__all__ = [
+    "EmailAlreadyRegisteredError",
+    "InvalidEmailError",
+    "InvalidPasswordError",
+    "InvalidUsernameError",
+    "NewUser",
+    "User",
+    "UserNotFoundError",
+    "UserRepository",
+    "UsernameAlreadyTakenError",
+]

@@ -1,0 +1,42 @@
+"""The user entity.
+
+Entities are immutable values: a change produces a new one, which the
+repository stores. That keeps the in-memory adapter honest (nothing can be
+changed behind its back) and lets PostgreSQL assign what it owns: the id and
+the timestamps.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.users.rules import normalize_email, validate_username
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewUser:
+    """A user that is about to be stored and has no id yet."""
+
+    email: str
+    username: str
+    password_hash: str
+
+    @classmethod
+    def create(cls, *, email: str, username: str, password_hash: str) -> "NewUser":
+        """Build a user from raw input, applying the domain's rules."""
+        return cls(
+            email=normalize_email(email),
+            username=validate_username(username),
+            password_hash=password_hash,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class User:
+    """A registered account."""
+
+    id: int
+    email: str
+    username: str
+    password_hash: str
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,30 @@
+"""What can go wrong with a user, in the words a client will read."""
+
+from domain.errors import ConflictError, NotFoundError, ValidationError
+
+
+class UserNotFoundError(NotFoundError):
+    def __init__(self) -> None:
+        super().__init__("User not found")
+
+
+class EmailAlreadyRegisteredError(ConflictError):
+    def __init__(self) -> None:
+        super().__init__("Email already registered")
+
+
+class UsernameAlreadyTakenError(ConflictError):
+    def __init__(self) -> None:
+        super().__init__("Username already taken")
+
+
+class InvalidEmailError(ValidationError):
+    pass
+
+
+class InvalidUsernameError(ValidationError):
+    pass
+
+
+class InvalidPasswordError(ValidationError):
+    pass

@@ -1,0 +1,1 @@
+"""Adapters: PostgreSQL, the in-memory store, hashing, settings, and the container."""

@@ -1,0 +1,38 @@
+"""The composition root: the one place that knows which adapter serves which port."""
+
+from dependency_injector import containers, providers
+
+from application.users import UserService
+from infrastructure.memory import InMemoryStore, InMemoryUnitOfWork
+from infrastructure.persistence.engine import build_engine
+from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.security.passwords import Argon2PasswordHasher
+from infrastructure.settings import Settings
+
+
+class Container(containers.DeclarativeContainer):
+    """Builds the services; `REPOSITORY` picks PostgreSQL or the in-memory adapter.
+
+    Tests and embedding applications swap adapters with the library's own
+    overriding, e.g. ``container.uow.override(providers.Factory(InMemoryUnitOfWork, store))``.
+    """
+
+    settings = providers.Singleton(Settings)
+
+    engine = providers.Singleton(build_engine, settings)
+    memory_store = providers.Singleton(InMemoryStore)
+
+    uow = providers.Selector(
+        settings.provided.repository,
+        sqlalchemy=providers.Factory(SqlAlchemyUnitOfWork, engine),
+        memory=providers.Factory(InMemoryUnitOfWork, memory_store),
+    )
+
+    password_hasher = providers.Singleton(
+        Argon2PasswordHasher,
+        time_cost=settings.provided.password_hash_time_cost,
+        memory_cost=settings.provided.password_hash_memory_cost,
+        parallelism=settings.provided.password_hash_parallelism,
+    )
+
+    user_service = providers.Factory(UserService, uow=uow, password_hasher=password_hasher)

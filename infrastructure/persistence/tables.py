@@ -1,0 +1,47 @@
+"""The schema as SQLAlchemy metadata: what Alembic compares the migrations with."""
+
+from typing import Final
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+)
+
+from domain.users.rules import EMAIL_MAX_LENGTH, USERNAME_MAX_LENGTH
+
+# Explicit names let the repositories recognise which rule a violation broke.
+NAMING_CONVENTION: Final = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata: Final = MetaData(naming_convention=NAMING_CONVENTION)
+
+USERS_EMAIL_UNIQUE: Final = "uq_users_email_lower"
+USERS_USERNAME_UNIQUE: Final = "uq_users_username_lower"
+
+users: Final = Table(
+    "users",
+    metadata,
+    Column("id", BigInteger, Identity(always=False), primary_key=True),
+    Column("email", String(EMAIL_MAX_LENGTH), nullable=False),
+    Column("username", String(USERNAME_MAX_LENGTH), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+# Case-insensitive uniqueness lives in the database so that it holds under
+# concurrent registrations, not only in the service's pre-checks.
+Index(USERS_EMAIL_UNIQUE, func.lower(users.c.email), unique=True)
+Index(USERS_USERNAME_UNIQUE, func.lower(users.c.username), unique=True)

@@ -1,0 +1,69 @@
+"""Users stored in PostgreSQL."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, Select, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.users import NewUser, User
+from infrastructure.persistence.errors import translate_integrity_error
+from infrastructure.persistence.tables import users
+
+
+def _to_user(row: Row[Any]) -> User:
+    values = row._mapping
+    return User(
+        id=values["id"],
+        email=values["email"],
+        username=values["username"],
+        password_hash=values["password_hash"],
+        created_at=values["created_at"],
+        updated_at=values["updated_at"],
+    )
+
+
+class SqlAlchemyUserRepository:
+    """The users table, read and written through one transaction's connection."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add(self, user: NewUser) -> User:
+        statement = (
+            insert(users)
+            .values(email=user.email, username=user.username, password_hash=user.password_hash)
+            .returning(*users.c)
+        )
+        try:
+            # A savepoint keeps the transaction usable after a unique
+            # violation, as it stays usable in the in-memory adapter.
+            async with self._connection.begin_nested():
+                row = (await self._connection.execute(statement)).one()
+        except IntegrityError as error:
+            raise translate_integrity_error(error) from error
+        return _to_user(row)
+
+    async def get(self, user_id: int) -> User | None:
+        return await self._one_or_none(select(users).where(users.c.id == user_id))
+
+    async def get_by_email(self, email: str) -> User | None:
+        return await self._one_or_none(
+            select(users).where(func.lower(users.c.email) == func.lower(email))
+        )
+
+    async def get_by_username(self, username: str) -> User | None:
+        return await self._one_or_none(
+            select(users).where(func.lower(users.c.username) == func.lower(username))
+        )
+
+    async def list(self, *, skip: int, limit: int) -> Sequence[User]:
+        result = await self._connection.execute(
+            select(users).order_by(users.c.id).offset(skip).limit(limit)
+        )
+        return [_to_user(row) for row in result]
+
+    async def _one_or_none(self, statement: Select[Any]) -> User | None:
+        row = (await self._connection.execute(statement)).one_or_none()
+        return None if row is None else _to_user(row)

@@ -1,0 +1,71 @@
+"""Settings read from the environment and from `.env`.
+
+Every field maps to an upper-case environment variable of the same name
+(`DATABASE_URL`, `DB_POOL_SIZE`, ...); the README's settings table lists them.
+"""
+
+from pathlib import Path
+from typing import Final, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_SQLALCHEMY_SCHEME: Final = "postgresql+psycopg"
+_ACCEPTED_SCHEMES: Final = ("postgresql", "postgres", _SQLALCHEMY_SCHEME)
+
+PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
+
+
+def to_sqlalchemy_url(url: str) -> str:
+    """Give a PostgreSQL URL the psycopg 3 driver that the engine uses.
+
+    Accepts the plain `postgresql://` and `postgres://` forms that hosting
+    providers and libpq tools hand out.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator or scheme not in _ACCEPTED_SCHEMES:
+        raise ValueError(
+            "must be a PostgreSQL URL such as postgresql://user:password@host:5432/dbname"
+        )
+    return f"{_SQLALCHEMY_SCHEME}://{rest}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    repository: Literal["sqlalchemy", "memory"] = Field(
+        default="sqlalchemy",
+        description="Where data lives: PostgreSQL, or the in-memory adapter (nothing persists).",
+    )
+
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL; unset means an embedded PostgreSQL for development.",
+    )
+    embedded_postgres_dir: Path = PROJECT_ROOT / ".data" / "postgres"
+
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=20, ge=0)
+    db_pool_timeout: float = Field(default=30.0, gt=0)
+    db_pool_recycle: int = Field(default=3600, description="Seconds; -1 never recycles.")
+    db_pool_pre_ping: bool = True
+    db_connect_timeout: int = Field(default=10, ge=1, description="Seconds to open a connection.")
+    db_echo: bool = False
+
+    # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
+    # Tests lower them: a hash there only has to be real, not expensive.
+    password_hash_time_cost: int = Field(default=3, ge=1)
+    password_hash_memory_cost: int = Field(default=65536, ge=8, description="KiB.")
+    password_hash_parallelism: int = Field(default=4, ge=1)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _use_psycopg_driver(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return to_sqlalchemy_url(value.strip())

@@ -1,0 +1,56 @@
+"""The JSON shapes of /users.
+
+The limits repeat the domain's rules so that a client gets every field's
+problem at once, with its location; the domain still checks on its own.
+"""
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from domain.users.rules import (
+    EMAIL_MAX_LENGTH,
+    PASSWORD_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
+    USERNAME_MAX_LENGTH,
+    USERNAME_MIN_LENGTH,
+    USERNAME_PATTERN,
+)
+
+
+class UserCreate(BaseModel):
+    """Registration input. Unknown fields are refused, so no client can set an id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[EmailStr, Field(max_length=EMAIL_MAX_LENGTH, examples=["ada@example.com"])]
+    username: Annotated[
+        str,
+        Field(
+            min_length=USERNAME_MIN_LENGTH,
+            max_length=USERNAME_MAX_LENGTH,
+            pattern=USERNAME_PATTERN,
+            examples=["ada.lovelace"],
+        ),
+    ]
+    password: Annotated[
+        str,
+        Field(
+            min_length=PASSWORD_MIN_LENGTH,
+            max_length=PASSWORD_MAX_LENGTH,
+            examples=["correct horse battery staple"],
+        ),
+    ]
+
+
+class UserRead(BaseModel):
+    """A user as clients see it: never the password or its hash."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    username: str
+    created_at: datetime
+    updated_at: datetime

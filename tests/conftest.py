@@ -1,0 +1,146 @@
+"""Fixtures shared by every layer of tests.
+
+PostgreSQL comes from TEST_DATABASE_URL when it is set, else from an embedded
+server started for the run. Either way the run gets a fresh database of its
+own, migrated with Alembic, and every test that uses it starts from empty
+tables (truncated after each test: the HTTP tests need real commits on
+several connections, which a rolled-back outer transaction cannot give).
+"""
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from application.ports import PasswordHasher
+from domain.unit_of_work import UnitOfWork
+from infrastructure.memory import InMemoryStore, InMemoryUnitOfWork
+from infrastructure.persistence import migrator
+from infrastructure.persistence.embedded import embedded_postgres
+from infrastructure.persistence.engine import build_engine
+from infrastructure.persistence.tables import metadata
+from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.security.passwords import Argon2PasswordHasher
+from infrastructure.settings import Settings, to_sqlalchemy_url
+
+CHEAP_HASHING: dict[str, Any] = {
+    "password_hash_time_cost": 1,
+    "password_hash_memory_cost": 1024,
+    "password_hash_parallelism": 1,
+}
+
+
+def make_settings(**overrides: Any) -> Settings:
+    """Settings for tests: no `.env`, cheap (but real) argon2id, in memory unless told."""
+    values: dict[str, Any] = {
+        "environment": "test",
+        "repository": "memory",
+        "database_url": None,
+        **CHEAP_HASHING,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)
+
+
+def libpq_url(url: str) -> str:
+    """The URL without SQLAlchemy's driver name, for psycopg and psql."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def in_thread(function: Callable[..., None], *args: Any) -> None:
+    """Run blocking code (Alembic runs its own event loop) off pytest-asyncio's loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(function, *args).result()
+
+
+def execute_autocommit(server_url: str, statement: str) -> None:
+    with psycopg.connect(libpq_url(server_url), autocommit=True) as connection:
+        connection.execute(statement.encode())
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """The maintenance URL of the PostgreSQL server the tests use."""
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured:
+        yield to_sqlalchemy_url(configured)
+        return
+    data_dir = tempfile.mkdtemp(prefix="users-posts-test-pg-")
+    try:
+        with embedded_postgres(Path(data_dir), durable=False) as server:
+            yield server.url
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def create_database(postgres_server_url: str) -> Iterator[Callable[[], str]]:
+    """A factory of fresh, empty databases on the test server, dropped at the end of the run."""
+    created: list[str] = []
+
+    def create() -> str:
+        name = f"test_{uuid.uuid4().hex[:16]}"
+        execute_autocommit(postgres_server_url, f'CREATE DATABASE "{name}"')
+        created.append(name)
+        return (
+            make_url(postgres_server_url).set(database=name).render_as_string(hide_password=False)
+        )
+
+    yield create
+    for name in created:
+        execute_autocommit(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url(create_database: Callable[[], str]) -> str:
+    """The run's database, migrated to head."""
+    url = create_database()
+    in_thread(migrator.upgrade, url)
+    return url
+
+
+@pytest.fixture(scope="session")
+async def session_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = build_engine(make_settings(repository="sqlalchemy", database_url=database_url))
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def pg_engine(session_engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
+    """The engine on the run's database, emptied after the test."""
+    yield session_engine
+    tables = ", ".join(table.name for table in metadata.sorted_tables)
+    async with session_engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(
+    params=["memory", pytest.param("sqlalchemy", marks=pytest.mark.postgres)],
+)
+def uow_factory(request: pytest.FixtureRequest) -> Callable[[], UnitOfWork]:
+    """Units of work sharing one store: the in-memory adapter, then PostgreSQL."""
+    if request.param == "memory":
+        store = InMemoryStore()
+        return lambda: InMemoryUnitOfWork(store)
+    engine: AsyncEngine = request.getfixturevalue("pg_engine")
+    return lambda: SqlAlchemyUnitOfWork(engine)
+
+
+@pytest.fixture(scope="session")
+def password_hasher() -> PasswordHasher:
+    settings = make_settings()
+    return Argon2PasswordHasher(
+        time_cost=settings.password_hash_time_cost,
+        memory_cost=settings.password_hash_memory_cost,
+        parallelism=settings.password_hash_parallelism,
+    )

@@ -1,0 +1,194 @@
+"""One contract for every UserRepository: run on the in-memory adapter and on PostgreSQL.
+
+If the in-memory adapter passes here, a team's service tests on it tell the
+truth about production.
+"""
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from domain.unit_of_work import UnitOfWork
+from domain.users import EmailAlreadyRegisteredError, User, UsernameAlreadyTakenError
+from tests.factories import new_user
+
+UowFactory = Callable[[], UnitOfWork]
+
+
+async def _add_committed(uow_factory: UowFactory, **overrides: str) -> User:
+    async with uow_factory() as uow:
+        user = await uow.users.add(new_user(**overrides))
+        await uow.commit()
+    return user
+
+
+async def test_add_assigns_an_id_and_timestamps(uow_factory: UowFactory) -> None:
+    draft = new_user()
+    async with uow_factory() as uow:
+        user = await uow.users.add(draft)
+        await uow.commit()
+
+    assert user.id >= 1
+    assert (user.email, user.username, user.password_hash) == (
+        draft.email,
+        draft.username,
+        draft.password_hash,
+    )
+    assert user.created_at == user.updated_at
+    assert user.created_at.utcoffset() == timedelta(0)
+    assert abs(user.created_at - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+async def test_get_returns_what_was_stored(uow_factory: UowFactory) -> None:
+    user = await _add_committed(uow_factory)
+
+    async with uow_factory() as uow:
+        assert await uow.users.get(user.id) == user
+        assert await uow.users.get(user.id + 1000) is None
+
+
+async def test_ids_increase_and_a_failed_insert_leaves_a_gap(uow_factory: UowFactory) -> None:
+    first = await _add_committed(uow_factory, email="first@example.com")
+    with pytest.raises(EmailAlreadyRegisteredError):
+        await _add_committed(uow_factory, email="first@example.com")
+    second = await _add_committed(uow_factory)
+
+    assert second.id == first.id + 2
+
+
+@pytest.mark.parametrize("email", ["taken@example.com", "TAKEN@Example.com"])
+async def test_email_is_unique_regardless_of_case(uow_factory: UowFactory, email: str) -> None:
+    await _add_committed(uow_factory, email="taken@example.com")
+
+    with pytest.raises(EmailAlreadyRegisteredError):
+        await _add_committed(uow_factory, email=email)
+
+
+@pytest.mark.parametrize("username", ["Taken", "tAKEN"])
+async def test_username_is_unique_regardless_of_case(
+    uow_factory: UowFactory, username: str
+) -> None:
+    await _add_committed(uow_factory, username="Taken")
+
+    with pytest.raises(UsernameAlreadyTakenError):
+        await _add_committed(uow_factory, username=username)
+
+
+async def test_lookups_by_email_and_username_ignore_case(uow_factory: UowFactory) -> None:
+    user = await _add_committed(uow_factory, email="ada@example.com", username="Ada.L")
+
+    async with uow_factory() as uow:
+        assert await uow.users.get_by_email("ADA@example.com") == user
+        assert await uow.users.get_by_username("ada.l") == user
+        assert await uow.users.get_by_email("bob@example.com") is None
+        assert await uow.users.get_by_username("bob") is None
+
+
+async def test_list_is_ordered_by_id_and_paged(uow_factory: UowFactory) -> None:
+    users = [await _add_committed(uow_factory) for _ in range(5)]
+
+    async with uow_factory() as uow:
+        assert list(await uow.users.list(skip=0, limit=100)) == users
+        assert list(await uow.users.list(skip=2, limit=2)) == users[2:4]
+        assert list(await uow.users.list(skip=5, limit=10)) == []
+
+
+async def test_without_commit_nothing_is_kept(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        user = await uow.users.add(new_user())
+        assert await uow.users.get(user.id) == user, "visible inside its own transaction"
+
+    async with uow_factory() as uow:
+        assert await uow.users.get(user.id) is None
+        assert list(await uow.users.list(skip=0, limit=10)) == []
+
+
+async def test_rollback_discards_and_the_unit_of_work_goes_on(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        discarded = await uow.users.add(new_user())
+        await uow.rollback()
+        kept = await uow.users.add(new_user())
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        assert await uow.users.get(discarded.id) is None
+        assert await uow.users.get(kept.id) == kept
+
+
+async def test_an_exception_in_the_block_rolls_back(uow_factory: UowFactory) -> None:
+    draft = new_user()
+
+    async def add_then_fail() -> None:
+        async with uow_factory() as uow:
+            await uow.users.add(draft)
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await add_then_fail()
+
+    async with uow_factory() as uow:
+        assert await uow.users.get_by_email(draft.email) is None
+
+
+async def test_a_unique_violation_leaves_the_transaction_usable(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        kept = await uow.users.add(new_user(email="one@example.com"))
+        with pytest.raises(EmailAlreadyRegisteredError):
+            await uow.users.add(new_user(email="one@example.com"))
+        also_kept = await uow.users.add(new_user())
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        assert list(await uow.users.list(skip=0, limit=10)) == [kept, also_kept]
+
+
+async def test_timestamps_are_those_of_the_transaction_start(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        first = await uow.users.add(new_user())
+        await asyncio.sleep(0.01)
+        second = await uow.users.add(new_user())
+        await uow.commit()
+
+    assert first.created_at == second.created_at
+
+
+async def test_the_first_inserter_wins_a_race_for_an_email(uow_factory: UowFactory) -> None:
+    """The second insert waits for the first transaction, then fails once it commits."""
+    async with uow_factory() as first:
+        await first.users.add(new_user(email="race@example.com"))
+
+        async def second_registration() -> None:
+            async with uow_factory() as second:
+                await second.users.add(new_user(email="race@example.com"))
+                await second.commit()
+
+        racing = asyncio.create_task(second_registration())
+        await asyncio.sleep(0.2)
+        assert not racing.done(), "the second insert waits for the first transaction"
+        await first.commit()
+
+    with pytest.raises(EmailAlreadyRegisteredError):
+        await racing
+
+
+async def test_a_rolled_back_inserter_lets_the_waiting_one_through(
+    uow_factory: UowFactory,
+) -> None:
+    async with uow_factory() as first:
+        await first.users.add(new_user(username="contested"))
+
+        async def second_registration() -> User:
+            async with uow_factory() as second:
+                user = await second.users.add(new_user(username="contested"))
+                await second.commit()
+            return user
+
+        racing = asyncio.create_task(second_registration())
+        await asyncio.sleep(0.2)
+        await first.rollback()
+
+    winner = await racing
+    async with uow_factory() as uow:
+        assert await uow.users.get_by_username("contested") == winner

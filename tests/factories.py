@@ -1,0 +1,44 @@
+"""factory-boy factories for domain objects.
+
+They build entities only (the build strategy) and are bound to no session:
+tests persist through the repository under test, so the same factories
+serve the in-memory adapter and PostgreSQL.
+"""
+
+from typing import Any
+
+from factory.base import Factory
+from factory.declarations import Sequence
+from factory.faker import Faker
+
+from application.users import RegisterUser
+from domain.users import NewUser
+
+# A well-formed argon2id hash; repository tests never verify it.
+STORED_HASH = "$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHRzYWx0$0q5o6Pv8F0lyeZbUGl0JiA"
+
+
+class NewUserFactory(Factory[NewUser]):
+    class Meta:
+        model = NewUser
+
+    email = Sequence(lambda n: f"person{n}@example.com")
+    username = Sequence(lambda n: f"person_{n}")
+    password_hash = STORED_HASH
+
+
+class RegisterUserFactory(Factory[RegisterUser]):
+    class Meta:
+        model = RegisterUser
+
+    email = Sequence(lambda n: f"Reader{n}@Example.org")
+    username = Sequence(lambda n: f"reader.{n}")
+    password = Faker("password", length=16)
+
+
+def new_user(**overrides: Any) -> NewUser:
+    return NewUserFactory.build(**overrides)
+
+
+def register_user(**overrides: Any) -> RegisterUser:
+    return RegisterUserFactory.build(**overrides)

@@ -1,0 +1,157 @@
+"""The command line as an operator runs it: real processes, real ports."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from infrastructure.settings import PROJECT_ROOT
+from tests.conftest import CHEAP_HASHING, libpq_url
+
+STARTUP_TIMEOUT_SECONDS = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _environment(**overrides: str) -> dict[str, str]:
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REPOSITORY", "EMBEDDED_POSTGRES_DIR"}
+    }
+    environment.update({key.upper(): str(value) for key, value in CHEAP_HASHING.items()})
+    environment.update(overrides)
+    return environment
+
+
+@contextmanager
+def serving(*options: str, **environment: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """Run `python -m interfaces serve` until the block ends, then SIGTERM it."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "interfaces", "serve", "--port", str(port), *options],
+        cwd=PROJECT_ROOT,
+        env=_environment(**environment),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"serve exited with {process.returncode}:\n{process.stdout.read()}")  # type: ignore[union-attr]
+            try:
+                httpx.get(f"{base_url}/openapi.json", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    pytest.fail("serve did not answer in time")
+                time.sleep(0.1)
+        yield base_url, process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def _register_and_fetch(base_url: str) -> dict[str, object]:
+    created = httpx.post(
+        f"{base_url}/users/",
+        json={"email": "cli@example.com", "username": "cli", "password": "pass-word-1"},
+    )
+    assert created.status_code == 201, created.text
+    fetched = httpx.get(base_url + created.headers["location"])
+    assert fetched.status_code == 200
+    body: dict[str, object] = fetched.json()
+    return body
+
+
+@pytest.mark.postgres
+def test_serve_migrates_and_uses_database_url_and_exits_0_on_sigterm(
+    create_database: Callable[[], str],
+) -> None:
+    url = create_database()
+
+    with serving("--migrate", DATABASE_URL=libpq_url(url)) as (base_url, process):
+        body = _register_and_fetch(base_url)
+
+    assert process.returncode == 0
+    with psycopg.connect(libpq_url(url)) as connection:
+        row = connection.execute("SELECT id, email FROM users").fetchone()
+    assert row == (body["id"], "cli@example.com")
+
+
+def test_serve_without_database_url_runs_an_embedded_postgres(tmp_path: Path) -> None:
+    data_dir = tmp_path / "pgdata"
+    with serving(EMBEDDED_POSTGRES_DIR=str(data_dir)) as (base_url, process):
+        _register_and_fetch(base_url)
+        assert (data_dir / "postmaster.pid").exists()
+    assert process.returncode == 0
+    assert not (data_dir / "postmaster.pid").exists(), "the embedded server is stopped on exit"
+
+    with serving(EMBEDDED_POSTGRES_DIR=str(data_dir)) as (base_url, _):
+        users = httpx.get(f"{base_url}/users/").json()
+    assert [user["email"] for user in users] == ["cli@example.com"], "data outlives a restart"
+
+
+def test_serve_with_the_memory_repository_needs_no_database() -> None:
+    with serving(REPOSITORY="memory", DATABASE_URL="") as (base_url, process):
+        body = _register_and_fetch(base_url)
+        assert httpx.get(f"{base_url}/users/").json() == [body]
+    assert process.returncode == 0
+
+
+@pytest.mark.postgres
+def test_migrate_upgrades_database_url_to_head(create_database: Callable[[], str]) -> None:
+    url = create_database()
+
+    result = subprocess.run(
+        [sys.executable, "-m", "interfaces", "migrate"],
+        cwd=PROJECT_ROOT,
+        env=_environment(DATABASE_URL=libpq_url(url)),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "Migrated postgresql://" in result.stdout
+    with psycopg.connect(libpq_url(url)) as connection:
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+
+
+def test_every_command_has_help() -> None:
+    for command in ([], ["serve"], ["migrate"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "interfaces", *command, "--help"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        assert result.returncode == 0
+        assert "Usage" in result.stdout

@@ -1,0 +1,84 @@
+"""Settings, hashing and the container: the pieces that need no database."""
+
+import pytest
+from dependency_injector import providers
+from pydantic import ValidationError
+
+from application.users import UserService
+from infrastructure.container import Container
+from infrastructure.memory import InMemoryUnitOfWork
+from infrastructure.persistence.provisioning import display_url
+from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.security.passwords import Argon2PasswordHasher
+from tests.conftest import make_settings
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://u:p@db:5432/app",
+        "postgres://u:p@db:5432/app",
+        "postgresql+psycopg://u:p@db:5432/app",
+    ],
+)
+def test_database_urls_get_the_psycopg_driver(url: str) -> None:
+    settings = make_settings(database_url=url)
+    assert settings.database_url == "postgresql+psycopg://u:p@db:5432/app"
+
+
+@pytest.mark.parametrize("url", ["mysql://u@db/app", "postgresql+asyncpg://u@db/app", "db:5432"])
+def test_other_database_urls_are_refused(url: str) -> None:
+    with pytest.raises(ValidationError, match="must be a PostgreSQL URL"):
+        make_settings(database_url=url)
+
+
+def test_pool_defaults_follow_the_documented_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = make_settings()
+    assert (
+        settings.db_pool_size,
+        settings.db_max_overflow,
+        settings.db_pool_pre_ping,
+        settings.db_pool_recycle,
+        settings.db_pool_timeout,
+    ) == (10, 20, True, 3600, 30.0)
+
+    monkeypatch.setenv("DB_POOL_SIZE", "3")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app@db/app")
+    from infrastructure.settings import Settings  # noqa: PLC0415
+
+    from_env = Settings(_env_file=None)
+    assert from_env.db_pool_size == 3
+    assert from_env.database_url == "postgresql+psycopg://app@db/app"
+
+
+def test_display_url_hides_the_password_and_the_driver() -> None:
+    assert display_url("postgresql+psycopg://app:s3cr%40t@db:5432/app") == (
+        "postgresql://app:***@db:5432/app"
+    )
+
+
+async def test_argon2id_hashes_verify_only_the_right_password() -> None:
+    hasher = Argon2PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    first, second = await hasher.hash("a password"), await hasher.hash("a password")
+
+    assert first.startswith("$argon2id$v=19$m=1024,t=1,p=1$")
+    assert first != second, "each hash has its own salt"
+    assert await hasher.verify("a password", first)
+    assert not await hasher.verify("another password", first)
+
+
+def test_container_selects_the_adapter_from_settings() -> None:
+    memory = Container(settings=providers.Object(make_settings(repository="memory")))
+    sql = Container(
+        settings=providers.Object(
+            make_settings(repository="sqlalchemy", database_url="postgresql://app@db/app")
+        )
+    )
+
+    assert isinstance(memory.user_service(), UserService)
+    assert isinstance(memory.uow(), InMemoryUnitOfWork)
+    assert memory.uow().store is memory.uow().store, "one store per container"
+    assert isinstance(sql.uow(), SqlAlchemyUnitOfWork)
+    engine = sql.engine()
+    assert engine is sql.engine()
+    assert (engine.pool.size(), engine.pool._max_overflow) == (10, 20)  # type: ignore[attr-defined]

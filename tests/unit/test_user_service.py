@@ -1,0 +1,119 @@
+"""The user use cases, on the in-memory adapter."""
+
+import asyncio
+
+import pytest
+
+from application.ports import PasswordHasher
+from application.users import UserService
+from domain.errors import ValidationError
+from domain.users import (
+    EmailAlreadyRegisteredError,
+    InvalidEmailError,
+    InvalidPasswordError,
+    InvalidUsernameError,
+    UsernameAlreadyTakenError,
+    UserNotFoundError,
+)
+from infrastructure.memory import InMemoryUnitOfWork
+from tests.factories import register_user
+
+
+@pytest.fixture
+def uow() -> InMemoryUnitOfWork:
+    return InMemoryUnitOfWork()
+
+
+@pytest.fixture
+def service(uow: InMemoryUnitOfWork, password_hasher: PasswordHasher) -> UserService:
+    return UserService(uow, password_hasher)
+
+
+async def test_registering_stores_the_user_with_a_hash_not_the_password(
+    service: UserService, uow: InMemoryUnitOfWork, password_hasher: PasswordHasher
+) -> None:
+    command = register_user(email="Ada@Example.com", username="ada", password="s3cret-pass")
+
+    user = await service.register_user(command)
+
+    assert (user.email, user.username) == ("ada@example.com", "ada")
+    assert uow.store.users == {user.id: user}
+    assert user.password_hash.startswith("$argon2id$")
+    assert "s3cret-pass" not in user.password_hash
+    assert await password_hasher.verify("s3cret-pass", user.password_hash)
+
+
+async def test_an_email_in_other_case_is_already_registered(service: UserService) -> None:
+    await service.register_user(register_user(email="ada@example.com"))
+
+    with pytest.raises(EmailAlreadyRegisteredError, match="Email already registered"):
+        await service.register_user(register_user(email="ADA@example.COM"))
+
+
+async def test_a_username_in_other_case_is_already_taken(service: UserService) -> None:
+    await service.register_user(register_user(username="Ada"))
+
+    with pytest.raises(UsernameAlreadyTakenError, match="Username already taken"):
+        await service.register_user(register_user(username="aDA"))
+
+
+async def test_concurrent_registrations_of_one_email_store_one_user(
+    service: UserService, uow: InMemoryUnitOfWork, password_hasher: PasswordHasher
+) -> None:
+    services = [UserService(InMemoryUnitOfWork(uow.store), password_hasher) for _ in range(10)]
+    results = await asyncio.gather(
+        *(s.register_user(register_user(email="race@example.com")) for s in services),
+        return_exceptions=True,
+    )
+
+    assert sum(not isinstance(r, BaseException) for r in results) == 1
+    assert all(
+        isinstance(r, EmailAlreadyRegisteredError) for r in results if isinstance(r, BaseException)
+    )
+    assert len(uow.store.users) == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [
+        ({"email": "not-an-email"}, InvalidEmailError),
+        ({"username": "no spaces"}, InvalidUsernameError),
+        ({"password": "short"}, InvalidPasswordError),
+    ],
+)
+async def test_invalid_input_is_refused_and_nothing_is_stored(
+    service: UserService,
+    uow: InMemoryUnitOfWork,
+    overrides: dict[str, str],
+    error: type[Exception],
+) -> None:
+    with pytest.raises(error):
+        await service.register_user(register_user(**overrides))
+    assert uow.store.users == {}
+
+
+async def test_get_user_returns_the_stored_user(service: UserService) -> None:
+    user = await service.register_user(register_user())
+
+    assert await service.get_user(user.id) == user
+
+
+async def test_get_user_of_unknown_id_is_not_found(service: UserService) -> None:
+    with pytest.raises(UserNotFoundError, match="User not found"):
+        await service.get_user(42)
+
+
+async def test_list_users_pages_in_id_order(service: UserService) -> None:
+    users = [await service.register_user(register_user()) for _ in range(5)]
+
+    assert await service.list_users() == users
+    assert await service.list_users(skip=1, limit=2) == users[1:3]
+    assert await service.list_users(skip=5) == []
+
+
+@pytest.mark.parametrize(("skip", "limit"), [(-1, 10), (0, 0), (0, 101)])
+async def test_list_users_refuses_pages_out_of_range(
+    service: UserService, skip: int, limit: int
+) -> None:
+    with pytest.raises(ValidationError):
+        await service.list_users(skip=skip, limit=limit)
