@@ -58,7 +58,7 @@ revision: $(INSTALLED) ## New migration from the tables: make revision id=0002 m
 
 lock: $(INSTALLED) ## Re-resolve both lock files from pyproject.toml
 	$(BIN)/python -m pip install --quiet uv==0.13.9
-	$(BIN)/uv pip compile pyproject.toml --extra embedded --python-version 3.11 --generate-hashes -q -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -q -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --extra embedded --extra dev --python-version 3.11 --generate-hashes -q -o requirements-dev.lock
 
 pre-commit: $(INSTALLED) ## Install the git hooks (ruff and mypy before each commit)
