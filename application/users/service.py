@@ -1,6 +1,7 @@
 """Registering, finding and listing users."""
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Final
 
 from application.ports import PasswordHasher
@@ -37,8 +38,8 @@ class UserService:
           while the hash is computed. They are only a fast path: the unique
           indexes behind `add` are what hold under concurrent registrations.
         """
-        candidate = NewUser.create(email=command.email, username=command.username, password_hash="")
         validate_password(command.password)
+        candidate = NewUser.create(email=command.email, username=command.username, password_hash="")
         async with self._uow as uow:
             if await uow.users.get_by_email(candidate.email) is not None:
                 raise EmailAlreadyRegisteredError
@@ -46,11 +47,7 @@ class UserService:
                 raise UsernameAlreadyTakenError
         password_hash = await self._hasher.hash(command.password)
         async with self._uow as uow:
-            user = await uow.users.add(
-                NewUser(
-                    email=candidate.email, username=candidate.username, password_hash=password_hash
-                )
-            )
+            user = await uow.users.add(replace(candidate, password_hash=password_hash))
             await uow.commit()
         return user
 
