@@ -34,6 +34,8 @@ def _environment(**overrides: str) -> dict[str, str]:
         if key not in {"DATABASE_URL", "REPOSITORY", "EMBEDDED_POSTGRES_DIR"}
     }
     environment.update({key.upper(): str(value) for key, value in CHEAP_HASHING.items()})
+    # Explicit values beat whatever a developer's .env says.
+    environment.update({"DATABASE_URL": "", "REPOSITORY": "sqlalchemy"})
     environment.update(overrides)
     return environment
 
