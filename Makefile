@@ -52,9 +52,7 @@ migrate: $(INSTALLED) ## Upgrade the database (DATABASE_URL, or embedded) to hea
 
 revision: $(INSTALLED) ## New migration from the tables: make revision id=0002 m="add posts"
 	@test -n "$(id)" -a -n "$(m)" || { echo 'usage: make revision id=0002 m="what it does"'; exit 1; }
-	$(BIN)/python -m interfaces migrate
-	$(BIN)/alembic -x database_url="$$($(BIN)/python -c 'from infrastructure.persistence.embedded import EmbeddedPostgres; from infrastructure.settings import Settings; s = Settings(); print(s.database_url or EmbeddedPostgres(s.embedded_postgres_dir).url)')" \
-		revision --autogenerate --rev-id "$(id)" -m "$(m)"
+	$(BIN)/python -m interfaces revision --id "$(id)" -m "$(m)"
 
 lock: $(INSTALLED) ## Re-resolve both lock files from pyproject.toml
 	$(BIN)/python -m pip install --quiet uv==0.13.9

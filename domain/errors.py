@@ -25,5 +25,13 @@ class ValidationError(DomainError):
     """A value does not satisfy a rule of the domain."""
 
 
+class AuthenticationError(DomainError):
+    """The caller could not be identified: bad credentials or a token that is not valid."""
+
+
+class PermissionDeniedError(DomainError):
+    """The caller is known but may not do this."""
+
+
 class StorageError(DomainError):
     """The storage failed for a reason that is not the caller's fault."""

@@ -3,6 +3,7 @@
 from types import TracebackType
 from typing import Protocol, Self
 
+from domain.posts.repository import PostRepository
 from domain.users.repository import UserRepository
 
 
@@ -17,6 +18,11 @@ class UnitOfWork(Protocol):
     @property
     def users(self) -> UserRepository:
         """The users, as this transaction sees them."""
+        ...
+
+    @property
+    def posts(self) -> PostRepository:
+        """The posts, as this transaction sees them."""
         ...
 
     async def __aenter__(self) -> Self: ...

@@ -2,11 +2,14 @@
 
 from dependency_injector import containers, providers
 
+from application.auth import AuthService
+from application.posts import PostService
 from application.users import UserService
 from infrastructure.memory import InMemoryStore, InMemoryUnitOfWork
 from infrastructure.persistence.engine import build_engine
 from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from infrastructure.security.passwords import Argon2PasswordHasher
+from infrastructure.security.tokens import JwtTokenIssuer
 from infrastructure.settings import Settings
 
 
@@ -35,4 +38,10 @@ class Container(containers.DeclarativeContainer):
         parallelism=settings.provided.password_hash_parallelism,
     )
 
+    token_issuer = providers.Singleton(JwtTokenIssuer.from_settings, settings)
+
     user_service = providers.Factory(UserService, uow=uow, password_hasher=password_hasher)
+    post_service = providers.Factory(PostService, uow=uow)
+    auth_service = providers.Factory(
+        AuthService, uow=uow, password_hasher=password_hasher, tokens=token_issuer
+    )

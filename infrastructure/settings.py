@@ -7,13 +7,16 @@ Every field maps to an upper-case environment variable of the same name
 from pathlib import Path
 from typing import Final, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _SQLALCHEMY_SCHEME: Final = "postgresql+psycopg"
 _ACCEPTED_SCHEMES: Final = ("postgresql", "postgres", _SQLALCHEMY_SCHEME)
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
+
+DEVELOPMENT_JWT_SECRET: Final = "development-only-secret-not-for-production-use"  # noqa: S105 - public by design; refused in production
+JWT_SECRET_MIN_LENGTH: Final = 32
 
 
 def to_sqlalchemy_url(url: str) -> str:
@@ -59,9 +62,34 @@ class Settings(BaseSettings):
     password_hash_memory_cost: int = Field(default=65536, ge=8, description="KiB.")
     password_hash_parallelism: int = Field(default=4, ge=1)
 
+    jwt_secret: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_JWT_SECRET),
+        description="Key that signs access tokens; required in production.",
+    )
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    access_token_expire_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_weak_secret_in_production(self) -> "Settings":
+        if self.environment != "production":
+            return self
+        secret = self.jwt_secret.get_secret_value()
+        if secret == DEVELOPMENT_JWT_SECRET:
+            raise ValueError(
+                "JWT_SECRET is not set: the development default is public, so anyone could "
+                "sign tokens. Set JWT_SECRET to a random value, e.g. "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        if len(secret) < JWT_SECRET_MIN_LENGTH:
+            raise ValueError(
+                f"JWT_SECRET is {len(secret)} characters; production needs at least "
+                f"{JWT_SECRET_MIN_LENGTH} so that it cannot be guessed"
+            )
+        return self
 
     @field_validator("database_url")
     @classmethod

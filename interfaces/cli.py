@@ -87,3 +87,19 @@ def migrate(
     ) as url:
         assert url is not None  # noqa: S101 - the SQL repository always yields a URL
         typer.echo(f"Migrated {display_url(url)} to head")
+
+
+@app.command()
+def revision(
+    revision_id: Annotated[str, typer.Option("--id", help="The new revision's id, e.g. 0003.")],
+    message: Annotated[str, typer.Option("-m", "--message", help="What the migration does.")],
+) -> None:
+    """Write the next migration from the tables (for developers).
+
+    Upgrades the database (DATABASE_URL, or the embedded one) to head first,
+    then compares it with infrastructure/persistence/tables.py.
+    """
+    settings = Settings().model_copy(update={"repository": "sqlalchemy"})
+    with provide_database(settings, migrate=True) as url:
+        assert url is not None  # noqa: S101 - the SQL repository always yields a URL
+        migrator.autogenerate(url, revision_id=revision_id, message=message)

@@ -1,23 +1,21 @@
-"""Registering, finding and listing users."""
+"""Registering, finding, listing, changing and deleting users."""
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Final
 
+from application.pagination import MAX_PAGE_SIZE, check_page
 from application.ports import PasswordHasher
-from application.users.commands import RegisterUser
-from domain.errors import ValidationError
+from application.users.commands import RegisterUser, UpdateUser
 from domain.unit_of_work import UnitOfWork
 from domain.users import (
     EmailAlreadyRegisteredError,
     NewUser,
+    NotAccountOwnerError,
     User,
     UsernameAlreadyTakenError,
     UserNotFoundError,
 )
 from domain.users.rules import validate_password
-
-MAX_PAGE_SIZE: Final = 100
 
 
 class UserService:
@@ -60,9 +58,46 @@ class UserService:
 
     async def list_users(self, *, skip: int = 0, limit: int = MAX_PAGE_SIZE) -> Sequence[User]:
         """Return a page of users in id order."""
-        if skip < 0:
-            raise ValidationError("skip must be 0 or more")
-        if not 1 <= limit <= MAX_PAGE_SIZE:
-            raise ValidationError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+        check_page(skip, limit)
         async with self._uow as uow:
             return await uow.users.list(skip=skip, limit=limit)
+
+    async def update_user(self, actor: User, user_id: int, command: UpdateUser) -> User:
+        """Change one's own email, username or password.
+
+        The same rules as registration apply, and the same conflicts, which
+        the unique indexes decide. A new password is hashed before the
+        transaction opens, so no connection waits on the hash.
+        """
+        if actor.id != user_id:
+            raise NotAccountOwnerError
+        actor.changed(email=command.email, username=command.username)  # the rules, early
+        if command.password is not None:
+            validate_password(command.password)
+        password_hash = (
+            None if command.password is None else await self._hasher.hash(command.password)
+        )
+        async with self._uow as uow:
+            current = await uow.users.get(user_id)
+            if current is None:
+                raise UserNotFoundError
+            if command == UpdateUser():
+                return current
+            updated = await uow.users.update(
+                current.changed(
+                    email=command.email, username=command.username, password_hash=password_hash
+                )
+            )
+            if updated is None:
+                raise UserNotFoundError
+            await uow.commit()
+        return updated
+
+    async def delete_user(self, actor: User, user_id: int) -> None:
+        """Delete one's own account; the database deletes its posts with it."""
+        if actor.id != user_id:
+            raise NotAccountOwnerError
+        async with self._uow as uow:
+            if not await uow.users.delete(user_id):
+                raise UserNotFoundError
+            await uow.commit()

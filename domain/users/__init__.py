@@ -6,6 +6,7 @@ from domain.users.errors import (
     InvalidEmailError,
     InvalidPasswordError,
     InvalidUsernameError,
+    NotAccountOwnerError,
     UsernameAlreadyTakenError,
     UserNotFoundError,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "InvalidPasswordError",
     "InvalidUsernameError",
     "NewUser",
+    "NotAccountOwnerError",
     "User",
     "UserNotFoundError",
     "UserRepository",

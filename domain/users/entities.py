@@ -6,7 +6,7 @@ changed behind its back) and lets PostgreSQL assign what it owns: the id and
 the timestamps.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from domain.users.rules import normalize_email, validate_username
@@ -40,3 +40,18 @@ class User:
     password_hash: str
     created_at: datetime
     updated_at: datetime
+
+    def changed(
+        self,
+        *,
+        email: str | None = None,
+        username: str | None = None,
+        password_hash: str | None = None,
+    ) -> "User":
+        """Return the user with the given fields changed, each checked by the rules."""
+        return replace(
+            self,
+            email=self.email if email is None else normalize_email(email),
+            username=self.username if username is None else validate_username(username),
+            password_hash=self.password_hash if password_hash is None else password_hash,
+        )

@@ -1,6 +1,6 @@
 """What can go wrong with a user, in the words a client will read."""
 
-from domain.errors import ConflictError, NotFoundError, ValidationError
+from domain.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 
 
 class UserNotFoundError(NotFoundError):
@@ -28,3 +28,8 @@ class InvalidUsernameError(ValidationError):
 
 class InvalidPasswordError(ValidationError):
     pass
+
+
+class NotAccountOwnerError(PermissionDeniedError):
+    def __init__(self) -> None:
+        super().__init__("Only the account's owner may change it")

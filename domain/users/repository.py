@@ -36,3 +36,23 @@ class UserRepository(Protocol):
     async def list(self, *, skip: int, limit: int) -> Sequence[User]:
         """Return at most `limit` users ordered by id, after skipping `skip`."""
         ...
+
+    async def update(self, user: User) -> User | None:
+        """Store the email, username and password hash of `user`; return it as stored.
+
+        `updated_at` becomes the transaction's time. Returns None when no user
+        has that id; raises the same conflicts as `add`.
+        """
+        ...
+
+    async def replace_password_hash(self, user_id: int, *, old: str, new: str) -> bool:
+        """Swap the hash for a re-hash of the same password, only if it is still `old`.
+
+        A password changed meanwhile must not be overwritten by the re-hash of
+        the previous one; `updated_at` stays, as nothing a client sees changed.
+        """
+        ...
+
+    async def delete(self, user_id: int) -> bool:
+        """Delete the user and, with them, their posts; return whether they existed."""
+        ...

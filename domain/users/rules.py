@@ -59,4 +59,8 @@ def validate_password(raw: str) -> str:
         raise InvalidPasswordError(
             f"Password must be {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters"
         )
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidPasswordError("Password must be valid Unicode") from None
     return raw

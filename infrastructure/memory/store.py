@@ -1,20 +1,18 @@
-"""What the in-memory "database" holds: committed rows, sequences and unique-key claims."""
+"""What the in-memory "database" holds: committed rows, sequences and locks."""
 
 import asyncio
 import itertools
 from dataclasses import dataclass, field
 
+from domain.posts import Post
 from domain.users import User
+
+Key = tuple[str, object]
+"""What a transaction can lock: ("email", value), ("users", id), ..."""
 
 
 class Transaction:
-    """A unit of work's presence in the store, for others to wait on.
-
-    PostgreSQL makes a second insert of a unique key wait until the first
-    inserter's transaction ends, then fail if it committed or go on if it
-    rolled back. Claims and this event give the in-memory adapter the same
-    behaviour, so the first to insert wins, not the first to commit.
-    """
+    """A unit of work's presence in the store, for others to wait on."""
 
     def __init__(self) -> None:
         self.finished = asyncio.Event()
@@ -22,7 +20,7 @@ class Transaction:
 
 @dataclass
 class InMemoryStore:
-    """Committed rows, the sequences that number them, and uncommitted unique keys.
+    """Committed rows, the sequences that number them, and the keys open transactions lock.
 
     Share one store between units of work to share data, as processes share
     a database; give each test its own store for isolation. Like the rest of
@@ -30,17 +28,24 @@ class InMemoryStore:
     """
 
     users: dict[int, User] = field(default_factory=dict)
+    posts: dict[int, Post] = field(default_factory=dict)
     user_ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
-    claims: dict[tuple[str, str], Transaction] = field(default_factory=dict)
+    post_ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
+    locks: dict[Key, Transaction] = field(default_factory=dict)
 
-    async def claim(self, keys: list[tuple[str, str]], transaction: Transaction) -> None:
-        """Wait until no other open transaction holds any of `keys`, then hold them."""
+    async def lock(self, keys: list[Key], transaction: Transaction) -> None:
+        """Wait until no other open transaction holds any of `keys`, then hold them.
+
+        This is how PostgreSQL treats a second insert of a unique value, or a
+        second update of a row: it waits for the first transaction to end,
+        then sees its outcome. So the first writer wins, not the first to commit.
+        """
         while True:
             holder = next(
                 (
                     other
                     for key in keys
-                    if (other := self.claims.get(key)) is not None and other is not transaction
+                    if (other := self.locks.get(key)) is not None and other is not transaction
                 ),
                 None,
             )
@@ -48,10 +53,10 @@ class InMemoryStore:
                 break
             await holder.finished.wait()
         for key in keys:
-            self.claims[key] = transaction
+            self.locks[key] = transaction
 
     def release(self, transaction: Transaction) -> None:
         """Let go of every key `transaction` holds and wake whoever waits on it."""
-        for key in [key for key, holder in self.claims.items() if holder is transaction]:
-            del self.claims[key]
+        for key in [key for key, holder in self.locks.items() if holder is transaction]:
+            del self.locks[key]
         transaction.finished.set()

@@ -4,8 +4,50 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
+from domain.posts import Post
+from domain.users import User, UserNotFoundError
+from infrastructure.memory.posts import InMemoryPostRepository
 from infrastructure.memory.store import InMemoryStore, Transaction
+from infrastructure.memory.table import TableView
 from infrastructure.memory.users import InMemoryUserRepository
+
+
+class _OpenTransaction:
+    """The state of one transaction: its lock identity and its views of the tables."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self.store = store
+        self.transaction = Transaction()
+        # `now()` in PostgreSQL is the start of the transaction; so is this.
+        now = datetime.now(UTC)
+        self.user_rows: TableView[User] = TableView(store.users)
+        self.post_rows: TableView[Post] = TableView(store.posts)
+        self.users = InMemoryUserRepository(
+            store, self.transaction, now, self.user_rows, self.post_rows
+        )
+        self.posts = InMemoryPostRepository(
+            store, self.transaction, now, self.user_rows, self.post_rows
+        )
+
+    def publish(self) -> None:
+        """Apply the changes, with the foreign key's checks and cascade.
+
+        Another transaction may have deleted an author since this one added
+        a post for them; PostgreSQL would refuse that insert, and so does this.
+        """
+        new_posts = [post for post in self.post_rows.changes().values() if post is not None]
+        deleted_users = [uid for uid, user in self.user_rows.changes().items() if user is None]
+        if any(self.user_rows.get(post.author_id) is None for post in new_posts):
+            raise UserNotFoundError
+        self.user_rows.publish()
+        self.post_rows.publish()
+        for post in [p for p in self.store.posts.values() if p.author_id in deleted_users]:
+            del self.store.posts[post.id]
+
+    def end(self) -> None:
+        self.user_rows.discard()
+        self.post_rows.discard()
+        self.store.release(self.transaction)
 
 
 class InMemoryUnitOfWork:
@@ -17,19 +59,20 @@ class InMemoryUnitOfWork:
 
     def __init__(self, store: InMemoryStore | None = None) -> None:
         self.store = store if store is not None else InMemoryStore()
-        self._transaction: Transaction | None = None
-        self._users: InMemoryUserRepository | None = None
+        self._open: _OpenTransaction | None = None
 
     @property
     def users(self) -> InMemoryUserRepository:
-        if self._users is None:
-            raise RuntimeError("the unit of work is used outside `async with`")
-        return self._users
+        return self._current().users
+
+    @property
+    def posts(self) -> InMemoryPostRepository:
+        return self._current().posts
 
     async def __aenter__(self) -> Self:
-        if self._users is not None:
+        if self._open is not None:
             raise RuntimeError("the unit of work is already in use")
-        self._begin()
+        self._open = _OpenTransaction(self.store)
         return self
 
     async def __aexit__(
@@ -38,27 +81,23 @@ class InMemoryUnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._end(publish=False)
+        if self._open is not None:
+            self._open.end()
+            self._open = None
 
     async def commit(self) -> None:
-        self._end(publish=True)
-        self._begin()
+        current = self._current()
+        try:
+            current.publish()
+        finally:
+            current.end()
+            self._open = _OpenTransaction(self.store)
 
     async def rollback(self) -> None:
-        self._end(publish=False)
-        self._begin()
+        self._current().end()
+        self._open = _OpenTransaction(self.store)
 
-    def _begin(self) -> None:
-        self._transaction = Transaction()
-        # `now()` in PostgreSQL is the start of the transaction; so is this.
-        self._users = InMemoryUserRepository(self.store, self._transaction, datetime.now(UTC))
-
-    def _end(self, *, publish: bool) -> None:
-        if self._users is None or self._transaction is None:
-            return
-        if publish:
-            self._users.publish()
-        else:
-            self._users.discard()
-        self.store.release(self._transaction)
-        self._users = self._transaction = None
+    def _current(self) -> _OpenTransaction:
+        if self._open is None:
+            raise RuntimeError("the unit of work is used outside `async with`")
+        return self._open

@@ -1,32 +1,37 @@
 """Users kept in a dict, with PostgreSQL's rules."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
+from domain.posts import Post
 from domain.users import EmailAlreadyRegisteredError, NewUser, User, UsernameAlreadyTakenError
 from infrastructure.memory.store import InMemoryStore, Transaction
+from infrastructure.memory.table import TableView
 
 
 class InMemoryUserRepository:
-    """One transaction's view of the users: the committed ones plus its own additions."""
+    """One transaction's view of the users."""
 
-    def __init__(self, store: InMemoryStore, transaction: Transaction, now: datetime) -> None:
+    def __init__(
+        self,
+        store: InMemoryStore,
+        transaction: Transaction,
+        now: datetime,
+        users: TableView[User],
+        posts: TableView[Post],
+    ) -> None:
         self._store = store
         self._transaction = transaction
         self._now = now
-        self._added: dict[int, User] = {}
+        self._users = users
+        self._posts = posts
 
     async def add(self, user: NewUser) -> User:
         # Like an identity column, the id is drawn before the unique checks,
         # so a failed insert leaves a gap.
         user_id = next(self._store.user_ids)
-        email, username = user.email.lower(), user.username.lower()
-        await self._store.claim([("email", email), ("username", username)], self._transaction)
-        for other in self._visible():
-            if other.email.lower() == email:
-                raise EmailAlreadyRegisteredError
-            if other.username.lower() == username:
-                raise UsernameAlreadyTakenError
+        await self._claim_unique(user.email, user.username, user_id)
         stored = User(
             id=user_id,
             email=user.email,
@@ -35,32 +40,65 @@ class InMemoryUserRepository:
             created_at=self._now,
             updated_at=self._now,
         )
-        self._added[user_id] = stored
+        self._users.put(user_id, stored)
         return stored
 
     async def get(self, user_id: int) -> User | None:
-        return self._added.get(user_id) or self._store.users.get(user_id)
+        return self._users.get(user_id)
 
     async def get_by_email(self, email: str) -> User | None:
         wanted = email.lower()
-        return next((u for u in self._visible() if u.email.lower() == wanted), None)
+        return next((u for u in self._users.rows() if u.email.lower() == wanted), None)
 
     async def get_by_username(self, username: str) -> User | None:
         wanted = username.lower()
-        return next((u for u in self._visible() if u.username.lower() == wanted), None)
+        return next((u for u in self._users.rows() if u.username.lower() == wanted), None)
 
     async def list(self, *, skip: int, limit: int) -> Sequence[User]:
-        ordered = sorted(self._visible(), key=lambda u: u.id)
+        ordered = sorted(self._users.rows(), key=lambda u: u.id)
         return ordered[skip : skip + limit]
 
-    def publish(self) -> None:
-        """Write this transaction's additions to the store."""
-        self._store.users.update(self._added)
-        self._added.clear()
+    async def update(self, user: User) -> User | None:
+        await self._store.lock([("users", user.id)], self._transaction)
+        current = self._users.get(user.id)
+        if current is None:
+            return None
+        await self._claim_unique(user.email, user.username, user.id)
+        stored = replace(
+            current,
+            email=user.email,
+            username=user.username,
+            password_hash=user.password_hash,
+            updated_at=self._now,
+        )
+        self._users.put(user.id, stored)
+        return stored
 
-    def discard(self) -> None:
-        self._added.clear()
+    async def replace_password_hash(self, user_id: int, *, old: str, new: str) -> bool:
+        await self._store.lock([("users", user_id)], self._transaction)
+        current = self._users.get(user_id)
+        if current is None or current.password_hash != old:
+            return False
+        self._users.put(user_id, replace(current, password_hash=new))
+        return True
 
-    def _visible(self) -> Iterable[User]:
-        yield from self._store.users.values()
-        yield from self._added.values()
+    async def delete(self, user_id: int) -> bool:
+        await self._store.lock([("users", user_id)], self._transaction)
+        if self._users.get(user_id) is None:
+            return False
+        self._users.remove(user_id)
+        # ON DELETE CASCADE
+        for post in [p for p in self._posts.rows() if p.author_id == user_id]:
+            self._posts.remove(post.id)
+        return True
+
+    async def _claim_unique(self, email: str, username: str, user_id: int) -> None:
+        email, username = email.lower(), username.lower()
+        await self._store.lock([("email", email), ("username", username)], self._transaction)
+        for other in self._users.rows():
+            if other.id == user_id:
+                continue
+            if other.email.lower() == email:
+                raise EmailAlreadyRegisteredError
+            if other.username.lower() == username:
+                raise UsernameAlreadyTakenError

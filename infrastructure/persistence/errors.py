@@ -6,12 +6,17 @@ from typing import Final
 from sqlalchemy.exc import IntegrityError
 
 from domain.errors import DomainError
-from domain.users import EmailAlreadyRegisteredError, UsernameAlreadyTakenError
-from infrastructure.persistence.tables import USERS_EMAIL_UNIQUE, USERS_USERNAME_UNIQUE
+from domain.users import EmailAlreadyRegisteredError, UsernameAlreadyTakenError, UserNotFoundError
+from infrastructure.persistence.tables import (
+    POSTS_AUTHOR_FOREIGN_KEY,
+    USERS_EMAIL_UNIQUE,
+    USERS_USERNAME_UNIQUE,
+)
 
 _CONSTRAINT_TO_ERROR: Final[dict[str, Callable[[], DomainError]]] = {
     USERS_EMAIL_UNIQUE: EmailAlreadyRegisteredError,
     USERS_USERNAME_UNIQUE: UsernameAlreadyTakenError,
+    POSTS_AUTHOR_FOREIGN_KEY: UserNotFoundError,
 }
 
 

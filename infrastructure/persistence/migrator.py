@@ -5,6 +5,7 @@ from typing import Final, TextIO
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from infrastructure.settings import PROJECT_ROOT
 
@@ -21,6 +22,17 @@ def _config(database_url: str, output: TextIO | None = None) -> Config:
     return config
 
 
+def revisions() -> list[str]:
+    """Every revision, oldest first."""
+    scripts = ScriptDirectory.from_config(Config(str(ALEMBIC_INI)))
+    return [script.revision for script in reversed(list(scripts.walk_revisions()))]
+
+
+def head_revision() -> str:
+    """The revision the migrations end at."""
+    return revisions()[-1]
+
+
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Bring the database to `revision`. Blocking: call it in a thread from async code."""
     command.upgrade(_config(database_url), revision)
@@ -35,6 +47,14 @@ def upgrade_sql(database_url: str, revision: str = "head") -> str:
     output = io.StringIO()
     command.upgrade(_config(database_url, output), revision, sql=True)
     return output.getvalue()
+
+
+def autogenerate(database_url: str, *, revision_id: str, message: str) -> None:
+    """Write the next migration from the difference between the tables and `database_url`.
+
+    The database must be at head; the new file still wants a careful read.
+    """
+    command.revision(_config(database_url), message=message, autogenerate=True, rev_id=revision_id)
 
 
 def check(database_url: str) -> None:

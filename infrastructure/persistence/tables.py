@@ -6,6 +6,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    ForeignKey,
     Identity,
     Index,
     MetaData,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     func,
 )
 
+from domain.posts.rules import TITLE_MAX_LENGTH
 from domain.users.rules import EMAIL_MAX_LENGTH, USERNAME_MAX_LENGTH
 
 # Explicit names let the repositories recognise which rule a violation broke.
@@ -45,3 +47,28 @@ users: Final = Table(
 # concurrent registrations, not only in the service's pre-checks.
 Index(USERS_EMAIL_UNIQUE, func.lower(users.c.email), unique=True)
 Index(USERS_USERNAME_UNIQUE, func.lower(users.c.username), unique=True)
+
+POSTS_AUTHOR_FOREIGN_KEY: Final = "fk_posts_author_id_users"
+
+posts: Final = Table(
+    "posts",
+    metadata,
+    Column("id", BigInteger, Identity(always=False), primary_key=True),
+    Column("title", String(TITLE_MAX_LENGTH), nullable=False),
+    Column("content", Text, nullable=False),
+    Column(
+        "author_id",
+        BigInteger,
+        # Deleting a user deletes their posts: one statement, atomic, and
+        # true whichever code path deletes the user.
+        ForeignKey(users.c.id, ondelete="CASCADE", name=POSTS_AUTHOR_FOREIGN_KEY),
+        nullable=False,
+    ),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+# Listings read newest first (created_at DESC, id DESC), globally or for one
+# author; PostgreSQL walks these indexes backwards for both. The author one
+# also serves the foreign key when a user is deleted.
+Index("ix_posts_author_id_created_at_id", posts.c.author_id, posts.c.created_at, posts.c.id)
+Index("ix_posts_created_at_id", posts.c.created_at, posts.c.id)

@@ -5,6 +5,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from infrastructure.persistence.posts import SqlAlchemyPostRepository
 from infrastructure.persistence.users import SqlAlchemyUserRepository
 
 
@@ -20,12 +21,19 @@ class SqlAlchemyUnitOfWork:
         self._engine = engine
         self._connection: AsyncConnection | None = None
         self._users: SqlAlchemyUserRepository | None = None
+        self._posts: SqlAlchemyPostRepository | None = None
 
     @property
     def users(self) -> SqlAlchemyUserRepository:
         if self._users is None:
             raise RuntimeError("the unit of work is used outside `async with`")
         return self._users
+
+    @property
+    def posts(self) -> SqlAlchemyPostRepository:
+        if self._posts is None:
+            raise RuntimeError("the unit of work is used outside `async with`")
+        return self._posts
 
     async def __aenter__(self) -> Self:
         if self._connection is not None:
@@ -38,6 +46,7 @@ class SqlAlchemyUnitOfWork:
             raise
         self._connection = connection
         self._users = SqlAlchemyUserRepository(connection)
+        self._posts = SqlAlchemyPostRepository(connection)
         return self
 
     async def __aexit__(
@@ -46,7 +55,8 @@ class SqlAlchemyUnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        connection, self._connection, self._users = self._connection, None, None
+        connection = self._connection
+        self._connection, self._users, self._posts = None, None, None
         if connection is None:
             return
         try:

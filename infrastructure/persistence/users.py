@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, Select, func, insert, select
+from sqlalchemy import Row, Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -63,6 +63,37 @@ class SqlAlchemyUserRepository:
             select(users).order_by(users.c.id).offset(skip).limit(limit)
         )
         return [_to_user(row) for row in result]
+
+    async def update(self, user: User) -> User | None:
+        statement = (
+            update(users)
+            .where(users.c.id == user.id)
+            .values(
+                email=user.email,
+                username=user.username,
+                password_hash=user.password_hash,
+                updated_at=func.now(),
+            )
+            .returning(*users.c)
+        )
+        try:
+            async with self._connection.begin_nested():
+                row = (await self._connection.execute(statement)).one_or_none()
+        except IntegrityError as error:
+            raise translate_integrity_error(error) from error
+        return None if row is None else _to_user(row)
+
+    async def replace_password_hash(self, user_id: int, *, old: str, new: str) -> bool:
+        result = await self._connection.execute(
+            update(users)
+            .where(users.c.id == user_id, users.c.password_hash == old)
+            .values(password_hash=new)
+        )
+        return result.rowcount == 1
+
+    async def delete(self, user_id: int) -> bool:
+        result = await self._connection.execute(delete(users).where(users.c.id == user_id))
+        return result.rowcount == 1
 
     async def _one_or_none(self, statement: Select[Any]) -> User | None:
         row = (await self._connection.execute(statement)).one_or_none()

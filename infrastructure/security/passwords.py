@@ -1,6 +1,7 @@
 """argon2id password hashes through pwdlib."""
 
 import asyncio
+import secrets
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
@@ -18,9 +19,26 @@ class Argon2PasswordHasher:
         self._hash = PasswordHash(
             (Argon2Hasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism),)
         )
+        # Made with the current parameters, so verifying against it costs what
+        # verifying a real user's password costs.
+        self._dummy_hash = self._hash.hash(secrets.token_urlsafe(16))
 
     async def hash(self, password: str) -> str:
-        return await asyncio.to_thread(self._hash.hash, password)
+        return await asyncio.to_thread(self._hash.hash, _utf8(password))
 
     async def verify(self, password: str, password_hash: str) -> bool:
-        return await asyncio.to_thread(self._hash.verify, password, password_hash)
+        return await asyncio.to_thread(self._hash.verify, _utf8(password), password_hash)
+
+    async def verify_and_update(self, password: str, password_hash: str) -> tuple[bool, str | None]:
+        return await asyncio.to_thread(self._hash.verify_and_update, _utf8(password), password_hash)
+
+    async def verify_dummy(self, password: str) -> None:
+        await asyncio.to_thread(self._hash.verify, _utf8(password), self._dummy_hash)
+
+
+def _utf8(password: str) -> bytes:
+    """Encode a password; a lone surrogate (JSON and forms can carry one) is kept, not fatal.
+
+    Such a password can never have been registered, so it simply fails to verify.
+    """
+    return password.encode("utf-8", "surrogatepass")

@@ -6,7 +6,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from infrastructure.container import Container
+from interfaces.http.auth.router import router as auth_router
 from interfaces.http.errors import register_error_handlers
+from interfaces.http.posts.router import router as posts_router
 from interfaces.http.users.router import router as users_router
 
 
@@ -32,5 +34,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     )
     app.state.container = container
     register_error_handlers(app)
+    app.include_router(auth_router)
     app.include_router(users_router)
+    app.include_router(posts_router)
     return app

@@ -10,6 +10,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from application.auth import AuthService
+from application.posts import PostService
 from application.users import UserService
 from infrastructure.container import Container
 
@@ -24,4 +26,16 @@ def _user_service(request: Request) -> UserService:
     return service
 
 
+def _post_service(request: Request) -> PostService:
+    service: PostService = container_of(request).post_service()
+    return service
+
+
+def _auth_service(request: Request) -> AuthService:
+    service: AuthService = container_of(request).auth_service()
+    return service
+
+
 UserServiceDep = Annotated[UserService, Depends(_user_service)]
+PostServiceDep = Annotated[PostService, Depends(_post_service)]
+AuthServiceDep = Annotated[AuthService, Depends(_auth_service)]

@@ -1,18 +1,36 @@
 """One table from domain error to HTTP status, registered once for the whole app."""
 
-from typing import Final
+from typing import Any, Final
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from domain.errors import ConflictError, DomainError, NotFoundError, StorageError, ValidationError
+from domain.errors import (
+    AuthenticationError,
+    ConflictError,
+    DomainError,
+    NotFoundError,
+    PermissionDeniedError,
+    StorageError,
+    ValidationError,
+)
 
 STATUS_BY_ERROR: Final[dict[type[DomainError], int]] = {
+    AuthenticationError: 401,
+    PermissionDeniedError: 403,
     NotFoundError: 404,
     ConflictError: 409,
     ValidationError: 422,
     StorageError: 503,
 }
+
+# RFC 6750: a 401 names the scheme the client should use.
+_HEADERS_BY_STATUS: Final[dict[int, dict[str, str]]] = {401: {"WWW-Authenticate": "Bearer"}}
+
+
+def error_response(status_code: int, description: str) -> dict[int | str, dict[str, Any]]:
+    """An entry of a route's `responses`, documenting an error it can answer with."""
+    return {status_code: {"description": description, "content": {"application/json": {}}}}
 
 
 def status_for(error: DomainError) -> int:
@@ -25,7 +43,10 @@ def status_for(error: DomainError) -> int:
 
 async def _domain_error_handler(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)  # noqa: S101 - registered for DomainError only
-    return JSONResponse({"detail": error.message}, status_code=status_for(error))
+    status = status_for(error)
+    return JSONResponse(
+        {"detail": error.message}, status_code=status, headers=_HEADERS_BY_STATUS.get(status)
+    )
 
 
 def register_error_handlers(app: FastAPI) -> None:

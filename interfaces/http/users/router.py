@@ -3,22 +3,25 @@
 from collections.abc import Sequence
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Request, Response, status
 
-from application.users import RegisterUser
-from application.users.service import MAX_PAGE_SIZE
+from application.users import RegisterUser, UpdateUser
 from interfaces.http.dependencies import UserServiceDep
+from interfaces.http.errors import error_response
+from interfaces.http.params import MAX_ID, Limit, Skip
 from interfaces.http.routing import collection_route
-from interfaces.http.users.schemas import UserCreate, UserRead
-
-MAX_ID: Final = 2**63 - 1
-"""Ids are PostgreSQL bigints; anything larger is refused with 422 before it reaches SQL."""
+from interfaces.http.security import CurrentUser
+from interfaces.http.users.schemas import UserCreate, UserRead, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"])
 
-_ERROR = {"description": "Error", "content": {"application/json": {"example": {"detail": "..."}}}}
-
 UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The user's id.")]
+
+
+_UNAUTHENTICATED: Final = error_response(401, "Missing or invalid bearer token")
+_NOT_OWNER: Final = error_response(403, "Only the account's owner may change it")
+_NOT_FOUND: Final = error_response(404, "User not found")
+_TAKEN: Final = error_response(409, "Email already registered, or username already taken")
 
 
 @collection_route(
@@ -26,9 +29,7 @@ UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The user's id.")]
     "POST",
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
-    responses={
-        409: {**_ERROR, "description": "Email already registered, or username already taken"}
-    },
+    responses=_TAKEN,
     summary="Register a user",
 )
 async def register_user(
@@ -44,22 +45,49 @@ async def register_user(
 
 @collection_route(router, "GET", response_model=list[UserRead], summary="List users")
 async def list_users(
-    service: UserServiceDep,
-    skip: Annotated[int, Query(ge=0, le=MAX_ID, description="Users to skip.")] = 0,
-    limit: Annotated[
-        int, Query(ge=1, le=MAX_PAGE_SIZE, description="Most users to return.")
-    ] = MAX_PAGE_SIZE,
+    service: UserServiceDep, skip: Skip = 0, limit: Limit = 100
 ) -> Sequence[UserRead]:
     """Return users ordered by id."""
     users = await service.list_users(skip=skip, limit=limit)
     return [UserRead.model_validate(user) for user in users]
 
 
-@router.get(
-    "/{user_id}",
-    response_model=UserRead,
-    responses={404: {**_ERROR, "description": "User not found"}},
-    summary="Get a user",
-)
+# Before /{user_id}, which would otherwise try to read "me" as an id.
+@router.get("/me", response_model=UserRead, responses=_UNAUTHENTICATED, summary="The caller")
+async def get_me(user: CurrentUser) -> UserRead:
+    """Return the user the bearer token belongs to."""
+    return UserRead.model_validate(user)
+
+
+@router.get("/{user_id}", response_model=UserRead, responses=_NOT_FOUND, summary="Get a user")
 async def get_user(user_id: UserId, service: UserServiceDep) -> UserRead:
     return UserRead.model_validate(await service.get_user(user_id))
+
+
+@router.patch(
+    "/{user_id}",
+    response_model=UserRead,
+    responses=_UNAUTHENTICATED | _NOT_OWNER | _NOT_FOUND | _TAKEN,
+    summary="Change one's account",
+)
+async def update_user(
+    user_id: UserId, body: UserUpdate, actor: CurrentUser, service: UserServiceDep
+) -> UserRead:
+    """Change one's own email, username or password; fields left out stay as they are."""
+    user = await service.update_user(
+        actor,
+        user_id,
+        UpdateUser(email=body.email, username=body.username, password=body.password),
+    )
+    return UserRead.model_validate(user)
+
+
+@router.delete(
+    "/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=_UNAUTHENTICATED | _NOT_OWNER | _NOT_FOUND,
+    summary="Delete one's account",
+)
+async def delete_user(user_id: UserId, actor: CurrentUser, service: UserServiceDep) -> None:
+    """Delete one's own account and, with it, all of one's posts; its tokens stop working."""
+    await service.delete_user(actor, user_id)

@@ -1,0 +1,58 @@
+"""Logging in with a password, and turning a bearer token back into a user."""
+
+from application.auth.errors import InvalidCredentialsError, InvalidTokenError
+from application.ports import AccessToken, PasswordHasher, TokenIssuer
+from domain.errors import ValidationError
+from domain.unit_of_work import UnitOfWork
+from domain.users import User
+from domain.users.rules import normalize_email, validate_username
+
+
+class AuthService:
+    def __init__(
+        self, uow: UnitOfWork, password_hasher: PasswordHasher, tokens: TokenIssuer
+    ) -> None:
+        self._uow = uow
+        self._hasher = password_hasher
+        self._tokens = tokens
+
+    async def login(self, *, login: str, password: str) -> AccessToken:
+        """Exchange a username or an email, and a password, for an access token.
+
+        - An unknown account and a wrong password fail alike, in about the
+          same time.
+        - A hash made with outdated parameters is replaced on success.
+        """
+        user = await self._find(login)
+        if user is None:
+            await self._hasher.verify_dummy(password)
+            raise InvalidCredentialsError
+        valid, new_hash = await self._hasher.verify_and_update(password, user.password_hash)
+        if not valid:
+            raise InvalidCredentialsError
+        if new_hash is not None:
+            async with self._uow as uow:
+                await uow.users.replace_password_hash(user.id, old=user.password_hash, new=new_hash)
+                await uow.commit()
+        return self._tokens.issue(user.id)
+
+    async def _find(self, login: str) -> User | None:
+        """The account a login names; one that no account could have is not looked up."""
+        by_email = "@" in login
+        try:
+            key = normalize_email(login) if by_email else validate_username(login)
+        except ValidationError:
+            return None
+        async with self._uow as uow:
+            if by_email:
+                return await uow.users.get_by_email(key)
+            return await uow.users.get_by_username(key)
+
+    async def authenticate(self, token: str) -> User:
+        """Return the user a token belongs to; a token of a deleted user is not valid."""
+        user_id = self._tokens.user_id_of(token)
+        async with self._uow as uow:
+            user = await uow.users.get(user_id)
+        if user is None:
+            raise InvalidTokenError
+        return user

@@ -1,0 +1,78 @@
+"""Publishing, reading, editing and deleting posts."""
+
+from collections.abc import Sequence
+
+from application.pagination import MAX_PAGE_SIZE, check_page
+from application.posts.commands import EditPost, PublishPost
+from domain.posts import Author, AuthoredPost, NewPost, NotPostAuthorError, PostNotFoundError
+from domain.unit_of_work import UnitOfWork
+from domain.users import User, UserNotFoundError
+
+
+class PostService:
+    """The post use cases. The acting user comes authenticated from the caller."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def publish_post(self, author: User, command: PublishPost) -> AuthoredPost:
+        """Publish a post as `author`; the author is never taken from the input."""
+        draft = NewPost.create(title=command.title, content=command.content, author_id=author.id)
+        async with self._uow as uow:
+            post = await uow.posts.add(draft)
+            await uow.commit()
+        return AuthoredPost(post=post, author=Author(id=author.id, username=author.username))
+
+    async def get_post(self, post_id: int) -> AuthoredPost:
+        async with self._uow as uow:
+            authored = await uow.posts.get_authored(post_id)
+        if authored is None:
+            raise PostNotFoundError
+        return authored
+
+    async def list_posts(
+        self, *, skip: int = 0, limit: int = MAX_PAGE_SIZE, author_id: int | None = None
+    ) -> Sequence[AuthoredPost]:
+        """Return a page of posts with their authors, newest first."""
+        check_page(skip, limit)
+        async with self._uow as uow:
+            return await uow.posts.list_authored(skip=skip, limit=limit, author_id=author_id)
+
+    async def list_user_posts(
+        self, user_id: int, *, skip: int = 0, limit: int = MAX_PAGE_SIZE
+    ) -> Sequence[AuthoredPost]:
+        """Like `list_posts` for one author, whose absence is an error rather than an empty page."""
+        check_page(skip, limit)
+        async with self._uow as uow:
+            if await uow.users.get(user_id) is None:
+                raise UserNotFoundError
+            return await uow.posts.list_authored(skip=skip, limit=limit, author_id=user_id)
+
+    async def edit_post(self, actor: User, post_id: int, command: EditPost) -> AuthoredPost:
+        """Change a post's title or content: its author only; a missing post is 404 first."""
+        async with self._uow as uow:
+            post = await uow.posts.get(post_id)
+            if post is None:
+                raise PostNotFoundError
+            if post.author_id != actor.id:
+                raise NotPostAuthorError
+            if command != EditPost():
+                updated = await uow.posts.update(
+                    post.changed(title=command.title, content=command.content)
+                )
+                if updated is None:
+                    raise PostNotFoundError
+                post = updated
+                await uow.commit()
+        return AuthoredPost(post=post, author=Author(id=actor.id, username=actor.username))
+
+    async def delete_post(self, actor: User, post_id: int) -> None:
+        """Delete a post: its author only; a missing post is 404 first."""
+        async with self._uow as uow:
+            post = await uow.posts.get(post_id)
+            if post is None:
+                raise PostNotFoundError
+            if post.author_id != actor.id:
+                raise NotPostAuthorError
+            await uow.posts.delete(post_id)
+            await uow.commit()

@@ -1,0 +1,20 @@
+"""Posts: what a user publishes, and who may change it."""
+
+from domain.posts.entities import Author, AuthoredPost, NewPost, Post
+from domain.posts.errors import (
+    InvalidPostError,
+    NotPostAuthorError,
+    PostNotFoundError,
+)
+from domain.posts.repository import PostRepository
+
+__all__ = [
+    "Author",
+    "AuthoredPost",
+    "InvalidPostError",
+    "NewPost",
+    "NotPostAuthorError",
+    "Post",
+    "PostNotFoundError",
+    "PostRepository",
+]

@@ -1,0 +1,55 @@
+"""The post entity, and the shape in which posts are read with their authors."""
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from domain.posts.rules import validate_content, validate_title
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewPost:
+    """A post about to be stored, with no id yet."""
+
+    title: str
+    content: str
+    author_id: int
+
+    @classmethod
+    def create(cls, *, title: str, content: str, author_id: int) -> "NewPost":
+        return cls(
+            title=validate_title(title), content=validate_content(content), author_id=author_id
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Post:
+    id: int
+    title: str
+    content: str
+    author_id: int
+    created_at: datetime
+    updated_at: datetime
+
+    def changed(self, *, title: str | None = None, content: str | None = None) -> "Post":
+        """Return the post with the given fields changed, each checked by the rules."""
+        return replace(
+            self,
+            title=self.title if title is None else validate_title(title),
+            content=self.content if content is None else validate_content(content),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Author:
+    """What a reader of a post learns about its author."""
+
+    id: int
+    username: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthoredPost:
+    """A post read together with its author, as every post listing shows it."""
+
+    post: Post
+    author: Author

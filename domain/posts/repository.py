@@ -1,0 +1,45 @@
+"""The port through which use cases reach stored posts."""
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from domain.posts.entities import AuthoredPost, NewPost, Post
+
+
+class PostRepository(Protocol):
+    """A collection of posts; implementations never commit.
+
+    Listings come newest first (created_at, then id, both descending) and
+    carry each post's author, read in a fixed number of statements whatever
+    the page size.
+    """
+
+    async def add(self, post: NewPost) -> Post:
+        """Store a new post and return it with its id and timestamps.
+
+        Raises UserNotFoundError when the author does not exist.
+        """
+        ...
+
+    async def get(self, post_id: int) -> Post | None: ...
+
+    async def get_authored(self, post_id: int) -> AuthoredPost | None:
+        """Return the post with its author, or None."""
+        ...
+
+    async def list_authored(
+        self, *, skip: int, limit: int, author_id: int | None = None
+    ) -> Sequence[AuthoredPost]:
+        """Return a page of posts with their authors, newest first, of one author if given."""
+        ...
+
+    async def update(self, post: Post) -> Post | None:
+        """Store the title and content of `post`; `updated_at` becomes the transaction's time.
+
+        Returns None when no post has that id.
+        """
+        ...
+
+    async def delete(self, post_id: int) -> bool:
+        """Delete the post; return whether it existed."""
+        ...

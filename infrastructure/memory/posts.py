@@ -1,0 +1,81 @@
+"""Posts kept in a dict, with PostgreSQL's rules."""
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from domain.posts import Author, AuthoredPost, NewPost, Post
+from domain.users import User, UserNotFoundError
+from infrastructure.memory.store import InMemoryStore, Transaction
+from infrastructure.memory.table import TableView
+
+
+class InMemoryPostRepository:
+    """One transaction's view of the posts."""
+
+    def __init__(
+        self,
+        store: InMemoryStore,
+        transaction: Transaction,
+        now: datetime,
+        users: TableView[User],
+        posts: TableView[Post],
+    ) -> None:
+        self._store = store
+        self._transaction = transaction
+        self._now = now
+        self._users = users
+        self._posts = posts
+
+    async def add(self, post: NewPost) -> Post:
+        post_id = next(self._store.post_ids)
+        if self._users.get(post.author_id) is None:
+            raise UserNotFoundError  # the foreign key
+        stored = Post(
+            id=post_id,
+            title=post.title,
+            content=post.content,
+            author_id=post.author_id,
+            created_at=self._now,
+            updated_at=self._now,
+        )
+        self._posts.put(post_id, stored)
+        return stored
+
+    async def get(self, post_id: int) -> Post | None:
+        return self._posts.get(post_id)
+
+    async def get_authored(self, post_id: int) -> AuthoredPost | None:
+        post = self._posts.get(post_id)
+        return None if post is None else self._authored(post)
+
+    async def list_authored(
+        self, *, skip: int, limit: int, author_id: int | None = None
+    ) -> Sequence[AuthoredPost]:
+        selected = [
+            post for post in self._posts.rows() if author_id is None or post.author_id == author_id
+        ]
+        selected.sort(key=lambda post: (post.created_at, post.id), reverse=True)
+        return [self._authored(post) for post in selected[skip : skip + limit]]
+
+    async def update(self, post: Post) -> Post | None:
+        await self._store.lock([("posts", post.id)], self._transaction)
+        current = self._posts.get(post.id)
+        if current is None:
+            return None
+        stored = replace(current, title=post.title, content=post.content, updated_at=self._now)
+        self._posts.put(post.id, stored)
+        return stored
+
+    async def delete(self, post_id: int) -> bool:
+        await self._store.lock([("posts", post_id)], self._transaction)
+        if self._posts.get(post_id) is None:
+            return False
+        self._posts.remove(post_id)
+        return True
+
+    def _authored(self, post: Post) -> AuthoredPost:
+        author = self._users.get(post.author_id)
+        if author is None:
+            raise RuntimeError(f"post {post.id} has no author: the store is inconsistent")
+        return AuthoredPost(post=post, author=Author(id=author.id, username=author.username))

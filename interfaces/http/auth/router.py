@@ -1,0 +1,35 @@
+"""Logging in: the OAuth2 password flow."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
+
+from interfaces.http.dependencies import AuthServiceDep
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a token type, not a secret
+    expires_in: int
+    """Seconds until the token expires."""
+
+
+@router.post(
+    "/token",
+    response_model=TokenResponse,
+    responses={401: {"description": "Incorrect username or password"}},
+    summary="Log in",
+)
+async def issue_token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthServiceDep
+) -> TokenResponse:
+    """Exchange a username (or the email) and a password for a bearer token.
+
+    Send it as `Authorization: Bearer <access_token>`.
+    """
+    token = await auth.login(login=form.username, password=form.password)
+    return TokenResponse(access_token=token.token, expires_in=token.expires_in)

@@ -1,0 +1,104 @@
+"""HTTP endpoints for posts: parse, call the use case, shape the answer."""
+
+from collections.abc import Sequence
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Path, Query, Request, Response, status
+
+from application.posts import EditPost, PublishPost
+from interfaces.http.dependencies import PostServiceDep
+from interfaces.http.errors import error_response
+from interfaces.http.params import MAX_ID, Limit, Skip
+from interfaces.http.posts.schemas import PostCreate, PostRead, PostUpdate
+from interfaces.http.routing import collection_route
+from interfaces.http.security import CurrentUser
+
+router = APIRouter(tags=["posts"])
+
+PostId = Annotated[int, Path(ge=1, le=MAX_ID, description="The post's id.")]
+UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The author's id.")]
+AuthorFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only posts by this user.")]
+
+
+_UNAUTHENTICATED: Final = error_response(401, "Missing or invalid bearer token")
+_NOT_AUTHOR: Final = error_response(403, "Not the author of this post")
+_NOT_FOUND: Final = error_response(404, "Post not found")
+
+
+@collection_route(
+    router,
+    "POST",
+    "/posts",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PostRead,
+    responses=_UNAUTHENTICATED,
+    summary="Publish a post",
+)
+async def publish_post(
+    body: PostCreate,
+    author: CurrentUser,
+    service: PostServiceDep,
+    request: Request,
+    response: Response,
+) -> PostRead:
+    """Publish a post as the caller."""
+    authored = await service.publish_post(
+        author, PublishPost(title=body.title, content=body.content)
+    )
+    response.headers["Location"] = request.url_for("get_post", post_id=authored.post.id).path
+    return PostRead.of(authored)
+
+
+@collection_route(router, "GET", "/posts", response_model=list[PostRead], summary="List posts")
+async def list_posts(
+    service: PostServiceDep, skip: Skip = 0, limit: Limit = 100, author_id: AuthorFilter = None
+) -> Sequence[PostRead]:
+    """Return posts newest first, each with its author; `author_id` keeps one author's."""
+    page = await service.list_posts(skip=skip, limit=limit, author_id=author_id)
+    return [PostRead.of(authored) for authored in page]
+
+
+@router.get("/posts/{post_id}", response_model=PostRead, responses=_NOT_FOUND, summary="Get a post")
+async def get_post(post_id: PostId, service: PostServiceDep) -> PostRead:
+    return PostRead.of(await service.get_post(post_id))
+
+
+@router.patch(
+    "/posts/{post_id}",
+    response_model=PostRead,
+    responses=_UNAUTHENTICATED | _NOT_AUTHOR | _NOT_FOUND,
+    summary="Edit a post",
+)
+async def edit_post(
+    post_id: PostId, body: PostUpdate, actor: CurrentUser, service: PostServiceDep
+) -> PostRead:
+    """Change the title or the content of one's own post."""
+    authored = await service.edit_post(
+        actor, post_id, EditPost(title=body.title, content=body.content)
+    )
+    return PostRead.of(authored)
+
+
+@router.delete(
+    "/posts/{post_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=_UNAUTHENTICATED | _NOT_AUTHOR | _NOT_FOUND,
+    summary="Delete a post",
+)
+async def delete_post(post_id: PostId, actor: CurrentUser, service: PostServiceDep) -> None:
+    await service.delete_post(actor, post_id)
+
+
+@router.get(
+    "/users/{user_id}/posts",
+    response_model=list[PostRead],
+    responses=error_response(404, "User not found"),
+    summary="List a user's posts",
+    tags=["users"],
+)
+async def list_user_posts(
+    user_id: UserId, service: PostServiceDep, skip: Skip = 0, limit: Limit = 100
+) -> Sequence[PostRead]:
+    """Return one user's posts, newest first."""
+    page = await service.list_user_posts(user_id, skip=skip, limit=limit)
+    return [PostRead.of(authored) for authored in page]
