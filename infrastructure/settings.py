@@ -15,8 +15,11 @@ _ACCEPTED_SCHEMES: Final = ("postgresql", "postgres", _SQLALCHEMY_SCHEME)
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
 
-DEVELOPMENT_JWT_SECRET: Final = "development-only-secret-not-for-production-use"  # noqa: S105 - public by design; refused in production
-JWT_SECRET_MIN_LENGTH: Final = 32
+# RFC 7518 section 3.2: an HMAC key at least as long as the hash's output.
+JWT_SECRET_MIN_BYTES: Final = {"HS256": 32, "HS384": 48, "HS512": 64}
+DEVELOPMENT_JWT_SECRET: Final = (
+    "development-only-jwt-secret-it-is-public-so-never-use-it-in-production"  # noqa: S105 - public by design; refused in production
+)
 
 
 def to_sqlalchemy_url(url: str) -> str:
@@ -84,10 +87,11 @@ class Settings(BaseSettings):
                 "sign tokens. Set JWT_SECRET to a random value, e.g. "
                 "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
-        if len(secret) < JWT_SECRET_MIN_LENGTH:
+        needed = JWT_SECRET_MIN_BYTES[self.jwt_algorithm]
+        if len(secret.encode()) < needed:
             raise ValueError(
-                f"JWT_SECRET is {len(secret)} characters; production needs at least "
-                f"{JWT_SECRET_MIN_LENGTH} so that it cannot be guessed"
+                f"JWT_SECRET is {len(secret.encode())} bytes; {self.jwt_algorithm} in production "
+                f"needs at least {needed} (RFC 7518) so that it cannot be guessed"
             )
         return self
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 
 from infrastructure.persistence import migrator
 from infrastructure.persistence.provisioning import display_url, provide_database
@@ -32,6 +33,20 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+def _settings() -> Settings:
+    """Load the settings, or stop with a message that says which one is wrong and why."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors():
+            where = ".".join(str(part) for part in problem["loc"]).upper()
+            message = problem["msg"].removeprefix("Value error, ")
+            lines.append(f"  {where}: {message}" if where else f"  {message}")
+        typer.echo("Invalid settings:\n" + "\n".join(lines), err=True)
+        raise typer.Exit(code=2) from None
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind; HOST setting.")] = None,
@@ -50,7 +65,7 @@ def serve(
     """
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    settings = Settings()
+    settings = _settings()
     with provide_database(settings, migrate=migrate) as database_url:
         if database_url is not None:
             typer.echo(f"Database: {display_url(database_url)}")
@@ -78,7 +93,7 @@ def migrate(
 
     Uses DATABASE_URL, or the embedded PostgreSQL when it is unset.
     """
-    settings = Settings()
+    settings = _settings()
     if sql:
         typer.echo(migrator.upgrade_sql(settings.database_url or _OFFLINE_URL))
         return
@@ -99,7 +114,7 @@ def revision(
     Upgrades the database (DATABASE_URL, or the embedded one) to head first,
     then compares it with infrastructure/persistence/tables.py.
     """
-    settings = Settings().model_copy(update={"repository": "sqlalchemy"})
+    settings = _settings().model_copy(update={"repository": "sqlalchemy"})
     with provide_database(settings, migrate=True) as url:
         assert url is not None  # noqa: S101 - the SQL repository always yields a URL
         migrator.autogenerate(url, revision_id=revision_id, message=message)

@@ -12,6 +12,7 @@ from factory.declarations import Sequence
 from factory.faker import Faker
 
 from application.users import RegisterUser
+from domain.posts import NewPost
 from domain.users import NewUser
 
 # A well-formed argon2id hash; repository tests never verify it.
@@ -36,9 +37,22 @@ class RegisterUserFactory(Factory[RegisterUser]):
     password = Faker("password", length=16)
 
 
+class NewPostFactory(Factory[NewPost]):
+    class Meta:
+        model = NewPost
+
+    title = Faker("sentence", nb_words=6)
+    content = Faker("paragraph", nb_sentences=5)
+    author_id = 1
+
+
 def new_user(**overrides: Any) -> NewUser:
     return NewUserFactory.build(**overrides)
 
 
 def register_user(**overrides: Any) -> RegisterUser:
     return RegisterUserFactory.build(**overrides)
+
+
+def new_post(**overrides: Any) -> NewPost:
+    return NewPostFactory.build(**overrides)

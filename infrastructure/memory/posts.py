@@ -29,6 +29,9 @@ class InMemoryPostRepository:
 
     async def add(self, post: NewPost) -> Post:
         post_id = next(self._store.post_ids)
+        # The foreign key: like PostgreSQL's KEY SHARE lock on the author, this
+        # waits for a transaction deleting the author, and holds off later ones.
+        await self._store.lock([("users.key", post.author_id)], self._transaction, mode="share")
         if self._users.get(post.author_id) is None:
             raise UserNotFoundError  # the foreign key
         stored = Post(

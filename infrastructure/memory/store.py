@@ -3,12 +3,15 @@
 import asyncio
 import itertools
 from dataclasses import dataclass, field
+from typing import Literal
 
 from domain.posts import Post
 from domain.users import User
 
 Key = tuple[str, object]
 """What a transaction can lock: ("email", value), ("users", id), ..."""
+
+LockMode = Literal["share", "exclusive"]
 
 
 class Transaction:
@@ -31,32 +34,41 @@ class InMemoryStore:
     posts: dict[int, Post] = field(default_factory=dict)
     user_ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
     post_ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
-    locks: dict[Key, Transaction] = field(default_factory=dict)
+    locks: dict[Key, dict[Transaction, LockMode]] = field(default_factory=dict)
 
-    async def lock(self, keys: list[Key], transaction: Transaction) -> None:
-        """Wait until no other open transaction holds any of `keys`, then hold them.
+    async def lock(
+        self, keys: list[Key], transaction: Transaction, mode: LockMode = "exclusive"
+    ) -> None:
+        """Wait until no other open transaction holds `keys` in a conflicting mode, then hold them.
 
-        This is how PostgreSQL treats a second insert of a unique value, or a
-        second update of a row: it waits for the first transaction to end,
-        then sees its outcome. So the first writer wins, not the first to commit.
+        This is how PostgreSQL treats a second insert of a unique value, a
+        second update of a row, or the delete of a row that a new foreign key
+        points to: it waits for the first transaction to end, then sees its
+        outcome. So the first writer wins, not the first to commit. Shared
+        locks only conflict with exclusive ones, as a foreign key's KEY SHARE
+        lock lets many inserts point to one row at once.
         """
-        while True:
-            holder = next(
-                (
-                    other
-                    for key in keys
-                    if (other := self.locks.get(key)) is not None and other is not transaction
-                ),
-                None,
-            )
-            if holder is None:
-                break
-            await holder.finished.wait()
+        while (blocker := self._blocker(keys, transaction, mode)) is not None:
+            await blocker.finished.wait()
         for key in keys:
-            self.locks[key] = transaction
+            holders = self.locks.setdefault(key, {})
+            if holders.get(transaction) != "exclusive":
+                holders[transaction] = mode
 
     def release(self, transaction: Transaction) -> None:
         """Let go of every key `transaction` holds and wake whoever waits on it."""
-        for key in [key for key, holder in self.locks.items() if holder is transaction]:
-            del self.locks[key]
+        for key in list(self.locks):
+            holders = self.locks[key]
+            holders.pop(transaction, None)
+            if not holders:
+                del self.locks[key]
         transaction.finished.set()
+
+    def _blocker(
+        self, keys: list[Key], transaction: Transaction, mode: LockMode
+    ) -> Transaction | None:
+        for key in keys:
+            for other, held in self.locks.get(key, {}).items():
+                if other is not transaction and "exclusive" in (mode, held):
+                    return other
+        return None

@@ -83,7 +83,8 @@ class InMemoryUserRepository:
         return True
 
     async def delete(self, user_id: int) -> bool:
-        await self._store.lock([("users", user_id)], self._transaction)
+        # ("users.key", id) is what new posts lock in share mode: see InMemoryPostRepository.add.
+        await self._store.lock([("users", user_id), ("users.key", user_id)], self._transaction)
         if self._users.get(user_id) is None:
             return False
         self._users.remove(user_id)

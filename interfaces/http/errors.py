@@ -3,6 +3,7 @@
 from typing import Any, Final
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from domain.errors import (
@@ -49,5 +50,21 @@ async def _domain_error_handler(request: Request, error: Exception) -> JSONRespo
     )
 
 
+async def _request_validation_handler(request: Request, error: Exception) -> JSONResponse:
+    """One entry per invalid field: where, what, and the kind of error.
+
+    FastAPI's default handler also echoes each rejected value back, which
+    would repeat a rejected password to the client, and fails on values
+    that cannot be encoded again, such as a lone surrogate.
+    """
+    assert isinstance(error, RequestValidationError)  # noqa: S101 - registered for it only
+    problems = [
+        {"loc": list(problem["loc"]), "msg": str(problem["msg"]), "type": str(problem["type"])}
+        for problem in error.errors()
+    ]
+    return JSONResponse({"detail": problems}, status_code=422)
+
+
 def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error_handler)
+    app.add_exception_handler(RequestValidationError, _request_validation_handler)

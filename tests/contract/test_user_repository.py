@@ -6,6 +6,7 @@ truth about production.
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -192,3 +193,117 @@ async def test_a_rolled_back_inserter_lets_the_waiting_one_through(
     winner = await racing
     async with uow_factory() as uow:
         assert await uow.users.get_by_username("contested") == winner
+
+
+async def test_update_changes_the_fields_and_updated_at(uow_factory: UowFactory) -> None:
+    user = await _add_committed(uow_factory, email="old@example.com", username="old")
+    await asyncio.sleep(0.01)
+
+    async with uow_factory() as uow:
+        updated = await uow.users.update(
+            user.changed(email="new@example.com", username="New", password_hash="other-hash")
+        )
+        await uow.commit()
+
+    assert updated is not None
+    assert (updated.email, updated.username, updated.password_hash) == (
+        "new@example.com",
+        "New",
+        "other-hash",
+    )
+    assert updated.created_at == user.created_at
+    assert updated.updated_at - user.updated_at >= timedelta(milliseconds=10)
+    async with uow_factory() as uow:
+        assert await uow.users.get(user.id) == updated
+        assert await uow.users.get_by_email("old@example.com") is None
+
+
+async def test_update_of_a_missing_user_returns_none(uow_factory: UowFactory) -> None:
+    user = await _add_committed(uow_factory)
+
+    async with uow_factory() as uow:
+        assert await uow.users.update(replace(user, id=user.id + 1000)) is None
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"email": "OTHER@example.com"}, EmailAlreadyRegisteredError),
+        ({"username": "OTHER"}, UsernameAlreadyTakenError),
+    ],
+)
+async def test_update_to_a_taken_email_or_username_conflicts(
+    uow_factory: UowFactory, change: dict[str, str], error: type[Exception]
+) -> None:
+    await _add_committed(uow_factory, email="other@example.com", username="other")
+    user = await _add_committed(uow_factory)
+
+    async with uow_factory() as uow:
+        with pytest.raises(error):
+            await uow.users.update(user.changed(**change))
+        assert await uow.users.update(user.changed(username="still-fine")) is not None
+        await uow.commit()
+
+
+async def test_a_user_may_keep_their_own_email_and_username(uow_factory: UowFactory) -> None:
+    user = await _add_committed(uow_factory, email="me@example.com", username="me.myself")
+
+    async with uow_factory() as uow:
+        updated = await uow.users.update(user.changed(email="ME@example.com", username="ME.MYSELF"))
+
+    assert updated is not None
+    assert updated.username == "ME.MYSELF"
+
+
+async def test_replace_password_hash_only_replaces_the_expected_hash(
+    uow_factory: UowFactory,
+) -> None:
+    user = await _add_committed(uow_factory)
+
+    async with uow_factory() as uow:
+        assert not await uow.users.replace_password_hash(user.id, old="stale", new="x")
+        assert await uow.users.replace_password_hash(user.id, old=user.password_hash, new="fresh")
+        assert not await uow.users.replace_password_hash(user.id + 1000, old="a", new="b")
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        stored = await uow.users.get(user.id)
+    assert stored is not None
+    assert (stored.password_hash, stored.updated_at) == ("fresh", user.updated_at)
+
+
+async def test_delete_reports_whether_the_user_existed(uow_factory: UowFactory) -> None:
+    user = await _add_committed(uow_factory)
+
+    async with uow_factory() as uow:
+        assert await uow.users.delete(user.id)
+        assert await uow.users.get(user.id) is None
+        assert not await uow.users.delete(user.id)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        assert await uow.users.get(user.id) is None
+
+
+async def test_a_second_update_of_a_user_waits_for_the_first(uow_factory: UowFactory) -> None:
+    user = await _add_committed(uow_factory)
+
+    async with uow_factory() as first:
+        await first.users.update(user.changed(username="first"))
+
+        async def second_update() -> User | None:
+            async with uow_factory() as second:
+                updated = await second.users.update(user.changed(username="second"))
+                await second.commit()
+            return updated
+
+        racing = asyncio.create_task(second_update())
+        await asyncio.sleep(0.2)
+        assert not racing.done(), "the row is locked by the first update"
+        await first.commit()
+
+    assert (await racing) is not None
+    async with uow_factory() as uow:
+        stored = await uow.users.get(user.id)
+    assert stored is not None
+    assert stored.username == "second"

@@ -159,3 +159,18 @@ def test_every_command_has_help() -> None:
         )
         assert result.returncode == 0
         assert "Usage" in result.stdout
+
+
+def test_serve_refuses_to_start_in_production_with_the_default_secret() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "interfaces", "serve"],
+        cwd=PROJECT_ROOT,
+        env=_environment(ENVIRONMENT="production", REPOSITORY="memory"),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+    assert result.returncode == 2
+    assert "JWT_SECRET is not set" in result.stderr

@@ -7,8 +7,6 @@ from typing import Any
 import httpx
 import pytest
 
-pytestmark = pytest.mark.postgres
-
 
 def registration(n: int = 0, **overrides: Any) -> dict[str, Any]:
     return {
@@ -153,3 +151,10 @@ async def test_documentation_is_served(client: httpx.AsyncClient) -> None:
         response = await client.get(page)
         assert response.status_code == 200
         assert "text/html" in response.headers["content-type"]
+
+
+async def test_a_rejected_password_is_not_echoed_back(client: httpx.AsyncClient) -> None:
+    response = await client.post("/users/", json=registration(password="Tiny!7"))
+
+    assert response.status_code == 422
+    assert "Tiny!7" not in response.text

@@ -82,3 +82,24 @@ def test_container_selects_the_adapter_from_settings() -> None:
     engine = sql.engine()
     assert engine is sql.engine()
     assert (engine.pool.size(), engine.pool._max_overflow) == (10, 20)  # type: ignore[attr-defined]
+
+
+def test_production_refuses_the_development_secret() -> None:
+    with pytest.raises(ValidationError, match="JWT_SECRET is not set"):
+        make_settings(environment="production")
+
+
+@pytest.mark.parametrize(("algorithm", "length"), [("HS256", 31), ("HS384", 47), ("HS512", 63)])
+def test_production_refuses_a_secret_shorter_than_the_hash(algorithm: str, length: int) -> None:
+    with pytest.raises(ValidationError, match=f"needs at least {length + 1}"):
+        make_settings(environment="production", jwt_algorithm=algorithm, jwt_secret="k" * length)
+
+
+def test_production_accepts_a_long_random_secret() -> None:
+    settings = make_settings(environment="production", jwt_secret="k" * 64, jwt_algorithm="HS512")
+    assert settings.jwt_secret.get_secret_value() == "k" * 64
+    assert "k" * 64 not in repr(settings), "the secret stays out of logs and reprs"
+
+
+def test_development_runs_with_the_default_secret() -> None:
+    assert make_settings(environment="development").access_token_expire_minutes == 30

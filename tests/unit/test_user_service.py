@@ -5,13 +5,14 @@ import asyncio
 import pytest
 
 from application.ports import PasswordHasher
-from application.users import UserService
+from application.users import UpdateUser, UserService
 from domain.errors import ValidationError
 from domain.users import (
     EmailAlreadyRegisteredError,
     InvalidEmailError,
     InvalidPasswordError,
     InvalidUsernameError,
+    NotAccountOwnerError,
     UsernameAlreadyTakenError,
     UserNotFoundError,
 )
@@ -117,3 +118,66 @@ async def test_list_users_refuses_pages_out_of_range(
 ) -> None:
     with pytest.raises(ValidationError):
         await service.list_users(skip=skip, limit=limit)
+
+
+async def test_a_user_changes_their_own_account(
+    service: UserService, uow: InMemoryUnitOfWork, password_hasher: PasswordHasher
+) -> None:
+    user = await service.register_user(register_user(password="first-pass"))
+
+    updated = await service.update_user(
+        user,
+        user.id,
+        UpdateUser(email="New@Example.com", username="renamed", password="second-pass"),
+    )
+
+    assert (updated.email, updated.username) == ("new@example.com", "renamed")
+    assert await password_hasher.verify("second-pass", updated.password_hash)
+    assert uow.store.users[user.id] == updated
+
+
+async def test_nobody_changes_or_deletes_another_users_account(service: UserService) -> None:
+    owner = await service.register_user(register_user())
+    other = await service.register_user(register_user())
+
+    with pytest.raises(NotAccountOwnerError):
+        await service.update_user(other, owner.id, UpdateUser(username="stolen"))
+    with pytest.raises(NotAccountOwnerError):
+        await service.delete_user(other, owner.id)
+    assert await service.get_user(owner.id) == owner
+
+
+@pytest.mark.parametrize(
+    ("command", "error"),
+    [
+        (UpdateUser(email="bad"), InvalidEmailError),
+        (UpdateUser(username="x"), InvalidUsernameError),
+        (UpdateUser(password="short"), InvalidPasswordError),
+    ],
+)
+async def test_changes_follow_the_registration_rules(
+    service: UserService, command: UpdateUser, error: type[Exception]
+) -> None:
+    user = await service.register_user(register_user())
+
+    with pytest.raises(error):
+        await service.update_user(user, user.id, command)
+    assert await service.get_user(user.id) == user
+
+
+async def test_a_change_to_a_taken_username_conflicts(service: UserService) -> None:
+    await service.register_user(register_user(username="taken"))
+    user = await service.register_user(register_user())
+
+    with pytest.raises(UsernameAlreadyTakenError):
+        await service.update_user(user, user.id, UpdateUser(username="TAKEN"))
+
+
+async def test_deleting_ones_account(service: UserService, uow: InMemoryUnitOfWork) -> None:
+    user = await service.register_user(register_user())
+
+    await service.delete_user(user, user.id)
+
+    assert uow.store.users == {}
+    with pytest.raises(UserNotFoundError):
+        await service.delete_user(user, user.id)

@@ -82,6 +82,7 @@ async def edit_post(
 @router.delete(
     "/posts/{post_id}",
     status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
     responses=_UNAUTHENTICATED | _NOT_AUTHOR | _NOT_FOUND,
     summary="Delete a post",
 )

@@ -85,6 +85,7 @@ async def update_user(
 @router.delete(
     "/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
     responses=_UNAUTHENTICATED | _NOT_OWNER | _NOT_FOUND,
     summary="Delete one's account",
 )
