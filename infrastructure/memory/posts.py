@@ -2,36 +2,25 @@
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
 
 from domain.posts import Author, AuthoredPost, NewPost, Post
-from domain.users import User, UserNotFoundError
-from infrastructure.memory.store import InMemoryStore, Transaction
-from infrastructure.memory.table import TableView
+from domain.users import UserNotFoundError
+from infrastructure.memory.transaction import OpenTransaction
 
 
 class InMemoryPostRepository:
     """One transaction's view of the posts."""
 
-    def __init__(
-        self,
-        store: InMemoryStore,
-        transaction: Transaction,
-        now: datetime,
-        users: TableView[User],
-        posts: TableView[Post],
-    ) -> None:
-        self._store = store
-        self._transaction = transaction
-        self._now = now
-        self._users = users
-        self._posts = posts
+    def __init__(self, transaction: OpenTransaction) -> None:
+        self._tx = transaction
+        self._users = transaction.users
+        self._posts = transaction.posts
 
     async def add(self, post: NewPost) -> Post:
-        post_id = next(self._store.post_ids)
+        post_id = next(self._tx.store.post_ids)
         # The foreign key: like PostgreSQL's KEY SHARE lock on the author, this
         # waits for a transaction deleting the author, and holds off later ones.
-        await self._store.lock([("users.key", post.author_id)], self._transaction, mode="share")
+        await self._tx.lock([("users.key", post.author_id)], mode="share")
         if self._users.get(post.author_id) is None:
             raise UserNotFoundError  # the foreign key
         stored = Post(
@@ -39,8 +28,8 @@ class InMemoryPostRepository:
             title=post.title,
             content=post.content,
             author_id=post.author_id,
-            created_at=self._now,
-            updated_at=self._now,
+            created_at=self._tx.now,
+            updated_at=self._tx.now,
         )
         self._posts.put(post_id, stored)
         return stored
@@ -62,16 +51,16 @@ class InMemoryPostRepository:
         return [self._authored(post) for post in selected[skip : skip + limit]]
 
     async def update(self, post: Post) -> Post | None:
-        await self._store.lock([("posts", post.id)], self._transaction)
+        await self._tx.lock([("posts", post.id)])
         current = self._posts.get(post.id)
         if current is None:
             return None
-        stored = replace(current, title=post.title, content=post.content, updated_at=self._now)
+        stored = replace(current, title=post.title, content=post.content, updated_at=self._tx.now)
         self._posts.put(post.id, stored)
         return stored
 
     async def delete(self, post_id: int) -> bool:
-        await self._store.lock([("posts", post_id)], self._transaction)
+        await self._tx.lock([("posts", post_id)])
         if self._posts.get(post_id) is None:
             return False
         self._posts.remove(post_id)

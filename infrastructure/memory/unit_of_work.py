@@ -1,53 +1,14 @@
 """Transactions over the in-memory store."""
 
-from datetime import UTC, datetime
 from types import TracebackType
-from typing import Self
+from typing import Final, Self
 
-from domain.posts import Post
-from domain.users import User, UserNotFoundError
 from infrastructure.memory.posts import InMemoryPostRepository
-from infrastructure.memory.store import InMemoryStore, Transaction
-from infrastructure.memory.table import TableView
+from infrastructure.memory.store import InMemoryStore
+from infrastructure.memory.transaction import OpenTransaction
 from infrastructure.memory.users import InMemoryUserRepository
 
-
-class _OpenTransaction:
-    """The state of one transaction: its lock identity and its views of the tables."""
-
-    def __init__(self, store: InMemoryStore) -> None:
-        self.store = store
-        self.transaction = Transaction()
-        # `now()` in PostgreSQL is the start of the transaction; so is this.
-        now = datetime.now(UTC)
-        self.user_rows: TableView[User] = TableView(store.users)
-        self.post_rows: TableView[Post] = TableView(store.posts)
-        self.users = InMemoryUserRepository(
-            store, self.transaction, now, self.user_rows, self.post_rows
-        )
-        self.posts = InMemoryPostRepository(
-            store, self.transaction, now, self.user_rows, self.post_rows
-        )
-
-    def publish(self) -> None:
-        """Apply the changes, with the foreign key's checks and cascade.
-
-        Another transaction may have deleted an author since this one added
-        a post for them; PostgreSQL would refuse that insert, and so does this.
-        """
-        new_posts = [post for post in self.post_rows.changes().values() if post is not None]
-        deleted_users = [uid for uid, user in self.user_rows.changes().items() if user is None]
-        if any(self.user_rows.get(post.author_id) is None for post in new_posts):
-            raise UserNotFoundError
-        self.user_rows.publish()
-        self.post_rows.publish()
-        for post in [p for p in self.store.posts.values() if p.author_id in deleted_users]:
-            del self.store.posts[post.id]
-
-    def end(self) -> None:
-        self.user_rows.discard()
-        self.post_rows.discard()
-        self.store.release(self.transaction)
+_OUTSIDE: Final = "the unit of work is used outside `async with`"
 
 
 class InMemoryUnitOfWork:
@@ -59,20 +20,26 @@ class InMemoryUnitOfWork:
 
     def __init__(self, store: InMemoryStore | None = None) -> None:
         self.store = store if store is not None else InMemoryStore()
-        self._open: _OpenTransaction | None = None
+        self._transaction: OpenTransaction | None = None
+        self._users: InMemoryUserRepository | None = None
+        self._posts: InMemoryPostRepository | None = None
 
     @property
     def users(self) -> InMemoryUserRepository:
-        return self._current().users
+        if self._users is None:
+            raise RuntimeError(_OUTSIDE)
+        return self._users
 
     @property
     def posts(self) -> InMemoryPostRepository:
-        return self._current().posts
+        if self._posts is None:
+            raise RuntimeError(_OUTSIDE)
+        return self._posts
 
     async def __aenter__(self) -> Self:
-        if self._open is not None:
+        if self._transaction is not None:
             raise RuntimeError("the unit of work is already in use")
-        self._open = _OpenTransaction(self.store)
+        self._begin()
         return self
 
     async def __aexit__(
@@ -81,23 +48,28 @@ class InMemoryUnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._open is not None:
-            self._open.end()
-            self._open = None
+        if self._transaction is not None:
+            self._transaction.end()
+        self._transaction = self._users = self._posts = None
 
     async def commit(self) -> None:
-        current = self._current()
+        transaction = self._current()
         try:
-            current.publish()
+            transaction.publish()
         finally:
-            current.end()
-            self._open = _OpenTransaction(self.store)
+            transaction.end()
+            self._begin()
 
     async def rollback(self) -> None:
         self._current().end()
-        self._open = _OpenTransaction(self.store)
+        self._begin()
 
-    def _current(self) -> _OpenTransaction:
-        if self._open is None:
-            raise RuntimeError("the unit of work is used outside `async with`")
-        return self._open
+    def _begin(self) -> None:
+        self._transaction = OpenTransaction(self.store)
+        self._users = InMemoryUserRepository(self._transaction)
+        self._posts = InMemoryPostRepository(self._transaction)
+
+    def _current(self) -> OpenTransaction:
+        if self._transaction is None:
+            raise RuntimeError(_OUTSIDE)
+        return self._transaction

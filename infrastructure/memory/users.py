@@ -2,43 +2,31 @@
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
 
-from domain.posts import Post
 from domain.users import EmailAlreadyRegisteredError, NewUser, User, UsernameAlreadyTakenError
-from infrastructure.memory.store import InMemoryStore, Transaction
-from infrastructure.memory.table import TableView
+from infrastructure.memory.transaction import OpenTransaction
 
 
 class InMemoryUserRepository:
     """One transaction's view of the users."""
 
-    def __init__(
-        self,
-        store: InMemoryStore,
-        transaction: Transaction,
-        now: datetime,
-        users: TableView[User],
-        posts: TableView[Post],
-    ) -> None:
-        self._store = store
-        self._transaction = transaction
-        self._now = now
-        self._users = users
-        self._posts = posts
+    def __init__(self, transaction: OpenTransaction) -> None:
+        self._tx = transaction
+        self._users = transaction.users
+        self._posts = transaction.posts
 
     async def add(self, user: NewUser) -> User:
         # Like an identity column, the id is drawn before the unique checks,
         # so a failed insert leaves a gap.
-        user_id = next(self._store.user_ids)
+        user_id = next(self._tx.store.user_ids)
         await self._claim_unique(user.email, user.username, user_id)
         stored = User(
             id=user_id,
             email=user.email,
             username=user.username,
             password_hash=user.password_hash,
-            created_at=self._now,
-            updated_at=self._now,
+            created_at=self._tx.now,
+            updated_at=self._tx.now,
         )
         self._users.put(user_id, stored)
         return stored
@@ -59,7 +47,7 @@ class InMemoryUserRepository:
         return ordered[skip : skip + limit]
 
     async def update(self, user: User) -> User | None:
-        await self._store.lock([("users", user.id)], self._transaction)
+        await self._tx.lock([("users", user.id)])
         current = self._users.get(user.id)
         if current is None:
             return None
@@ -69,13 +57,13 @@ class InMemoryUserRepository:
             email=user.email,
             username=user.username,
             password_hash=user.password_hash,
-            updated_at=self._now,
+            updated_at=self._tx.now,
         )
         self._users.put(user.id, stored)
         return stored
 
     async def replace_password_hash(self, user_id: int, *, old: str, new: str) -> bool:
-        await self._store.lock([("users", user_id)], self._transaction)
+        await self._tx.lock([("users", user_id)])
         current = self._users.get(user_id)
         if current is None or current.password_hash != old:
             return False
@@ -84,7 +72,7 @@ class InMemoryUserRepository:
 
     async def delete(self, user_id: int) -> bool:
         # ("users.key", id) is what new posts lock in share mode: see InMemoryPostRepository.add.
-        await self._store.lock([("users", user_id), ("users.key", user_id)], self._transaction)
+        await self._tx.lock([("users", user_id), ("users.key", user_id)])
         if self._users.get(user_id) is None:
             return False
         self._users.remove(user_id)
@@ -95,7 +83,7 @@ class InMemoryUserRepository:
 
     async def _claim_unique(self, email: str, username: str, user_id: int) -> None:
         email, username = email.lower(), username.lower()
-        await self._store.lock([("email", email), ("username", username)], self._transaction)
+        await self._tx.lock([("email", email), ("username", username)])
         for other in self._users.rows():
             if other.id == user_id:
                 continue

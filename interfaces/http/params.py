@@ -1,10 +1,10 @@
-"""Path and query parameters that several routers share."""
+"""Parameters and body conventions that several routers share."""
 
 from collections.abc import Callable
-from typing import Annotated, Final
+from typing import Annotated, Final, Self
 
 from fastapi import Query
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 
 from application.pagination import MAX_PAGE_SIZE
 from domain.errors import DomainError
@@ -26,3 +26,19 @@ def domain_rule(rule: Callable[[str], str]) -> AfterValidator:
             raise ValueError(error.message) from None
 
     return AfterValidator(validate)
+
+
+class PartialUpdate(BaseModel):
+    """A PATCH body: fields left out stay as they are, unknown fields are refused.
+
+    Null is refused too: it would read as "erase", which no field allows.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> Self:
+        nulls = sorted(name for name in self.model_fields_set if getattr(self, name) is None)
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null; leave a field out to keep it")
+        return self

@@ -1,9 +1,9 @@
 """The JSON shapes of /posts."""
 
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.posts import AuthoredPost
 from domain.posts.rules import (
@@ -12,7 +12,7 @@ from domain.posts.rules import (
     validate_content,
     validate_title,
 )
-from interfaces.http.params import domain_rule
+from interfaces.http.params import PartialUpdate, domain_rule
 
 Title = Annotated[
     str,
@@ -35,20 +35,11 @@ class PostCreate(BaseModel):
     content: Content
 
 
-class PostUpdate(BaseModel):
-    """The fields to change; those left out stay as they are. None may be null."""
-
-    model_config = ConfigDict(extra="forbid")
+class PostUpdate(PartialUpdate):
+    """The fields to change."""
 
     title: Title | None = None
     content: Content | None = None
-
-    @model_validator(mode="after")
-    def _no_nulls(self) -> Self:
-        nulls = sorted(name for name in self.model_fields_set if getattr(self, name) is None)
-        if nulls:
-            raise ValueError(f"{', '.join(nulls)} cannot be null; leave a field out to keep it")
-        return self
 
 
 class AuthorRead(BaseModel):

@@ -5,9 +5,9 @@ problem at once, with its location; the domain still checks on its own.
 """
 
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from domain.users.rules import (
     EMAIL_MAX_LENGTH,
@@ -18,7 +18,7 @@ from domain.users.rules import (
     USERNAME_PATTERN,
     validate_password,
 )
-from interfaces.http.params import domain_rule
+from interfaces.http.params import PartialUpdate, domain_rule
 
 Email = Annotated[EmailStr, Field(max_length=EMAIL_MAX_LENGTH, examples=["ada@example.com"])]
 Username = Annotated[
@@ -51,21 +51,12 @@ class UserCreate(BaseModel):
     password: Password
 
 
-class UserUpdate(BaseModel):
-    """The fields to change; those left out stay as they are. None may be null."""
-
-    model_config = ConfigDict(extra="forbid")
+class UserUpdate(PartialUpdate):
+    """The fields to change."""
 
     email: Email | None = None
     username: Username | None = None
     password: Password | None = None
-
-    @model_validator(mode="after")
-    def _no_nulls(self) -> Self:
-        nulls = sorted(name for name in self.model_fields_set if getattr(self, name) is None)
-        if nulls:
-            raise ValueError(f"{', '.join(nulls)} cannot be null; leave a field out to keep it")
-        return self
 
 
 class UserRead(BaseModel):

@@ -1,0 +1,44 @@
+"""The state of one open in-memory transaction, shared by its repositories."""
+
+from datetime import UTC, datetime
+
+from domain.posts import Post
+from domain.users import User, UserNotFoundError
+from infrastructure.memory.store import InMemoryStore, Key, LockMode, Transaction
+from infrastructure.memory.table import TableView
+
+
+class OpenTransaction:
+    """One transaction: its identity for locks, its start time, and its views of the tables."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self.store = store
+        self.identity = Transaction()
+        # `now()` in PostgreSQL is the start of the transaction; so is this.
+        self.now = datetime.now(UTC)
+        self.users: TableView[User] = TableView(store.users)
+        self.posts: TableView[Post] = TableView(store.posts)
+
+    async def lock(self, keys: list[Key], mode: LockMode = "exclusive") -> None:
+        await self.store.lock(keys, self.identity, mode)
+
+    def publish(self) -> None:
+        """Apply the changes, with the foreign key's check and cascade.
+
+        The locks taken by the repositories make the check redundant in
+        practice; it stays as the last guard against an orphan post.
+        """
+        new_posts = [post for post in self.posts.changes().values() if post is not None]
+        deleted_users = {uid for uid, user in self.users.changes().items() if user is None}
+        if any(self.users.get(post.author_id) is None for post in new_posts):
+            raise UserNotFoundError
+        self.users.publish()
+        self.posts.publish()
+        for post in [p for p in self.store.posts.values() if p.author_id in deleted_users]:
+            del self.store.posts[post.id]
+
+    def end(self) -> None:
+        """Drop what was not published and release the locks."""
+        self.users.discard()
+        self.posts.discard()
+        self.store.release(self.identity)
