@@ -56,8 +56,9 @@ revision: $(INSTALLED) ## New migration from the tables: make revision id=0002 m
 
 lock: $(INSTALLED) ## Re-resolve both lock files from pyproject.toml
 	$(BIN)/python -m pip install --quiet uv==0.13.9
-	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -q -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --extra embedded --extra dev --python-version 3.11 --generate-hashes -q -o requirements-dev.lock
+	@# The runtime lock takes the dev lock's versions, so tests run what production runs.
+	$(BIN)/uv pip compile pyproject.toml --constraint requirements-dev.lock --python-version 3.11 --generate-hashes -q -o requirements.lock
 
 pre-commit: $(INSTALLED) ## Install the git hooks (ruff and mypy before each commit)
 	$(BIN)/pre-commit install

@@ -35,3 +35,10 @@ class PermissionDeniedError(DomainError):
 
 class StorageError(DomainError):
     """The storage failed for a reason that is not the caller's fault."""
+
+
+class StorageUnavailableError(StorageError):
+    """The database cannot be reached, or no connection freed up in time: try again shortly."""
+
+    def __init__(self) -> None:
+        super().__init__("The database is unavailable; try again shortly")

@@ -3,13 +3,27 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from infrastructure.container import Container
 from interfaces.http.auth.router import router as auth_router
-from interfaces.http.errors import register_error_handlers
+from interfaces.http.errors import error_responses, register_error_handlers
+from interfaces.http.middleware import BodySizeLimitMiddleware, UnexpectedErrorMiddleware
+from interfaces.http.openapi import install_openapi, operation_id
+from interfaces.http.params import reject_repeated_query_parameters
 from interfaces.http.posts.router import router as posts_router
 from interfaces.http.users.router import router as users_router
+
+DESCRIPTION = """
+Users and their posts, over PostgreSQL.
+
+* **Errors** are [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) problem
+  documents (`application/problem+json`); a 422 lists every invalid field.
+* **Authentication**: `POST /auth/token` with a username (or email) and a
+  password gives a bearer token; the *Authorize* button does it for you.
+* **Limits**: request bodies up to 1 MiB; a query parameter given twice is a 422.
+"""
 
 
 def create_app(container: Container | None = None) -> FastAPI:
@@ -26,15 +40,24 @@ def create_app(container: Container | None = None) -> FastAPI:
         if container.settings().repository == "sqlalchemy":
             await container.engine().dispose()
 
-    app = FastAPI(
+    # FastAPIOffline serves Swagger UI's and ReDoc's files itself: /docs and
+    # /redoc work with no access to a CDN.
+    app = FastAPIOffline(
         title="Users and posts",
         version="0.1.0",
         summary="A REST backend for users and posts, on PostgreSQL.",
+        description=DESCRIPTION,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+        dependencies=[Depends(reject_repeated_query_parameters)],
+        responses=error_responses(422, 500, 503),
     )
     app.state.container = container
     register_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware)
+    app.add_middleware(UnexpectedErrorMiddleware)  # added last: the outermost
     app.include_router(auth_router)
     app.include_router(users_router)
     app.include_router(posts_router)
+    install_openapi(app)
     return app

@@ -1,10 +1,18 @@
-"""One table from domain error to HTTP status, registered once for the whole app."""
+"""Every error becomes a problem: one table for the domain's, handlers for the framework's.
 
+Registered once for the whole app. Domain errors carry no HTTP status; the
+table below gives each family of them one. Starlette finds a handler by
+walking the exception's classes, so a handler for the base class is enough.
+"""
+
+import logging
+from http import HTTPStatus
 from typing import Any, Final
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from domain.errors import (
     AuthenticationError,
@@ -15,6 +23,14 @@ from domain.errors import (
     StorageError,
     ValidationError,
 )
+from interfaces.http.problems import (
+    Problem,
+    ValidationProblem,
+    problem_response,
+    problem_type,
+)
+
+logger = logging.getLogger(__name__)
 
 STATUS_BY_ERROR: Final[dict[type[DomainError], int]] = {
     AuthenticationError: 401,
@@ -25,13 +41,18 @@ STATUS_BY_ERROR: Final[dict[type[DomainError], int]] = {
     StorageError: 503,
 }
 
-# RFC 6750: a 401 names the scheme the client should use.
-_HEADERS_BY_STATUS: Final[dict[int, dict[str, str]]] = {401: {"WWW-Authenticate": "Bearer"}}
+RETRY_AFTER_SECONDS: Final = 5
 
+# RFC 6750: a 401 names the scheme to use. RFC 9110: a 503 says when to retry.
+_HEADERS_BY_STATUS: Final[dict[int, dict[str, str]]] = {
+    401: {"WWW-Authenticate": "Bearer"},
+    503: {"Retry-After": str(RETRY_AFTER_SECONDS)},
+}
 
-def error_response(status_code: int, description: str) -> dict[int | str, dict[str, Any]]:
-    """An entry of a route's `responses`, documenting an error it can answer with."""
-    return {status_code: {"description": description, "content": {"application/json": {}}}}
+_DETAIL_BY_STATUS: Final[dict[int, str]] = {
+    404: "Nothing is served at this path",
+    500: "The server failed to handle this request; the failure has been logged",
+}
 
 
 def status_for(error: DomainError) -> int:
@@ -42,29 +63,82 @@ def status_for(error: DomainError) -> int:
     return 400
 
 
-async def _domain_error_handler(request: Request, error: Exception) -> JSONResponse:
+async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)  # noqa: S101 - registered for DomainError only
     status = status_for(error)
-    return JSONResponse(
-        {"detail": error.message}, status_code=status, headers=_HEADERS_BY_STATUS.get(status)
+    return problem_response(
+        request,
+        status,
+        error.message,
+        type_=problem_type(type(error).__name__),
+        headers=_HEADERS_BY_STATUS.get(status),
     )
 
 
-async def _request_validation_handler(request: Request, error: Exception) -> JSONResponse:
-    """One entry per invalid field: where, what, and the kind of error.
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    """Errors raised by the framework itself: unknown paths, wrong methods, missing tokens."""
+    assert isinstance(error, HTTPException)  # noqa: S101 - registered for HTTPException only
+    status = error.status_code
+    detail = error.detail if error.detail != HTTPStatus(status).phrase else ""
+    if status == HTTPStatus.METHOD_NOT_ALLOWED:
+        allowed = (error.headers or {}).get("Allow", "")
+        detail = f"{request.method} is not allowed here; allowed: {allowed}"
+    headers = {**_HEADERS_BY_STATUS.get(status, {}), **(error.headers or {})}
+    return problem_response(
+        request,
+        status,
+        detail or _DETAIL_BY_STATUS.get(status, HTTPStatus(status).phrase),
+        headers=headers,
+    )
 
-    FastAPI's default handler also echoes each rejected value back, which
-    would repeat a rejected password to the client, and fails on values
-    that cannot be encoded again, such as a lone surrogate.
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    """A 422 with one entry per invalid field.
+
+    Unlike FastAPI's default it never echoes the rejected value, which could
+    be a password, or text that cannot be encoded again (a lone surrogate).
     """
     assert isinstance(error, RequestValidationError)  # noqa: S101 - registered for it only
-    problems = [
+    errors = [
         {"loc": list(problem["loc"]), "msg": str(problem["msg"]), "type": str(problem["type"])}
         for problem in error.errors()
     ]
-    return JSONResponse({"detail": problems}, status_code=422)
+    first = errors[0] if errors else {"loc": [], "msg": "Invalid request"}
+    where = ".".join(str(part) for part in first["loc"])
+    detail = f"{where}: {first['msg']}" if where else str(first["msg"])
+    if len(errors) > 1:
+        detail += f" (and {len(errors) - 1} more)"
+    return problem_response(
+        request,
+        422,
+        detail,
+        type_="/problems/invalid-request",
+        extensions={"errors": errors},
+    )
+
+
+async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    """A bug: logged with its traceback; the client learns nothing of its inside."""
+    logger.exception("unhandled error in %s %s", request.method, request.url.path)
+    return problem_response(request, 500, _DETAIL_BY_STATUS[500])
 
 
 def register_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(DomainError, _domain_error_handler)
-    app.add_exception_handler(RequestValidationError, _request_validation_handler)
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses` entries documenting errors an operation can answer with.
+
+    Their media type becomes application/problem+json when the OpenAPI
+    document is built (see `interfaces.http.openapi`).
+    """
+    return {
+        status: {
+            "model": ValidationProblem if status == HTTPStatus.UNPROCESSABLE_ENTITY else Problem,
+            "description": HTTPStatus(status).phrase,
+        }
+        for status in statuses
+    }

@@ -1,10 +1,13 @@
 """Parameters and body conventions that several routers share."""
 
 from collections.abc import Callable
+from email.message import Message
 from typing import Annotated, Final, Self
 
-from fastapi import Query
+from fastapi import Query, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
+from starlette.exceptions import HTTPException
 
 from application.pagination import MAX_PAGE_SIZE
 from domain.errors import DomainError
@@ -42,3 +45,41 @@ class PartialUpdate(BaseModel):
         if nulls:
             raise ValueError(f"{', '.join(nulls)} cannot be null; leave a field out to keep it")
         return self
+
+
+def require_json(request: Request) -> None:
+    """Refuse a body that is not declared as JSON with 415, rather than guess.
+
+    `application/json` and the `application/*+json` family are accepted.
+    """
+    message = Message()
+    message["content-type"] = request.headers.get("content-type", "")
+    subtype = message.get_content_subtype()
+    if message.get_content_maintype() != "application" or not (
+        subtype == "json" or subtype.endswith("+json")
+    ):
+        raise HTTPException(415, "The request body must be JSON, sent as application/json")
+
+
+def reject_repeated_query_parameters(request: Request) -> None:
+    """A parameter given twice (`?limit=5&limit=50`) is ambiguous: 422 rather than a guess.
+
+    Unknown parameters are ignored, as HTTP caches and trackers add their own.
+    """
+    seen: set[str] = set()
+    repeated = []
+    for name, _ in request.query_params.multi_items():
+        if name in seen and name not in repeated:
+            repeated.append(name)
+        seen.add(name)
+    if repeated:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", name),
+                    "msg": "The parameter is given more than once",
+                    "type": "repeated_parameter",
+                }
+                for name in repeated
+            ]
+        )

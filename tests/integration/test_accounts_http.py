@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import libpq_url
 from tests.integration.accounts import login, publish, sign_up
+from tests.integration.problems import assert_problem
 
 
 async def test_a_user_changes_their_email_username_and_password(client: httpx.AsyncClient) -> None:
@@ -60,7 +61,7 @@ async def test_changing_someone_else_is_403(client: httpx.AsyncClient) -> None:
     delete = await client.delete(f"/users/{owner.id}", headers=other.headers)
 
     assert (patch.status_code, delete.status_code) == (403, 403)
-    assert patch.json() == {"detail": "Only the account's owner may change it"}
+    assert_problem(patch, 403, "Only the account's owner may change it")
     assert (await client.get(f"/users/{owner.id}")).json()["username"] == owner.username
 
 
@@ -86,8 +87,7 @@ async def test_taking_another_users_email_or_username_is_409(
 
     response = await client.patch(f"/users/{account.id}", json=change, headers=account.headers)
 
-    assert response.status_code == 409
-    assert response.json() == {"detail": detail}
+    assert_problem(response, 409, detail)
     assert (await client.get(f"/users/{account.id}")).json()["email"] == account.email
 
 

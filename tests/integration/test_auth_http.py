@@ -10,6 +10,7 @@ import pytest
 
 from infrastructure.settings import DEVELOPMENT_JWT_SECRET
 from tests.integration.accounts import PASSWORD, login, sign_up
+from tests.integration.problems import assert_problem
 
 
 async def test_a_token_for_username_or_email(client: httpx.AsyncClient) -> None:
@@ -43,8 +44,7 @@ async def test_wrong_password_and_unknown_user_get_the_same_401(
 
     response = await login(client, name, password)
 
-    assert response.status_code == 401
-    assert response.json() == {"detail": "Incorrect username or password"}
+    assert_problem(response, 401, "Incorrect username or password")
     assert response.headers["www-authenticate"] == "Bearer"
 
 
@@ -134,8 +134,7 @@ async def test_bad_tokens_are_401_never_500(
         "/users/me", headers={"Authorization": f"Bearer {make_token(account.id)}"}
     )
 
-    assert response.status_code == 401
-    assert response.json() == {"detail": "Could not validate credentials"}
+    assert_problem(response, 401, "Could not validate credentials")
     assert response.headers["www-authenticate"] == "Bearer"
 
 

@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from tests.integration.accounts import Account, publish, sign_up
+from tests.integration.problems import assert_problem
 
 
 @pytest.fixture
@@ -110,8 +111,7 @@ async def test_the_limits_themselves_are_accepted(
 async def test_an_unknown_post_is_404(client: httpx.AsyncClient) -> None:
     response = await client.get("/posts/424242")
 
-    assert response.status_code == 404
-    assert response.json() == {"detail": "Post not found"}
+    assert_problem(response, 404, "Post not found")
 
 
 async def test_posts_list_newest_first_with_their_authors(client: httpx.AsyncClient) -> None:
@@ -147,8 +147,7 @@ async def test_a_users_posts(client: httpx.AsyncClient) -> None:
 async def test_the_posts_of_an_unknown_user_are_404(client: httpx.AsyncClient) -> None:
     response = await client.get("/users/999999/posts")
 
-    assert response.status_code == 404
-    assert response.json() == {"detail": "User not found"}
+    assert_problem(response, 404, "User not found")
 
 
 @pytest.mark.parametrize(
@@ -185,7 +184,7 @@ async def test_only_the_author_may_edit_or_delete(
     delete = await client.delete(f"/posts/{post['id']}", headers=other.headers)
 
     assert (patch.status_code, delete.status_code) == (403, 403)
-    assert patch.json() == {"detail": "Not the author of this post"}
+    assert_problem(patch, 403, "Not the author of this post")
     assert (await client.get(f"/posts/{post['id']}")).json() == post
 
 

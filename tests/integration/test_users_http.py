@@ -7,6 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.integration.problems import assert_problem
+
 
 def registration(n: int = 0, **overrides: Any) -> dict[str, Any]:
     return {
@@ -59,8 +61,7 @@ async def test_duplicates_in_any_case_answer_409(
 
     response = await client.post("/users/", json=registration(2) | second)
 
-    assert response.status_code == 409
-    assert response.json() == {"detail": detail}
+    assert_problem(response, 409, detail)
 
 
 @pytest.mark.parametrize(
@@ -102,15 +103,14 @@ async def test_invalid_registrations_answer_422_naming_the_field(
     response = await client.post("/users/", json=body)
 
     assert response.status_code == 422
-    assert any(error["loc"][-1] == field for error in response.json()["detail"])
+    assert any(error["loc"][-1] == field for error in response.json()["errors"])
     assert (await client.get("/users/")).json() == []
 
 
 async def test_get_user_answers_404_for_an_unknown_id(client: httpx.AsyncClient) -> None:
     response = await client.get("/users/12345")
 
-    assert response.status_code == 404
-    assert response.json() == {"detail": "User not found"}
+    assert_problem(response, 404, "User not found")
 
 
 @pytest.mark.parametrize("user_id", ["abc", "1.5", str(2**63), "-1", "0", "9" * 40])
@@ -120,7 +120,7 @@ async def test_ids_that_are_not_positive_64_bit_integers_answer_422(
     response = await client.get(f"/users/{user_id}")
 
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["path", "user_id"]
+    assert response.json()["errors"][0]["loc"] == ["path", "user_id"]
 
 
 async def test_the_largest_64_bit_id_is_a_plain_404(client: httpx.AsyncClient) -> None:

@@ -7,6 +7,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from interfaces.http.dependencies import AuthServiceDep
+from interfaces.http.errors import error_responses
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -21,10 +22,10 @@ class TokenResponse(BaseModel):
 @router.post(
     "/token",
     response_model=TokenResponse,
-    responses={401: {"description": "Incorrect username or password"}},
+    responses=error_responses(401),
     summary="Log in",
 )
-async def issue_token(
+async def create_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthServiceDep
 ) -> TokenResponse:
     """Exchange a username (or the email) and a password for a bearer token.

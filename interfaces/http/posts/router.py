@@ -1,14 +1,14 @@
 """HTTP endpoints for posts: parse, call the use case, shape the answer."""
 
 from collections.abc import Sequence
-from typing import Annotated, Final
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from application.posts import EditPost, PublishPost
 from interfaces.http.dependencies import PostServiceDep
-from interfaces.http.errors import error_response
-from interfaces.http.params import MAX_ID, Limit, Skip
+from interfaces.http.errors import error_responses
+from interfaces.http.params import MAX_ID, Limit, Skip, require_json
 from interfaces.http.posts.schemas import PostCreate, PostRead, PostUpdate
 from interfaces.http.routing import collection_route
 from interfaces.http.security import CurrentUser
@@ -18,11 +18,7 @@ router = APIRouter(tags=["posts"])
 PostId = Annotated[int, Path(ge=1, le=MAX_ID, description="The post's id.")]
 UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The author's id.")]
 AuthorFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only posts by this user.")]
-
-
-_UNAUTHENTICATED: Final = error_response(401, "Missing or invalid bearer token")
-_NOT_AUTHOR: Final = error_response(403, "Not the author of this post")
-_NOT_FOUND: Final = error_response(404, "Post not found")
+JSON_BODY = [Depends(require_json)]
 
 
 @collection_route(
@@ -31,10 +27,11 @@ _NOT_FOUND: Final = error_response(404, "Post not found")
     "/posts",
     status_code=status.HTTP_201_CREATED,
     response_model=PostRead,
-    responses=_UNAUTHENTICATED,
+    responses=error_responses(401, 413, 415),
+    dependencies=JSON_BODY,
     summary="Publish a post",
 )
-async def publish_post(
+async def create_post(
     body: PostCreate,
     author: CurrentUser,
     service: PostServiceDep,
@@ -58,7 +55,12 @@ async def list_posts(
     return [PostRead.of(authored) for authored in page]
 
 
-@router.get("/posts/{post_id}", response_model=PostRead, responses=_NOT_FOUND, summary="Get a post")
+@router.get(
+    "/posts/{post_id}",
+    response_model=PostRead,
+    responses=error_responses(404),
+    summary="Get a post",
+)
 async def get_post(post_id: PostId, service: PostServiceDep) -> PostRead:
     return PostRead.of(await service.get_post(post_id))
 
@@ -66,10 +68,11 @@ async def get_post(post_id: PostId, service: PostServiceDep) -> PostRead:
 @router.patch(
     "/posts/{post_id}",
     response_model=PostRead,
-    responses=_UNAUTHENTICATED | _NOT_AUTHOR | _NOT_FOUND,
+    responses=error_responses(401, 403, 404, 413, 415),
+    dependencies=JSON_BODY,
     summary="Edit a post",
 )
-async def edit_post(
+async def update_post(
     post_id: PostId, body: PostUpdate, actor: CurrentUser, service: PostServiceDep
 ) -> PostRead:
     """Change the title or the content of one's own post."""
@@ -83,17 +86,18 @@ async def edit_post(
     "/posts/{post_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=_UNAUTHENTICATED | _NOT_AUTHOR | _NOT_FOUND,
+    responses=error_responses(401, 403, 404),
     summary="Delete a post",
 )
 async def delete_post(post_id: PostId, actor: CurrentUser, service: PostServiceDep) -> None:
+    """Delete one's own post."""
     await service.delete_post(actor, post_id)
 
 
 @router.get(
     "/users/{user_id}/posts",
     response_model=list[PostRead],
-    responses=error_response(404, "User not found"),
+    responses=error_responses(404),
     summary="List a user's posts",
     tags=["users"],
 )

@@ -1,14 +1,14 @@
 """HTTP endpoints for users: parse, call the use case, shape the answer."""
 
 from collections.abc import Sequence
-from typing import Annotated, Final
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from application.users import RegisterUser, UpdateUser
 from interfaces.http.dependencies import UserServiceDep
-from interfaces.http.errors import error_response
-from interfaces.http.params import MAX_ID, Limit, Skip
+from interfaces.http.errors import error_responses
+from interfaces.http.params import MAX_ID, Limit, Skip, require_json
 from interfaces.http.routing import collection_route
 from interfaces.http.security import CurrentUser
 from interfaces.http.users.schemas import UserCreate, UserRead, UserUpdate
@@ -16,12 +16,7 @@ from interfaces.http.users.schemas import UserCreate, UserRead, UserUpdate
 router = APIRouter(prefix="/users", tags=["users"])
 
 UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The user's id.")]
-
-
-_UNAUTHENTICATED: Final = error_response(401, "Missing or invalid bearer token")
-_NOT_OWNER: Final = error_response(403, "Only the account's owner may change it")
-_NOT_FOUND: Final = error_response(404, "User not found")
-_TAKEN: Final = error_response(409, "Email already registered, or username already taken")
+JSON_BODY = [Depends(require_json)]
 
 
 @collection_route(
@@ -29,10 +24,11 @@ _TAKEN: Final = error_response(409, "Email already registered, or username alrea
     "POST",
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
-    responses=_TAKEN,
+    responses=error_responses(409, 413, 415),
+    dependencies=JSON_BODY,
     summary="Register a user",
 )
-async def register_user(
+async def create_user(
     body: UserCreate, service: UserServiceDep, request: Request, response: Response
 ) -> UserRead:
     """Create an account; the email and the username are unique regardless of case."""
@@ -53,13 +49,15 @@ async def list_users(
 
 
 # Before /{user_id}, which would otherwise try to read "me" as an id.
-@router.get("/me", response_model=UserRead, responses=_UNAUTHENTICATED, summary="The caller")
-async def get_me(user: CurrentUser) -> UserRead:
+@router.get("/me", response_model=UserRead, responses=error_responses(401), summary="The caller")
+async def get_current_user(user: CurrentUser) -> UserRead:
     """Return the user the bearer token belongs to."""
     return UserRead.model_validate(user)
 
 
-@router.get("/{user_id}", response_model=UserRead, responses=_NOT_FOUND, summary="Get a user")
+@router.get(
+    "/{user_id}", response_model=UserRead, responses=error_responses(404), summary="Get a user"
+)
 async def get_user(user_id: UserId, service: UserServiceDep) -> UserRead:
     return UserRead.model_validate(await service.get_user(user_id))
 
@@ -67,7 +65,8 @@ async def get_user(user_id: UserId, service: UserServiceDep) -> UserRead:
 @router.patch(
     "/{user_id}",
     response_model=UserRead,
-    responses=_UNAUTHENTICATED | _NOT_OWNER | _NOT_FOUND | _TAKEN,
+    responses=error_responses(401, 403, 404, 409, 413, 415),
+    dependencies=JSON_BODY,
     summary="Change one's account",
 )
 async def update_user(
@@ -86,7 +85,7 @@ async def update_user(
     "/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=_UNAUTHENTICATED | _NOT_OWNER | _NOT_FOUND,
+    responses=error_responses(401, 403, 404),
     summary="Delete one's account",
 )
 async def delete_user(user_id: UserId, actor: CurrentUser, service: UserServiceDep) -> None:

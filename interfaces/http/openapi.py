@@ -1,0 +1,48 @@
+"""The OpenAPI document: stable operation ids and errors as problem documents."""
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+
+from interfaces.http.problems import PROBLEM_MEDIA_TYPE
+
+
+def operation_id(route: APIRoute) -> str:
+    """The endpoint's function name: `create_user`, `list_posts`... stable across versions.
+
+    Generated clients name their methods after these.
+    """
+    return route.name
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Build the document once, then serve it from memory.
+
+    Error responses are declared with the problem models; FastAPI files them
+    under application/json, so they are moved to application/problem+json,
+    the media type the handlers send.
+    """
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
+                tags=app.openapi_tags,
+            )
+            for path in document["paths"].values():
+                for operation in path.values():
+                    for status, response in operation.get("responses", {}).items():
+                        content = response.get("content", {})
+                        if int(status) >= HTTPStatus.BAD_REQUEST and "application/json" in content:
+                            content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,100 @@
+"""RFC 9457 problem details: the one shape of every error this API returns."""
+
+import re
+from http import HTTPStatus
+from typing import Any, Final
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
+ABOUT_BLANK: Final = "about:blank"
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 describes it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "/problems/user-not-found",
+                    "title": "Not Found",
+                    "status": 404,
+                    "detail": "User not found",
+                    "instance": "/users/42",
+                }
+            ]
+        }
+    )
+
+    type: str = Field(
+        default=ABOUT_BLANK,
+        description="Identifies the kind of problem; 'about:blank' when the status says it all.",
+    )
+    title: str = Field(description="Short summary of the kind of problem.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="What went wrong this time, for a person to read.")
+    instance: str = Field(description="The path of the request that failed.")
+
+
+class InvalidField(BaseModel):
+    loc: list[str | int] = Field(
+        description="Where: 'body', 'query', 'path' or 'header', then the field."
+    )
+    msg: str
+    type: str
+
+
+class ValidationProblem(Problem):
+    """A 422: the request was understood but some fields are invalid."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "/problems/invalid-request",
+                    "title": "Unprocessable Content",
+                    "status": 422,
+                    "detail": "1 field is invalid",
+                    "instance": "/users/",
+                    "errors": [
+                        {
+                            "loc": ["body", "username"],
+                            "msg": "String should have at least 3 characters",
+                            "type": "string_too_short",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    errors: list[InvalidField]
+
+
+def problem_type(name: str) -> str:
+    """`EmailAlreadyRegisteredError` -> `/problems/email-already-registered`."""
+    words = re.sub(r"(?<!^)(?=[A-Z])", "-", name.removesuffix("Error")).lower()
+    return f"/problems/{words}"
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    detail: str,
+    *,
+    type_: str = ABOUT_BLANK,
+    headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body = {
+        "type": type_,
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **(extensions or {}),
+    }
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
