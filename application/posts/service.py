@@ -1,10 +1,15 @@
 """Publishing, reading, editing and deleting posts."""
 
-from collections.abc import Sequence
-
-from application.pagination import MAX_PAGE_SIZE, check_page
+from application.pagination import Page, PageRequest, trim
 from application.posts.commands import EditPost, PublishPost
-from domain.posts import Author, AuthoredPost, NewPost, NotPostAuthorError, PostNotFoundError
+from domain.posts import (
+    Author,
+    AuthoredPost,
+    NewPost,
+    NotPostAuthorError,
+    PostKey,
+    PostNotFoundError,
+)
 from domain.unit_of_work import UnitOfWork
 from domain.users import User, UserNotFoundError
 
@@ -31,22 +36,38 @@ class PostService:
         return authored
 
     async def list_posts(
-        self, *, skip: int = 0, limit: int = MAX_PAGE_SIZE, author_id: int | None = None
-    ) -> Sequence[AuthoredPost]:
-        """Return a page of posts with their authors, newest first."""
-        check_page(skip, limit)
+        self, page: PageRequest[PostKey] | None = None, *, author_id: int | None = None
+    ) -> Page[AuthoredPost]:
+        """Return a page of posts with their authors, newest first (the first 100 by default)."""
+        page = page or PageRequest()
+        page.check()
         async with self._uow as uow:
-            return await uow.posts.list_authored(skip=skip, limit=limit, author_id=author_id)
+            rows = await uow.posts.list_authored(
+                limit=page.limit + 1,
+                skip=page.skip,
+                author_id=author_id,
+                after=page.after,
+                before=page.before,
+            )
+        return trim(rows, page)
 
     async def list_user_posts(
-        self, user_id: int, *, skip: int = 0, limit: int = MAX_PAGE_SIZE
-    ) -> Sequence[AuthoredPost]:
+        self, user_id: int, page: PageRequest[PostKey] | None = None
+    ) -> Page[AuthoredPost]:
         """Like `list_posts` for one author, whose absence is an error rather than an empty page."""
-        check_page(skip, limit)
+        page = page or PageRequest()
+        page.check()
         async with self._uow as uow:
             if await uow.users.get(user_id) is None:
                 raise UserNotFoundError
-            return await uow.posts.list_authored(skip=skip, limit=limit, author_id=user_id)
+            rows = await uow.posts.list_authored(
+                limit=page.limit + 1,
+                skip=page.skip,
+                author_id=user_id,
+                after=page.after,
+                before=page.before,
+            )
+        return trim(rows, page)
 
     async def edit_post(self, actor: User, post_id: int, command: EditPost) -> AuthoredPost:
         """Change a post's title or content: its author only; a missing post is 404 first."""

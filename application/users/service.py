@@ -1,9 +1,8 @@
 """Registering, finding, listing, changing and deleting users."""
 
-from collections.abc import Sequence
 from dataclasses import replace
 
-from application.pagination import MAX_PAGE_SIZE, check_page
+from application.pagination import Page, PageRequest, trim
 from application.ports import PasswordHasher
 from application.users.commands import RegisterUser, UpdateUser
 from domain.unit_of_work import UnitOfWork
@@ -56,11 +55,15 @@ class UserService:
             raise UserNotFoundError
         return user
 
-    async def list_users(self, *, skip: int = 0, limit: int = MAX_PAGE_SIZE) -> Sequence[User]:
-        """Return a page of users in id order."""
-        check_page(skip, limit)
+    async def list_users(self, page: PageRequest[int] | None = None) -> Page[User]:
+        """Return a page of users in id order (the first 100 by default); keys are user ids."""
+        page = page or PageRequest()
+        page.check()
         async with self._uow as uow:
-            return await uow.users.list(skip=skip, limit=limit)
+            rows = await uow.users.list(
+                limit=page.limit + 1, skip=page.skip, after=page.after, before=page.before
+            )
+        return trim(rows, page)
 
     async def update_user(self, actor: User, user_id: int, command: UpdateUser) -> User:
         """Change one's own email, username or password.

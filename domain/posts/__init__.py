@@ -1,6 +1,6 @@
 """Posts: what a user publishes, and who may change it."""
 
-from domain.posts.entities import Author, AuthoredPost, NewPost, Post
+from domain.posts.entities import Author, AuthoredPost, NewPost, Post, PostKey
 from domain.posts.errors import (
     InvalidPostError,
     NotPostAuthorError,
@@ -15,6 +15,7 @@ __all__ = [
     "NewPost",
     "NotPostAuthorError",
     "Post",
+    "PostKey",
     "PostNotFoundError",
     "PostRepository",
 ]

@@ -39,6 +39,18 @@ class Post:
         )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, order=True)
+class PostKey:
+    """Where a post sits in a listing: newest first, by creation time, then by id."""
+
+    created_at: datetime
+    id: int
+
+    @classmethod
+    def of(cls, post: Post) -> "PostKey":
+        return cls(created_at=post.created_at, id=post.id)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Author:
     """What a reader of a post learns about its author."""

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Protocol
 
-from domain.posts.entities import AuthoredPost, NewPost, Post
+from domain.posts.entities import AuthoredPost, NewPost, Post, PostKey
 
 
 class PostRepository(Protocol):
@@ -28,9 +28,21 @@ class PostRepository(Protocol):
         ...
 
     async def list_authored(
-        self, *, skip: int, limit: int, author_id: int | None = None
+        self,
+        *,
+        limit: int,
+        skip: int = 0,
+        author_id: int | None = None,
+        after: PostKey | None = None,
+        before: PostKey | None = None,
     ) -> Sequence[AuthoredPost]:
-        """Return a page of posts with their authors, newest first, of one author if given."""
+        """Return a page of posts with their authors, newest first, of one author if given.
+
+        `after` keeps the posts that come after that key in the listing
+        (older ones) and returns the first `limit`; `before` keeps those that
+        come before it (newer ones) and returns the last `limit`, still
+        newest first. Either reads an index range, however deep the page.
+        """
         ...
 
     async def update(self, post: Post) -> Post | None:

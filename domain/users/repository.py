@@ -33,8 +33,19 @@ class UserRepository(Protocol):
         """Return the user with this username, compared without case, or None."""
         ...
 
-    async def list(self, *, skip: int, limit: int) -> Sequence[User]:
-        """Return at most `limit` users ordered by id, after skipping `skip`."""
+    async def list(
+        self,
+        *,
+        limit: int,
+        skip: int = 0,
+        after: int | None = None,
+        before: int | None = None,
+    ) -> Sequence[User]:
+        """Return at most `limit` users ordered by id, after skipping `skip`.
+
+        `after` keeps ids above it and returns the first `limit`; `before`
+        keeps ids below it and returns the last `limit`, still in id order.
+        """
         ...
 
     async def update(self, user: User) -> User | None:

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import replace
 
-from domain.posts import Author, AuthoredPost, NewPost, Post
+from domain.posts import Author, AuthoredPost, NewPost, Post, PostKey
 from domain.users import UserNotFoundError
 from infrastructure.memory.transaction import OpenTransaction
 
@@ -42,13 +42,27 @@ class InMemoryPostRepository:
         return None if post is None else self._authored(post)
 
     async def list_authored(
-        self, *, skip: int, limit: int, author_id: int | None = None
+        self,
+        *,
+        limit: int,
+        skip: int = 0,
+        author_id: int | None = None,
+        after: PostKey | None = None,
+        before: PostKey | None = None,
     ) -> Sequence[AuthoredPost]:
-        selected = [
-            post for post in self._posts.rows() if author_id is None or post.author_id == author_id
-        ]
-        selected.sort(key=lambda post: (post.created_at, post.id), reverse=True)
-        return [self._authored(post) for post in selected[skip : skip + limit]]
+        newest_first = sorted(
+            (p for p in self._posts.rows() if author_id is None or p.author_id == author_id),
+            key=PostKey.of,
+            reverse=True,
+        )
+        if before is not None:
+            newer = [p for p in reversed(newest_first) if PostKey.of(p) > before]
+            page = newer[skip : skip + limit][::-1]
+        else:
+            if after is not None:
+                newest_first = [p for p in newest_first if PostKey.of(p) < after]
+            page = newest_first[skip : skip + limit]
+        return [self._authored(post) for post in page]
 
     async def update(self, post: Post) -> Post | None:
         await self._tx.lock([("posts", post.id)])

@@ -42,8 +42,20 @@ class InMemoryUserRepository:
         wanted = username.lower()
         return next((u for u in self._users.rows() if u.username.lower() == wanted), None)
 
-    async def list(self, *, skip: int, limit: int) -> Sequence[User]:
+    async def list(
+        self,
+        *,
+        limit: int,
+        skip: int = 0,
+        after: int | None = None,
+        before: int | None = None,
+    ) -> Sequence[User]:
         ordered = sorted(self._users.rows(), key=lambda u: u.id)
+        if before is not None:
+            earlier = [u for u in ordered if u.id < before][::-1]
+            return earlier[skip : skip + limit][::-1]
+        if after is not None:
+            ordered = [u for u in ordered if u.id > after]
         return ordered[skip : skip + limit]
 
     async def update(self, user: User) -> User | None:

@@ -3,15 +3,17 @@
 from collections.abc import Sequence
 from typing import Any, Final
 
-from sqlalchemy import Row, Select, delete, func, insert, select, update
+from sqlalchemy import Row, Select, delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.posts import Author, AuthoredPost, NewPost, Post
+from domain.posts import Author, AuthoredPost, NewPost, Post, PostKey
 from infrastructure.persistence.errors import translate_integrity_error
 from infrastructure.persistence.tables import posts, users
 
 _NEWEST_FIRST: Final = (posts.c.created_at.desc(), posts.c.id.desc())
+_OLDEST_FIRST: Final = (posts.c.created_at, posts.c.id)
+_POSITION: Final = tuple_(posts.c.created_at, posts.c.id)
 
 # Posts joined to their authors: a page costs one statement whatever its size
 # (the Core counterpart of the ORM's joinedload), never one query per post.
@@ -37,6 +39,34 @@ def _to_authored(row: Row[Any]) -> AuthoredPost:
     return AuthoredPost(
         post=post, author=Author(id=post.author_id, username=row._mapping["author_username"])
     )
+
+
+def page_statement(
+    *,
+    limit: int,
+    skip: int = 0,
+    author_id: int | None = None,
+    after: PostKey | None = None,
+    before: PostKey | None = None,
+) -> Select[Any]:
+    """The SELECT behind a page of posts.
+
+    A key becomes a row comparison on (created_at, id), which PostgreSQL
+    answers as a range of the (author_id,) created_at, id index: the page
+    costs the same at any depth. A page before a key is read oldest first
+    from the key and turned around by the caller.
+    """
+    statement = _AUTHORED
+    if author_id is not None:
+        statement = statement.where(posts.c.author_id == author_id)
+    if before is not None:
+        statement = statement.where(tuple_(before.created_at, before.id) < _POSITION)
+        statement = statement.order_by(*_OLDEST_FIRST)
+    else:
+        if after is not None:
+            statement = statement.where(tuple_(after.created_at, after.id) > _POSITION)
+        statement = statement.order_by(*_NEWEST_FIRST)
+    return statement.offset(skip).limit(limit)
 
 
 class SqlAlchemyPostRepository:
@@ -71,15 +101,19 @@ class SqlAlchemyPostRepository:
         return None if row is None else _to_authored(row)
 
     async def list_authored(
-        self, *, skip: int, limit: int, author_id: int | None = None
+        self,
+        *,
+        limit: int,
+        skip: int = 0,
+        author_id: int | None = None,
+        after: PostKey | None = None,
+        before: PostKey | None = None,
     ) -> Sequence[AuthoredPost]:
-        statement: Select[Any] = _AUTHORED
-        if author_id is not None:
-            statement = statement.where(posts.c.author_id == author_id)
         result = await self._connection.execute(
-            statement.order_by(*_NEWEST_FIRST).offset(skip).limit(limit)
+            page_statement(limit=limit, skip=skip, author_id=author_id, after=after, before=before)
         )
-        return [_to_authored(row) for row in result]
+        found = [_to_authored(row) for row in result]
+        return found[::-1] if before is not None else found
 
     async def update(self, post: Post) -> Post | None:
         row = (

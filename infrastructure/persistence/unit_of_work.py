@@ -3,10 +3,20 @@
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from domain.errors import StorageUnavailableError
 from infrastructure.persistence.posts import SqlAlchemyPostRepository
 from infrastructure.persistence.users import SqlAlchemyUserRepository
+
+
+def _is_unavailability(error: BaseException) -> bool:
+    """Whether an error means "the database is out of reach", not "this request is wrong"."""
+    if isinstance(error, PoolTimeoutError | OperationalError | InterfaceError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 class SqlAlchemyUnitOfWork:
@@ -15,6 +25,11 @@ class SqlAlchemyUnitOfWork:
     Core connections rather than ORM sessions: the repositories exchange
     plain entities with the database, so a session's identity map and
     flush machinery would only add cost.
+
+    A database that cannot be reached, a connection lost midway and a pool
+    with no free connection within its timeout all leave the block as
+    StorageUnavailableError, which callers can retry, instead of as driver
+    errors.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -38,11 +53,18 @@ class SqlAlchemyUnitOfWork:
     async def __aenter__(self) -> Self:
         if self._connection is not None:
             raise RuntimeError("the unit of work is already in use")
-        connection = await self._engine.connect()
+        try:
+            connection = await self._engine.connect()
+        except Exception as error:
+            if _is_unavailability(error):
+                raise StorageUnavailableError from error
+            raise
         try:
             await connection.begin()
-        except BaseException:
+        except BaseException as error:
             await connection.close()
+            if _is_unavailability(error):
+                raise StorageUnavailableError from error
             raise
         self._connection = connection
         self._users = SqlAlchemyUserRepository(connection)
@@ -61,8 +83,14 @@ class SqlAlchemyUnitOfWork:
             return
         try:
             await connection.rollback()
-        finally:
             await connection.close()
+        except Exception:
+            if exc is None:
+                raise
+            # The connection died with the work; the error that killed it is the story.
+            await connection.invalidate()
+        if exc is not None and _is_unavailability(exc):
+            raise StorageUnavailableError from exc
 
     async def commit(self) -> None:
         await self._active().commit()

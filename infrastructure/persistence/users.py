@@ -58,11 +58,25 @@ class SqlAlchemyUserRepository:
             select(users).where(func.lower(users.c.username) == func.lower(username))
         )
 
-    async def list(self, *, skip: int, limit: int) -> Sequence[User]:
-        result = await self._connection.execute(
-            select(users).order_by(users.c.id).offset(skip).limit(limit)
-        )
-        return [_to_user(row) for row in result]
+    async def list(
+        self,
+        *,
+        limit: int,
+        skip: int = 0,
+        after: int | None = None,
+        before: int | None = None,
+    ) -> Sequence[User]:
+        statement = select(users)
+        if before is not None:
+            # The page just before the key: read backwards from it, then turn around.
+            statement = statement.where(users.c.id < before).order_by(users.c.id.desc())
+        else:
+            if after is not None:
+                statement = statement.where(users.c.id > after)
+            statement = statement.order_by(users.c.id)
+        result = await self._connection.execute(statement.offset(skip).limit(limit))
+        found = [_to_user(row) for row in result]
+        return found[::-1] if before is not None else found
 
     async def update(self, user: User) -> User | None:
         statement = (

@@ -11,6 +11,7 @@ from interfaces.http.auth.router import router as auth_router
 from interfaces.http.errors import error_responses, register_error_handlers
 from interfaces.http.middleware import BodySizeLimitMiddleware, UnexpectedErrorMiddleware
 from interfaces.http.openapi import install_openapi, operation_id
+from interfaces.http.pagination import CursorCodec
 from interfaces.http.params import reject_repeated_query_parameters
 from interfaces.http.posts.router import router as posts_router
 from interfaces.http.users.router import router as users_router
@@ -53,6 +54,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         responses=error_responses(422, 500, 503),
     )
     app.state.container = container
+    app.state.cursor_codec = CursorCodec(container.settings().jwt_secret.get_secret_value())
     register_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(UnexpectedErrorMiddleware)  # added last: the outermost

@@ -66,12 +66,19 @@ def status_for(error: DomainError) -> int:
 async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)  # noqa: S101 - registered for DomainError only
     status = status_for(error)
+    # Every 422 has the same shape; a rule of the domain names no single field.
+    extensions = (
+        {"errors": [{"loc": [], "msg": error.message, "type": "domain_rule"}]}
+        if status == HTTPStatus.UNPROCESSABLE_ENTITY
+        else None
+    )
     return problem_response(
         request,
         status,
         error.message,
         type_=problem_type(type(error).__name__),
         headers=_HEADERS_BY_STATUS.get(status),
+        extensions=extensions,
     )
 
 

@@ -1,12 +1,15 @@
 """The post use cases, on the in-memory adapter."""
 
+from datetime import UTC, datetime
+
 import pytest
 
+from application.pagination import PageRequest
 from application.ports import PasswordHasher
 from application.posts import EditPost, PostService, PublishPost
 from application.users import RegisterUser, UserService
 from domain.errors import ValidationError
-from domain.posts import InvalidPostError, NotPostAuthorError, PostNotFoundError
+from domain.posts import InvalidPostError, NotPostAuthorError, PostKey, PostNotFoundError
 from domain.users import User, UserNotFoundError
 from infrastructure.memory import InMemoryUnitOfWork
 from tests.factories import register_user
@@ -84,10 +87,10 @@ async def test_listing_is_newest_first_and_filters_by_author(
     second = await posts.publish_post(bob, PublishPost(title="2", content="c"))
     third = await posts.publish_post(ada, PublishPost(title="3", content="c"))
 
-    assert await posts.list_posts() == [third, second, first]
-    assert await posts.list_posts(author_id=ada.id) == [third, first]
-    assert await posts.list_posts(skip=1, limit=1) == [second]
-    assert await posts.list_user_posts(bob.id) == [second]
+    assert (await posts.list_posts()).items == [third, second, first]
+    assert (await posts.list_posts(author_id=ada.id)).items == [third, first]
+    assert (await posts.list_posts(PageRequest(skip=1, limit=1))).items == [second]
+    assert (await posts.list_user_posts(bob.id)).items == [second]
 
 
 async def test_the_posts_of_an_unknown_user_are_not_found(posts: PostService) -> None:
@@ -95,12 +98,26 @@ async def test_the_posts_of_an_unknown_user_are_not_found(posts: PostService) ->
         await posts.list_user_posts(42)
 
 
-@pytest.mark.parametrize(("skip", "limit"), [(-1, 10), (0, 0), (0, 101)])
-async def test_pages_out_of_range_are_refused(posts: PostService, skip: int, limit: int) -> None:
+@pytest.mark.parametrize(
+    "page",
+    [
+        PageRequest[PostKey](skip=-1),
+        PageRequest[PostKey](limit=0),
+        PageRequest[PostKey](limit=101),
+        PageRequest(skip=1, after=PostKey(created_at=datetime.now(UTC), id=1)),
+        PageRequest(
+            after=PostKey(created_at=datetime.now(UTC), id=1),
+            before=PostKey(created_at=datetime.now(UTC), id=2),
+        ),
+    ],
+)
+async def test_pages_out_of_range_are_refused(
+    posts: PostService, page: PageRequest[PostKey]
+) -> None:
     with pytest.raises(ValidationError):
-        await posts.list_posts(skip=skip, limit=limit)
+        await posts.list_posts(page)
     with pytest.raises(ValidationError):
-        await posts.list_user_posts(1, skip=skip, limit=limit)
+        await posts.list_user_posts(1, page)
 
 
 async def test_the_author_edits_and_others_may_not(posts: PostService, users: UserService) -> None:

@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 
+from application.pagination import PageRequest
 from application.ports import PasswordHasher
 from application.users import UpdateUser, UserService
 from domain.errors import ValidationError
@@ -107,9 +108,9 @@ async def test_get_user_of_unknown_id_is_not_found(service: UserService) -> None
 async def test_list_users_pages_in_id_order(service: UserService) -> None:
     users = [await service.register_user(register_user()) for _ in range(5)]
 
-    assert await service.list_users() == users
-    assert await service.list_users(skip=1, limit=2) == users[1:3]
-    assert await service.list_users(skip=5) == []
+    assert (await service.list_users()).items == users
+    assert (await service.list_users(PageRequest(skip=1, limit=2))).items == users[1:3]
+    assert (await service.list_users(PageRequest(skip=5))).items == []
 
 
 @pytest.mark.parametrize(("skip", "limit"), [(-1, 10), (0, 0), (0, 101)])
@@ -117,7 +118,7 @@ async def test_list_users_refuses_pages_out_of_range(
     service: UserService, skip: int, limit: int
 ) -> None:
     with pytest.raises(ValidationError):
-        await service.list_users(skip=skip, limit=limit)
+        await service.list_users(PageRequest(skip=skip, limit=limit))
 
 
 async def test_a_user_changes_their_own_account(

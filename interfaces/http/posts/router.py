@@ -1,13 +1,16 @@
 """HTTP endpoints for posts: parse, call the use case, shape the answer."""
 
 from collections.abc import Sequence
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from application.posts import EditPost, PublishPost
+from domain.posts import AuthoredPost, PostKey
 from interfaces.http.dependencies import PostServiceDep
 from interfaces.http.errors import error_responses
+from interfaces.http.pagination import LINK_HEADER_DOC, CodecDep, CursorParam, Listing
 from interfaces.http.params import MAX_ID, Limit, Skip, require_json
 from interfaces.http.posts.schemas import PostCreate, PostRead, PostUpdate
 from interfaces.http.routing import collection_route
@@ -19,6 +22,25 @@ PostId = Annotated[int, Path(ge=1, le=MAX_ID, description="The post's id.")]
 UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The author's id.")]
 AuthorFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only posts by this user.")]
 JSON_BODY = [Depends(require_json)]
+
+
+def _dump_post_key(key: PostKey) -> list[Any]:
+    return [key.created_at.isoformat(), key.id]
+
+
+def _load_post_key(raw: list[Any]) -> PostKey:
+    created_at, post_id = raw
+    if type(created_at) is not str or type(post_id) is not int or not 1 <= post_id <= MAX_ID:
+        raise ValueError("not a post key")
+    moment = datetime.fromisoformat(created_at)
+    if moment.tzinfo is None:
+        raise ValueError("a post key's time has a time zone")
+    return PostKey(created_at=moment, id=post_id)
+
+
+POSTS: Final = Listing[PostKey, AuthoredPost](
+    key_of=lambda authored: PostKey.of(authored.post), dump=_dump_post_key, load=_load_post_key
+)
 
 
 @collection_route(
@@ -46,13 +68,34 @@ async def create_post(
     return PostRead.of(authored)
 
 
-@collection_route(router, "GET", "/posts", response_model=list[PostRead], summary="List posts")
+@collection_route(
+    router,
+    "GET",
+    "/posts",
+    response_model=list[PostRead],
+    responses=LINK_HEADER_DOC,
+    summary="List posts",
+)
 async def list_posts(
-    service: PostServiceDep, skip: Skip = 0, limit: Limit = 100, author_id: AuthorFilter = None
+    *,
+    service: PostServiceDep,
+    codec: CodecDep,
+    request: Request,
+    response: Response,
+    skip: Skip = 0,
+    limit: Limit = 100,
+    author_id: AuthorFilter = None,
+    cursor: CursorParam = None,
 ) -> Sequence[PostRead]:
-    """Return posts newest first, each with its author; `author_id` keeps one author's."""
-    page = await service.list_posts(skip=skip, limit=limit, author_id=author_id)
-    return [PostRead.of(authored) for authored in page]
+    """Return posts newest first, each with its author; `author_id` keeps one author's.
+
+    The `Link` header leads to the next and previous pages.
+    """
+    listing = f"posts?author_id={author_id or ''}"
+    asked = POSTS.request(codec, listing=listing, cursor=cursor, skip=skip, limit=limit)
+    page = await service.list_posts(asked, author_id=author_id)
+    POSTS.link(codec, listing=listing, request=request, response=response, asked=asked, page=page)
+    return [PostRead.of(authored) for authored in page.items]
 
 
 @router.get(
@@ -97,13 +140,24 @@ async def delete_post(post_id: PostId, actor: CurrentUser, service: PostServiceD
 @router.get(
     "/users/{user_id}/posts",
     response_model=list[PostRead],
-    responses=error_responses(404),
+    responses=error_responses(404) | LINK_HEADER_DOC,
     summary="List a user's posts",
     tags=["users"],
 )
 async def list_user_posts(
-    user_id: UserId, service: PostServiceDep, skip: Skip = 0, limit: Limit = 100
+    *,
+    user_id: UserId,
+    service: PostServiceDep,
+    codec: CodecDep,
+    request: Request,
+    response: Response,
+    skip: Skip = 0,
+    limit: Limit = 100,
+    cursor: CursorParam = None,
 ) -> Sequence[PostRead]:
-    """Return one user's posts, newest first."""
-    page = await service.list_user_posts(user_id, skip=skip, limit=limit)
-    return [PostRead.of(authored) for authored in page]
+    """Return one user's posts, newest first; the `Link` header leads to the other pages."""
+    listing = f"users/{user_id}/posts"
+    asked = POSTS.request(codec, listing=listing, cursor=cursor, skip=skip, limit=limit)
+    page = await service.list_user_posts(user_id, asked)
+    POSTS.link(codec, listing=listing, request=request, response=response, asked=asked, page=page)
+    return [PostRead.of(authored) for authored in page.items]

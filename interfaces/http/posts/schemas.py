@@ -50,6 +50,22 @@ class AuthorRead(BaseModel):
 class PostRead(BaseModel):
     """A post with its author embedded, as every post endpoint returns it."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 7,
+                    "title": "Notes on the engine",
+                    "content": "It weaves algebraic patterns.",
+                    "author_id": 1,
+                    "created_at": "2026-11-24T19:01:51.505517Z",
+                    "updated_at": "2026-11-24T19:01:51.519267Z",
+                    "author": {"id": 1, "username": "ada.lovelace"},
+                }
+            ]
+        }
+    )
+
     id: int
     title: str
     content: str

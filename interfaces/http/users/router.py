@@ -1,13 +1,15 @@
 """HTTP endpoints for users: parse, call the use case, shape the answer."""
 
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from application.users import RegisterUser, UpdateUser
+from domain.users import User
 from interfaces.http.dependencies import UserServiceDep
 from interfaces.http.errors import error_responses
+from interfaces.http.pagination import LINK_HEADER_DOC, CodecDep, CursorParam, Listing
 from interfaces.http.params import MAX_ID, Limit, Skip, require_json
 from interfaces.http.routing import collection_route
 from interfaces.http.security import CurrentUser
@@ -17,6 +19,18 @@ router = APIRouter(prefix="/users", tags=["users"])
 
 UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The user's id.")]
 JSON_BODY = [Depends(require_json)]
+
+
+def _load_user_key(raw: list[Any]) -> int:
+    (user_id,) = raw
+    if type(user_id) is not int or not 1 <= user_id <= MAX_ID:
+        raise ValueError("not a user id")
+    return user_id
+
+
+USERS: Final = Listing[int, User](
+    key_of=lambda user: user.id, dump=lambda key: [key], load=_load_user_key
+)
 
 
 @collection_route(
@@ -39,13 +53,28 @@ async def create_user(
     return UserRead.model_validate(user)
 
 
-@collection_route(router, "GET", response_model=list[UserRead], summary="List users")
+@collection_route(
+    router,
+    "GET",
+    response_model=list[UserRead],
+    responses=LINK_HEADER_DOC,
+    summary="List users",
+)
 async def list_users(
-    service: UserServiceDep, skip: Skip = 0, limit: Limit = 100
+    *,
+    service: UserServiceDep,
+    codec: CodecDep,
+    request: Request,
+    response: Response,
+    skip: Skip = 0,
+    limit: Limit = 100,
+    cursor: CursorParam = None,
 ) -> Sequence[UserRead]:
-    """Return users ordered by id."""
-    users = await service.list_users(skip=skip, limit=limit)
-    return [UserRead.model_validate(user) for user in users]
+    """Return users ordered by id; the `Link` header leads to the next and previous pages."""
+    asked = USERS.request(codec, listing="users", cursor=cursor, skip=skip, limit=limit)
+    page = await service.list_users(asked)
+    USERS.link(codec, listing="users", request=request, response=response, asked=asked, page=page)
+    return [UserRead.model_validate(user) for user in page.items]
 
 
 # Before /{user_id}, which would otherwise try to read "me" as an id.

@@ -62,7 +62,20 @@ class UserUpdate(PartialUpdate):
 class UserRead(BaseModel):
     """A user as clients see it: never the password or its hash."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 1,
+                    "email": "ada@example.com",
+                    "username": "ada.lovelace",
+                    "created_at": "2026-11-24T18:40:55.103980Z",
+                    "updated_at": "2026-11-24T18:40:55.103980Z",
+                }
+            ]
+        },
+    )
 
     id: int
     email: str

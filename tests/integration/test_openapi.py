@@ -1,0 +1,96 @@
+"""The OpenAPI document is complete enough to generate clients and drive fuzzers."""
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import make_settings
+
+EXPECTED_OPERATIONS = {
+    "create_token",
+    "create_user",
+    "list_users",
+    "get_current_user",
+    "get_user",
+    "update_user",
+    "delete_user",
+    "create_post",
+    "list_posts",
+    "get_post",
+    "update_post",
+    "delete_post",
+    "list_user_posts",
+}
+SECURED = {
+    "get_current_user",
+    "update_user",
+    "delete_user",
+    "create_post",
+    "update_post",
+    "delete_post",
+}
+
+
+@pytest.fixture
+async def document(memory_client: httpx.AsyncClient) -> dict[str, Any]:
+    schema: dict[str, Any] = (await memory_client.get("/openapi.json")).json()
+    return schema
+
+
+def _operations(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        operation["operationId"]: operation
+        for path in document["paths"].values()
+        for operation in path.values()
+    }
+
+
+def test_every_operation_has_a_stable_id_summary_and_tags(document: dict[str, Any]) -> None:
+    operations = _operations(document)
+
+    assert set(operations) == EXPECTED_OPERATIONS
+    for name, operation in operations.items():
+        assert operation["summary"], name
+        assert operation["tags"], name
+
+
+def test_secured_operations_use_the_bearer_scheme(document: dict[str, Any]) -> None:
+    for name, operation in _operations(document).items():
+        secured = {"OAuth2PasswordBearer": []} in operation.get("security", [])
+        assert secured == (name in SECURED), name
+        if secured:
+            assert "401" in operation["responses"], name
+
+
+def test_every_error_response_is_a_problem(document: dict[str, Any]) -> None:
+    for name, operation in _operations(document).items():
+        errors = {s: r for s, r in operation["responses"].items() if int(s) >= 400}
+        assert {"422", "500", "503"} <= set(errors), name
+        for status, response in errors.items():
+            assert list(response["content"]) == ["application/problem+json"], (name, status)
+            schema = response["content"]["application/problem+json"]["schema"]["$ref"]
+            expected = "ValidationProblem" if status == "422" else "Problem"
+            assert schema == f"#/components/schemas/{expected}", (name, status)
+
+
+def test_bodies_and_answers_carry_examples(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+
+    for model in ("UserRead", "PostRead", "TokenResponse", "Problem", "ValidationProblem"):
+        assert schemas[model]["examples"], model
+    for model, field in (("UserCreate", "email"), ("PostCreate", "title")):
+        assert schemas[model]["properties"][field]["examples"], model
+
+
+def test_lists_document_their_link_header(document: dict[str, Any]) -> None:
+    operations = _operations(document)
+
+    for name in ("list_users", "list_posts", "list_user_posts"):
+        assert "Link" in operations[name]["responses"]["200"]["headers"], name
+        parameters = {p["name"] for p in operations[name]["parameters"]}
+        assert {"skip", "limit", "cursor"} <= parameters, name
+
+
+def test_settings_are_not_in_the_document(document: dict[str, Any]) -> None:
+    assert make_settings().jwt_secret.get_secret_value() not in str(document)
