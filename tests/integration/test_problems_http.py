@@ -114,7 +114,8 @@ async def test_a_declared_body_over_1_mib_is_refused_unread(client: httpx.AsyncC
         headers=author.headers | {"Content-Type": "application/json"},
     )
 
-    assert_problem(response, 413, f"The request body is larger than the limit of {MAX_BODY_BYTES} bytes")
+    limit = f"The request body is larger than the limit of {MAX_BODY_BYTES} bytes"
+    assert_problem(response, 413, limit)
 
 
 async def test_a_streamed_body_over_1_mib_is_refused_as_it_arrives(
