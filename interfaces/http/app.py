@@ -9,7 +9,11 @@ from fastapi_offline import FastAPIOffline
 from infrastructure.container import Container
 from interfaces.http.auth.router import router as auth_router
 from interfaces.http.errors import error_responses, register_error_handlers
-from interfaces.http.middleware import BodySizeLimitMiddleware, UnexpectedErrorMiddleware
+from interfaces.http.middleware import (
+    BodySizeLimitMiddleware,
+    DocsContentSecurityPolicyMiddleware,
+    UnexpectedErrorMiddleware,
+)
 from interfaces.http.openapi import install_openapi, operation_id
 from interfaces.http.pagination import CursorCodec
 from interfaces.http.params import reject_repeated_query_parameters
@@ -57,6 +61,10 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.state.cursor_codec = CursorCodec(container.settings().jwt_secret.get_secret_value())
     register_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware)
+    app.add_middleware(
+        DocsContentSecurityPolicyMiddleware,
+        paths=frozenset({"/docs", "/redoc"}),
+    )
     app.add_middleware(UnexpectedErrorMiddleware)  # added last: the outermost
     app.include_router(auth_router)
     app.include_router(users_router)

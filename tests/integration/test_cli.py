@@ -1,13 +1,8 @@
 """The command line as an operator runs it: real processes, real ports."""
 
-import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -16,67 +11,8 @@ import pytest
 
 from infrastructure.persistence import migrator
 from infrastructure.settings import PROJECT_ROOT
-from tests.conftest import CHEAP_HASHING, libpq_url
-
-STARTUP_TIMEOUT_SECONDS = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _environment(**overrides: str) -> dict[str, str]:
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REPOSITORY", "EMBEDDED_POSTGRES_DIR"}
-    }
-    environment.update({key.upper(): str(value) for key, value in CHEAP_HASHING.items()})
-    # Explicit values beat whatever a developer's .env says.
-    environment.update({"DATABASE_URL": "", "REPOSITORY": "sqlalchemy"})
-    environment.update(overrides)
-    return environment
-
-
-@contextmanager
-def serving(*options: str, **environment: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """Run `python -m interfaces serve` until the block ends, then SIGTERM it."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "interfaces", "serve", "--port", str(port), *options],
-        cwd=PROJECT_ROOT,
-        env=_environment(**environment),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"serve exited with {process.returncode}:\n{process.stdout.read()}")  # type: ignore[union-attr]
-            try:
-                httpx.get(f"{base_url}/openapi.json", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    pytest.fail("serve did not answer in time")
-                time.sleep(0.1)
-        yield base_url, process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+from tests.conftest import libpq_url
+from tests.integration.live_server import command_environment, serving
 
 
 def _register_and_fetch(base_url: str) -> dict[str, object]:
@@ -133,7 +69,7 @@ def test_migrate_upgrades_database_url_to_head(create_database: Callable[[], str
     result = subprocess.run(
         [sys.executable, "-m", "interfaces", "migrate"],
         cwd=PROJECT_ROOT,
-        env=_environment(DATABASE_URL=libpq_url(url)),
+        env=command_environment(DATABASE_URL=libpq_url(url)),
         capture_output=True,
         text=True,
         check=False,
@@ -165,7 +101,7 @@ def test_serve_refuses_to_start_in_production_with_the_default_secret() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "interfaces", "serve"],
         cwd=PROJECT_ROOT,
-        env=_environment(ENVIRONMENT="production", REPOSITORY="memory"),
+        env=command_environment(ENVIRONMENT="production", REPOSITORY="memory"),
         capture_output=True,
         text=True,
         check=False,

@@ -94,3 +94,13 @@ def test_lists_document_their_link_header(document: dict[str, Any]) -> None:
 
 def test_settings_are_not_in_the_document(document: dict[str, Any]) -> None:
     assert make_settings().jwt_secret.get_secret_value() not in str(document)
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+async def test_the_docs_pages_keep_the_browser_on_this_origin(
+    memory_client: httpx.AsyncClient, page: str
+) -> None:
+    response = await memory_client.get(page)
+
+    assert response.status_code == 200
+    assert response.headers["content-security-policy"].startswith("default-src 'self'")

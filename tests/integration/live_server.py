@@ -1,0 +1,82 @@
+"""The service as an operator runs it: `python -m interfaces` in a process of its own.
+
+Shared by the tests that need a real port: the command line's, and those that
+drive the API from outside Python's reach (a browser, a generated client).
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Final
+
+import httpx
+import pytest
+
+from infrastructure.settings import PROJECT_ROOT
+from tests.conftest import CHEAP_HASHING
+
+STARTUP_TIMEOUT_SECONDS: Final = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def command_environment(**overrides: str) -> dict[str, str]:
+    """The environment for `python -m interfaces`: cheap hashing, PostgreSQL unless overridden."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REPOSITORY", "EMBEDDED_POSTGRES_DIR"}
+    }
+    environment.update({key.upper(): str(value) for key, value in CHEAP_HASHING.items()})
+    # Explicit values beat whatever a developer's .env says.
+    environment.update({"DATABASE_URL": "", "REPOSITORY": "sqlalchemy"})
+    environment.update(overrides)
+    return environment
+
+
+@contextmanager
+def serving(*options: str, **environment: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """Run `python -m interfaces serve` until the block ends, then SIGTERM it."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "interfaces", "serve", "--port", str(port), *options],
+        cwd=PROJECT_ROOT,
+        env=command_environment(**environment),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"serve exited with {process.returncode}:\n{process.stdout.read()}")  # type: ignore[union-attr]
+            try:
+                httpx.get(f"{base_url}/openapi.json", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    pytest.fail("serve did not answer in time")
+                time.sleep(0.1)
+        yield base_url, process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
