@@ -45,3 +45,15 @@ class Container(containers.DeclarativeContainer):
     auth_service = providers.Factory(
         AuthService, uow=uow, password_hasher=password_hasher, tokens=token_issuer
     )
+
+
+def build_container(settings: Settings | None = None) -> Container:
+    """A container reading the environment, or bound to `settings` when given.
+
+    For code outside the container's own module that has settings in hand
+    (the command line, tests) and should not need the DI library for it.
+    """
+    container = Container()
+    if settings is not None:
+        container.settings.override(providers.Object(settings))
+    return container

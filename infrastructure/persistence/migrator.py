@@ -1,15 +1,38 @@
 """Running Alembic from code: the CLI's `migrate`, the dev server and the tests use it."""
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Final, TextIO
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import NullPool, create_engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from infrastructure.settings import PROJECT_ROOT
 
 ALEMBIC_INI: Final = PROJECT_ROOT / "alembic.ini"
+
+
+class DatabaseUnreachableError(RuntimeError):
+    """The server named by the URL did not let us in; the message says why, in one line."""
+
+
+class SchemaOutdatedError(RuntimeError):
+    """The database's schema is not the one this code was written for."""
+
+
+@contextmanager
+def _reaching() -> Iterator[None]:
+    """Turn a failure to connect into one line a person can act on."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as error:
+        lines = str(error.orig).strip().splitlines() or [type(error.orig).__name__]
+        raise DatabaseUnreachableError(f"cannot reach the database: {lines[0]}") from error
 
 
 def _config(database_url: str, output: TextIO | None = None) -> Config:
@@ -35,7 +58,28 @@ def head_revision() -> str:
 
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Bring the database to `revision`. Blocking: call it in a thread from async code."""
-    command.upgrade(_config(database_url), revision)
+    with _reaching():
+        command.upgrade(_config(database_url), revision)
+
+
+def current_revision(database_url: str) -> str | None:
+    """The revision the database is at; None for a database never migrated."""
+    engine = create_engine(database_url, poolclass=NullPool, connect_args={"connect_timeout": 5})
+    try:
+        with _reaching(), engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def ensure_at_head(database_url: str) -> None:
+    """Raise SchemaOutdatedError unless the database is migrated exactly to head."""
+    current, head = current_revision(database_url), head_revision()
+    if current != head:
+        raise SchemaOutdatedError(
+            f"the database schema is at revision {current or 'none (empty database)'} but this "
+            f"code needs {head}: run `python -m interfaces migrate`"
+        )
 
 
 def downgrade(database_url: str, revision: str = "base") -> None:

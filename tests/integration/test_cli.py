@@ -83,20 +83,6 @@ def test_migrate_upgrades_database_url_to_head(create_database: Callable[[], str
     assert version == (migrator.head_revision(),)
 
 
-def test_every_command_has_help() -> None:
-    for command in ([], ["serve"], ["migrate"]):
-        result = subprocess.run(
-            [sys.executable, "-m", "interfaces", *command, "--help"],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
-        )
-        assert result.returncode == 0
-        assert "Usage" in result.stdout
-
-
 def test_serve_refuses_to_start_in_production_with_the_default_secret() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "interfaces", "serve"],

@@ -1,0 +1,59 @@
+"""`serve`: the HTTP API under uvicorn."""
+
+import logging
+import os
+import signal
+from types import FrameType
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from infrastructure.persistence.provisioning import display_url, provide_database
+from interfaces.cli.app import app, load_settings, one_line_errors
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    """Turn SIGTERM into SystemExit so that cleanup (stopping embedded PostgreSQL) runs.
+
+    uvicorn shuts down gracefully on SIGTERM and then raises the signal again
+    for the previous handler; with the default one the process would die on
+    the spot, skipping every `finally`.
+    """
+    raise SystemExit(0)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind; HOST setting.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to bind; PORT setting.")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+    migrate: Annotated[
+        bool,
+        typer.Option(help="Upgrade DATABASE_URL's schema first (always done for embedded)."),
+    ] = False,
+) -> None:
+    """Serve the HTTP API with uvicorn.
+
+    Without DATABASE_URL (and REPOSITORY not 'memory'), starts an embedded
+    PostgreSQL, migrates it, and stops it on exit.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    settings = load_settings()
+    with one_line_errors(), provide_database(settings, migrate=migrate) as database_url:
+        if database_url is not None:
+            typer.echo(f"Database: {display_url(database_url)}")
+            # Worker processes build their own settings from the environment.
+            os.environ["DATABASE_URL"] = database_url
+        else:
+            typer.echo("Repository: in memory (nothing is persisted)")
+        uvicorn.run(
+            "interfaces.http.app:create_app",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=None if reload else workers or settings.workers,
+            reload=reload,
+        )
