@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from domain.errors import (
     AuthenticationError,
@@ -82,15 +83,38 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+_METHODS: Final = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path, found by asking the router about each.
+
+    Starlette's 405 names only the methods of the first route whose path
+    matched, and FastAPI makes one route per method; RFC 9110 wants them all.
+    """
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    )
+
+
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
     """Errors raised by the framework itself: unknown paths, wrong methods, missing tokens."""
     assert isinstance(error, HTTPException)  # noqa: S101 - registered for HTTPException only
+    if error.status_code == HTTPStatus.BAD_REQUEST and isinstance(error.__cause__, ValueError):
+        # FastAPI's answer to a JSON body that is not UTF-8: as malformed as bad JSON.
+        return _invalid_body(request)
     status = error.status_code
     detail = error.detail if error.detail != HTTPStatus(status).phrase else ""
+    extra_headers = dict(error.headers or {})
     if status == HTTPStatus.METHOD_NOT_ALLOWED:
-        allowed = (error.headers or {}).get("Allow", "")
-        detail = f"{request.method} is not allowed here; allowed: {allowed}"
-    headers = {**_HEADERS_BY_STATUS.get(status, {}), **(error.headers or {})}
+        extra_headers["Allow"] = _allowed_methods(request)
+        detail = f"{request.method} is not allowed here; allowed: {extra_headers['Allow']}"
+    headers = {**_HEADERS_BY_STATUS.get(status, {}), **extra_headers}
     return problem_response(
         request,
         status,
@@ -121,6 +145,17 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
         detail,
         type_="/problems/invalid-request",
         extensions={"errors": errors},
+    )
+
+
+def _invalid_body(request: Request) -> JSONResponse:
+    message = "The body is not valid JSON in UTF-8"
+    return problem_response(
+        request,
+        422,
+        f"body: {message}",
+        type_="/problems/invalid-request",
+        extensions={"errors": [{"loc": ["body"], "msg": message, "type": "json_invalid"}]},
     )
 
 

@@ -80,6 +80,10 @@ def problem_type(name: str) -> str:
     return f"/problems/{words}"
 
 
+# RFC 9110's names; Python before 3.13 still has the older ones.
+_TITLES: Final = {413: "Content Too Large", 422: "Unprocessable Content"}
+
+
 def problem_response(
     request: Request,
     status: int,
@@ -91,7 +95,7 @@ def problem_response(
 ) -> JSONResponse:
     body = {
         "type": type_,
-        "title": HTTPStatus(status).phrase,
+        "title": _TITLES.get(status, HTTPStatus(status).phrase),
         "status": status,
         "detail": detail,
         "instance": request.url.path,

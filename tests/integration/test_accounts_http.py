@@ -154,3 +154,16 @@ async def test_the_database_cascades_posts_with_their_author(
             "SELECT count(*) FROM posts WHERE author_id = %s", (account.id,)
         ).fetchone()
     assert orphans == (0,)
+
+
+async def test_users_me_changes_and_deletes_the_callers_own_account(
+    client: httpx.AsyncClient,
+) -> None:
+    account = await sign_up(client)
+
+    patched = await client.patch("/users/me", json={"username": "myself"}, headers=account.headers)
+    deleted = await client.delete("/users/me", headers=account.headers)
+
+    assert (patched.status_code, patched.json()["username"]) == (200, "myself")
+    assert deleted.status_code == 204
+    assert (await client.get(f"/users/{account.id}")).status_code == 404

@@ -12,6 +12,8 @@ EXPECTED_OPERATIONS = {
     "create_user",
     "list_users",
     "get_current_user",
+    "update_current_user",
+    "delete_current_user",
     "get_user",
     "update_user",
     "delete_user",
@@ -24,6 +26,8 @@ EXPECTED_OPERATIONS = {
 }
 SECURED = {
     "get_current_user",
+    "update_current_user",
+    "delete_current_user",
     "update_user",
     "delete_user",
     "create_post",

@@ -32,8 +32,10 @@ async def test_a_wrong_method_is_a_405_problem_naming_the_allowed_ones(
     response = await client.put("/posts/1", json={})
 
     body = assert_problem(response, 405)
-    assert "GET" in response.headers["allow"]
-    assert "PUT is not allowed" in body["detail"]
+    assert response.headers["allow"] == "DELETE, GET, PATCH"
+    assert body["detail"] == "PUT is not allowed here; allowed: DELETE, GET, PATCH"
+    collection = await client.delete("/users/")
+    assert collection.headers["allow"] == "GET, POST"
 
 
 async def test_a_missing_token_is_a_401_problem(client: httpx.AsyncClient) -> None:
@@ -74,6 +76,21 @@ async def test_malformed_json_is_a_422_problem(client: httpx.AsyncClient) -> Non
 
     body = assert_problem(response, 422)
     assert body["errors"][0]["type"] == "json_invalid"
+
+
+@pytest.mark.parametrize("raw", [b"\xff", '{"username": "zo\u00eb"}'.encode("latin-1")])
+async def test_a_body_that_is_not_utf_8_is_a_422_problem(
+    client: httpx.AsyncClient, raw: bytes
+) -> None:
+    response = await client.post(
+        "/users/", content=raw, headers={"Content-Type": "application/json"}
+    )
+
+    body = assert_problem(response, 422)
+    assert body["title"] == "Unprocessable Content"
+    assert body["errors"] == [
+        {"loc": ["body"], "msg": "The body is not valid JSON in UTF-8", "type": "json_invalid"}
+    ]
 
 
 @pytest.mark.parametrize(

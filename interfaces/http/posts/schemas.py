@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from domain.posts import AuthoredPost
 from domain.posts.rules import (
@@ -38,8 +39,9 @@ class PostCreate(BaseModel):
 class PostUpdate(PartialUpdate):
     """The fields to change."""
 
-    title: Title | None = None
-    content: Content | None = None
+    # Null is refused (see PartialUpdate), so the document does not offer it.
+    title: Title | SkipJsonSchema[None] = None
+    content: Content | SkipJsonSchema[None] = None
 
 
 class AuthorRead(BaseModel):

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 
-from application.users import RegisterUser, UpdateUser
+from application.users import RegisterUser, UpdateUser, UserService
 from domain.users import User
 from interfaces.http.dependencies import UserServiceDep
 from interfaces.http.errors import error_responses
@@ -84,6 +84,32 @@ async def get_current_user(user: CurrentUser) -> UserRead:
     return UserRead.model_validate(user)
 
 
+@router.patch(
+    "/me",
+    response_model=UserRead,
+    responses=error_responses(401, 409, 413, 415),
+    dependencies=JSON_BODY,
+    summary="Change the caller's account",
+)
+async def update_current_user(
+    body: UserUpdate, actor: CurrentUser, service: UserServiceDep
+) -> UserRead:
+    """Like `PATCH /users/{user_id}` with the caller's own id."""
+    return await _update(service, actor, actor.id, body)
+
+
+@router.delete(
+    "/me",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=error_responses(401),
+    summary="Delete the caller's account",
+)
+async def delete_current_user(actor: CurrentUser, service: UserServiceDep) -> None:
+    """Like `DELETE /users/{user_id}` with the caller's own id."""
+    await service.delete_user(actor, actor.id)
+
+
 @router.get(
     "/{user_id}", response_model=UserRead, responses=error_responses(404), summary="Get a user"
 )
@@ -102,12 +128,12 @@ async def update_user(
     user_id: UserId, body: UserUpdate, actor: CurrentUser, service: UserServiceDep
 ) -> UserRead:
     """Change one's own email, username or password; fields left out stay as they are."""
-    user = await service.update_user(
-        actor,
-        user_id,
-        UpdateUser(email=body.email, username=body.username, password=body.password),
-    )
-    return UserRead.model_validate(user)
+    return await _update(service, actor, user_id, body)
+
+
+async def _update(service: UserService, actor: User, user_id: int, body: UserUpdate) -> UserRead:
+    command = UpdateUser(email=body.email, username=body.username, password=body.password)
+    return UserRead.model_validate(await service.update_user(actor, user_id, command))
 
 
 @router.delete(

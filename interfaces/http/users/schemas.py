@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from domain.users.rules import (
     EMAIL_MAX_LENGTH,
@@ -54,9 +55,10 @@ class UserCreate(BaseModel):
 class UserUpdate(PartialUpdate):
     """The fields to change."""
 
-    email: Email | None = None
-    username: Username | None = None
-    password: Password | None = None
+    # Null is refused (see PartialUpdate), so the document does not offer it.
+    email: Email | SkipJsonSchema[None] = None
+    username: Username | SkipJsonSchema[None] = None
+    password: Password | SkipJsonSchema[None] = None
 
 
 class UserRead(BaseModel):
