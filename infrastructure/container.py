@@ -6,6 +6,8 @@ from application.auth import AuthService
 from application.posts import PostService
 from application.users import UserService
 from infrastructure.memory import InMemoryStore, InMemoryUnitOfWork
+from infrastructure.observability.health import InMemoryReadinessProbe, PostgresReadinessProbe
+from infrastructure.persistence import migrator
 from infrastructure.persistence.engine import build_engine
 from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from infrastructure.security.passwords import Argon2PasswordHasher
@@ -29,6 +31,17 @@ class Container(containers.DeclarativeContainer):
         settings.provided.repository,
         sqlalchemy=providers.Factory(SqlAlchemyUnitOfWork, engine),
         memory=providers.Factory(InMemoryUnitOfWork, memory_store),
+    )
+
+    readiness = providers.Selector(
+        settings.provided.repository,
+        sqlalchemy=providers.Singleton(
+            PostgresReadinessProbe,
+            engine,
+            expected_revision=providers.Callable(migrator.head_revision),
+            timeout=settings.provided.health_timeout,
+        ),
+        memory=providers.Singleton(InMemoryReadinessProbe),
     )
 
     password_hasher = providers.Singleton(

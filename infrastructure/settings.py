@@ -72,6 +72,17 @@ class Settings(BaseSettings):
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     access_token_expire_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
 
+    log_format: Literal["console", "json"] = Field(
+        default="console", description="console: lines for a person; json: one object per line."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    shutdown_timeout: int = Field(
+        default=30, ge=1, description="Seconds in-flight requests get to finish on SIGTERM."
+    )
+    health_timeout: float = Field(
+        default=2.0, gt=0, description="Seconds the readiness probe waits for the database."
+    )
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1)

@@ -1,6 +1,7 @@
 """`serve`: the HTTP API under uvicorn."""
 
 import logging
+import logging.config
 import os
 import signal
 from types import FrameType
@@ -9,6 +10,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from infrastructure.observability.logging import logging_config
 from infrastructure.persistence.provisioning import display_url, provide_database
 from interfaces.cli.app import app, load_settings, one_line_errors
 
@@ -39,9 +41,10 @@ def serve(
     Without DATABASE_URL (and REPOSITORY not 'memory'), starts an embedded
     PostgreSQL, migrates it, and stops it on exit.
     """
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
     signal.signal(signal.SIGTERM, _exit_cleanly)
     settings = load_settings()
+    log_config = logging_config(log_format=settings.log_format, level=settings.log_level)
+    logging.config.dictConfig(log_config)
     with one_line_errors(), provide_database(settings, migrate=migrate) as database_url:
         if database_url is not None:
             typer.echo(f"Database: {display_url(database_url)}")
@@ -56,4 +59,8 @@ def serve(
             port=port or settings.port,
             workers=None if reload else workers or settings.workers,
             reload=reload,
+            log_config=log_config,
+            # The app writes its own access lines, with request ids and durations.
+            access_log=False,
+            timeout_graceful_shutdown=settings.shutdown_timeout,
         )

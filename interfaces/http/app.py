@@ -9,9 +9,11 @@ from fastapi_offline import FastAPIOffline
 from infrastructure.container import Container
 from interfaces.http.auth.router import router as auth_router
 from interfaces.http.errors import error_responses, register_error_handlers
+from interfaces.http.health import router as health_router
 from interfaces.http.middleware import (
     BodySizeLimitMiddleware,
     DocsContentSecurityPolicyMiddleware,
+    RequestContextMiddleware,
     UnexpectedErrorMiddleware,
 )
 from interfaces.http.openapi import install_openapi, operation_id
@@ -65,7 +67,10 @@ def create_app(container: Container | None = None) -> FastAPI:
         DocsContentSecurityPolicyMiddleware,
         paths=frozenset({"/docs", "/redoc"}),
     )
-    app.add_middleware(UnexpectedErrorMiddleware)  # added last: the outermost
+    app.add_middleware(UnexpectedErrorMiddleware)
+    # Added last, so outermost: the id is set before anything can log, 500s included.
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(users_router)
     app.include_router(posts_router)

@@ -5,6 +5,9 @@ untouched and nothing is buffered.
 """
 
 import logging
+import re
+import time
+import uuid
 from typing import Final
 
 from fastapi import Request
@@ -12,10 +15,16 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from infrastructure.observability.logging import request_id
 from interfaces.http.errors import unexpected_error
 from interfaces.http.problems import problem_response
 
 logger = logging.getLogger(__name__)
+access_logger = logging.getLogger("interfaces.http.access")
+
+_REQUEST_ID: Final = re.compile(r"[A-Za-z0-9._-]{1,128}")
+QUIET_PATHS: Final = frozenset({"/health/live", "/health/ready", "/metrics"})
+"""Probed every few seconds; logged at DEBUG so they do not drown the access log."""
 
 MAX_BODY_BYTES: Final = 1024 * 1024
 
@@ -124,3 +133,51 @@ class DocsContentSecurityPolicyMiddleware:
             await send(message)
 
         await self.app(scope, receive, with_policy)
+
+
+class RequestContextMiddleware:
+    """Give each request an id, return it, stamp it on every log line, and log the request.
+
+    The id comes from `X-Request-ID` when it is short and plain (so a proxy's
+    or a client's id follows the request through), else a new one is made.
+    The access line carries method, path, status and duration, never headers,
+    query strings or bodies: nothing secret can reach the log from here.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = Request(scope).headers.get("x-request-id", "")
+        rid = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        token = request_id.set(rid)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["X-Request-ID"] = rid
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            access_logger.log(
+                logging.DEBUG if scope["path"] in QUIET_PATHS else logging.INFO,
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+            request_id.reset(token)

@@ -1,6 +1,7 @@
 """HTTP through the real app: on the run's PostgreSQL, and on the in-memory adapter."""
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -41,3 +42,20 @@ def client(request: pytest.FixtureRequest) -> httpx.AsyncClient:
     """A client of the app on each adapter in turn: the API must behave the same on both."""
     chosen: httpx.AsyncClient = request.getfixturevalue(request.param)
     return chosen
+
+
+class FailingUserService:
+    """Stands in for the user service and fails the way a bug would."""
+
+    async def get_user(self, user_id: int) -> Any:
+        raise RuntimeError("SELECT secret_column FROM internals -- do not leak me")
+
+
+@pytest.fixture
+async def broken_client() -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app whose user service fails like a bug, answering instead of raising."""
+    container = Container(settings=providers.Object(make_settings()))
+    container.user_service.override(providers.Object(FailingUserService()))
+    transport = httpx.ASGITransport(app=create_app(container), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client

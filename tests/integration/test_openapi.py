@@ -8,6 +8,8 @@ import pytest
 from tests.conftest import make_settings
 
 EXPECTED_OPERATIONS = {
+    "live",
+    "ready",
     "create_token",
     "create_user",
     "list_users",

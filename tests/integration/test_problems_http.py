@@ -3,7 +3,6 @@
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
@@ -162,22 +161,6 @@ async def test_a_body_just_under_the_limit_is_read(client: httpx.AsyncClient) ->
     post = await publish(client, author, content="y" * 100_000)
 
     assert len(post["content"]) == 100_000
-
-
-class _FailingUserService:
-    """Stands in for the user service and fails the way a bug would."""
-
-    async def get_user(self, user_id: int) -> Any:
-        raise RuntimeError("SELECT secret_column FROM internals -- do not leak me")
-
-
-@pytest.fixture
-async def broken_client() -> AsyncIterator[httpx.AsyncClient]:
-    container = Container(settings=providers.Object(make_settings()))
-    container.user_service.override(providers.Object(_FailingUserService()))
-    transport = httpx.ASGITransport(app=create_app(container), raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client
 
 
 async def test_an_unexpected_error_is_a_500_problem_that_reveals_nothing(

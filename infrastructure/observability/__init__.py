@@ -1,0 +1,1 @@
+"""What an operator sees: logs that carry request ids, health probes, metrics."""

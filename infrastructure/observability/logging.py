@@ -1,0 +1,100 @@
+"""Logging for the whole process: readable lines for a terminal, or one JSON object per line.
+
+Both formats carry the request id of the request being served, whichever
+logger wrote the line (SQLAlchemy's, uvicorn's, ours), through a filter and
+a context variable rather than through every call site.
+"""
+
+import json
+import logging
+import logging.config
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any, Final, Literal
+
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+"""The id of the request this task serves, or None outside any request."""
+
+_STANDARD_ATTRIBUTES: Final = frozenset(
+    logging.LogRecord("", 0, "", 0, "", None, None).__dict__
+) | {"message", "asctime", "request_id", "color_message"}
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamps every record with the current request's id."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id and any `extra`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if getattr(record, "request_id", None):
+            entry["request_id"] = getattr(record, "request_id", None)
+        entry.update(
+            {
+                key: value
+                for key, value in record.__dict__.items()
+                if key not in _STANDARD_ATTRIBUTES
+            }
+        )
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+class ConsoleFormatter(logging.Formatter):
+    """`time level logger [request id] message key=value...`, for a person at a terminal."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s %(request)s%(message)s%(extra)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        rid = getattr(record, "request_id", None)
+        record.request = f"[{rid}] " if rid else ""
+        extras = {k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRIBUTES}
+        extras.pop("request", None)
+        extras.pop("extra", None)
+        record.extra = "".join(f" {key}={value}" for key, value in extras.items())
+        return super().format(record)
+
+
+def logging_config(*, log_format: Literal["console", "json"], level: str) -> dict[str, Any]:
+    """A `logging.config.dictConfig` that sends every logger through one handler on the root.
+
+    uvicorn applies it in each worker process it starts, so the service and
+    uvicorn's own loggers write in the same format.
+    """
+    formatter = JsonFormatter if log_format == "json" else ConsoleFormatter
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": RequestIdFilter}},
+        "formatters": {"default": {"()": formatter}},
+        "handlers": {
+            "default": {
+                "class": "logging.StreamHandler",
+                "formatter": "default",
+                "filters": ["request_id"],
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"handlers": ["default"], "level": level},
+        "loggers": {
+            name: {"handlers": [], "propagate": True}
+            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+        },
+    }
+
+
+def configure_logging(*, log_format: Literal["console", "json"], level: str) -> None:
+    logging.config.dictConfig(logging_config(log_format=log_format, level=level))
