@@ -1,7 +1,9 @@
 """The one engine a process uses, with its pool built from settings."""
 
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import QueuePool
 
+from infrastructure.observability.metrics import PoolStats
 from infrastructure.settings import Settings
 
 
@@ -27,4 +29,14 @@ def build_engine(settings: Settings) -> AsyncEngine:
             "connect_timeout": settings.db_connect_timeout,
             "application_name": "users-posts-service",
         },
+    )
+
+
+def pool_stats(engine: AsyncEngine) -> PoolStats | None:
+    """What the pool holds now; None for a pool that does not count (NullPool)."""
+    pool = engine.pool
+    if not isinstance(pool, QueuePool):
+        return None
+    return PoolStats(
+        size=pool.size(), checked_out=pool.checkedout(), overflow=max(pool.overflow(), 0)
     )

@@ -3,7 +3,10 @@
 import logging
 import logging.config
 import os
+import shutil
 import signal
+import tempfile
+from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
@@ -11,6 +14,7 @@ import typer
 import uvicorn
 
 from infrastructure.observability.logging import logging_config
+from infrastructure.observability.metrics import MULTIPROCESS_ENV
 from infrastructure.persistence.provisioning import display_url, provide_database
 from interfaces.cli.app import app, load_settings, one_line_errors
 
@@ -23,6 +27,18 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     the spot, skipping every `finally`.
     """
     raise SystemExit(0)
+
+
+def _share_metrics_between_workers() -> None:
+    """Give the workers one folder for prometheus-client's multiprocess mode, emptied first.
+
+    Set before uvicorn spawns them, so each worker's metrics go to files there
+    and any worker's /metrics adds them all up.
+    """
+    folder = Path(tempfile.gettempdir()) / f"users-posts-metrics-{os.getpid()}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    os.environ[MULTIPROCESS_ENV] = str(folder)
 
 
 @app.command()
@@ -52,6 +68,8 @@ def serve(
             os.environ["DATABASE_URL"] = database_url
         else:
             typer.echo("Repository: in memory (nothing is persisted)")
+        if (workers or settings.workers) > 1 and not reload:
+            _share_metrics_between_workers()
         uvicorn.run(
             "interfaces.http.app:create_app",
             factory=True,

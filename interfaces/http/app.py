@@ -1,18 +1,22 @@
 """The FastAPI application factory."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
 from infrastructure.container import Container
+from infrastructure.observability.metrics import Metrics, PoolStats
+from infrastructure.persistence.engine import DatabaseNotConfiguredError, pool_stats
 from interfaces.http.auth.router import router as auth_router
 from interfaces.http.errors import error_responses, register_error_handlers
 from interfaces.http.health import router as health_router
+from interfaces.http.metrics import router as metrics_router
 from interfaces.http.middleware import (
     BodySizeLimitMiddleware,
     DocsContentSecurityPolicyMiddleware,
+    MetricsMiddleware,
     RequestContextMiddleware,
     UnexpectedErrorMiddleware,
 )
@@ -31,6 +35,19 @@ Users and their posts, over PostgreSQL.
   password gives a bearer token; the *Authorize* button does it for you.
 * **Limits**: request bodies up to 1 MiB; a query parameter given twice is a 422.
 """
+
+
+def _pool_of(container: Container) -> Callable[[], PoolStats | None]:
+    """Read the pool's figures at scrape time; nothing when no database is configured
+    (an app whose unit of work was swapped for the in-memory one, say)."""
+
+    def read() -> PoolStats | None:
+        try:
+            return pool_stats(container.engine())
+        except DatabaseNotConfiguredError:
+            return None
+
+    return read
 
 
 def create_app(container: Container | None = None) -> FastAPI:
@@ -61,6 +78,9 @@ def create_app(container: Container | None = None) -> FastAPI:
     )
     app.state.container = container
     app.state.cursor_codec = CursorCodec(container.settings().jwt_secret.get_secret_value())
+    app.state.metrics = Metrics(
+        pool_stats=_pool_of(container) if container.settings().repository == "sqlalchemy" else None
+    )
     register_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(
@@ -68,9 +88,11 @@ def create_app(container: Container | None = None) -> FastAPI:
         paths=frozenset({"/docs", "/redoc"}),
     )
     app.add_middleware(UnexpectedErrorMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     # Added last, so outermost: the id is set before anything can log, 500s included.
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
+    app.include_router(metrics_router)
     app.include_router(auth_router)
     app.include_router(users_router)
     app.include_router(posts_router)

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infrastructure.observability.logging import request_id
+from infrastructure.observability.metrics import Metrics
 from interfaces.http.errors import unexpected_error
 from interfaces.http.problems import problem_response
 
@@ -181,3 +182,37 @@ class RequestContextMiddleware:
                 },
             )
             request_id.reset(token)
+
+
+class MetricsMiddleware:
+    """Count and time each request under its route template, so ids never become labels."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        self.metrics.in_flight.inc()
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            self.metrics.in_flight.dec()
+            route = scope.get("route")
+            self.metrics.observe(
+                method=scope["method"],
+                route=getattr(route, "path", None) or "unmatched",
+                status=status,
+                seconds=time.perf_counter() - started,
+            )

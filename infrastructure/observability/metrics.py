@@ -1,0 +1,93 @@
+"""Prometheus metrics: requests by route template and status class, in-flight requests, the pool.
+
+With one worker the metrics live in the process. With several, `serve`
+points PROMETHEUS_MULTIPROC_DIR at a fresh folder before the workers start:
+prometheus-client then keeps each worker's values in files there, and a
+scrape of any worker adds them all up (gauges over the live workers).
+"""
+
+import os
+from collections.abc import Callable
+from typing import Final, NamedTuple
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+MULTIPROCESS_ENV: Final = "PROMETHEUS_MULTIPROC_DIR"
+EXPOSITION_CONTENT_TYPE: Final = CONTENT_TYPE_LATEST
+KNOWN_METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+class PoolStats(NamedTuple):
+    size: int
+    checked_out: int
+    overflow: int
+
+
+class Metrics:
+    """The metrics of one app, in a registry of its own (so that tests can build many apps)."""
+
+    def __init__(self, pool_stats: Callable[[], PoolStats | None] | None = None) -> None:
+        self.registry = CollectorRegistry()
+        self._pool_stats = pool_stats
+        self.requests = Counter(
+            "http_requests_total",
+            "Requests answered, by method, route template and status class.",
+            ["method", "route", "status_class"],
+            registry=self.registry,
+        )
+        self.duration = Histogram(
+            "http_request_duration_seconds",
+            "Time to answer a request, by method and route template.",
+            ["method", "route"],
+            registry=self.registry,
+        )
+        self.in_flight = Gauge(
+            "http_requests_in_flight",
+            "Requests being served now.",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        # Only an app on PostgreSQL has a pool to report.
+        self._pool_gauges = (
+            None
+            if pool_stats is None
+            else (
+                self._pool_gauge("db_pool_size", "Connections the pool keeps."),
+                self._pool_gauge("db_pool_checked_out", "Connections in use by requests."),
+                self._pool_gauge("db_pool_overflow", "Connections open beyond the pool size."),
+            )
+        )
+
+    def _pool_gauge(self, name: str, description: str) -> Gauge:
+        return Gauge(name, description, registry=self.registry, multiprocess_mode="livesum")
+
+    def observe(self, *, method: str, route: str, status: int, seconds: float) -> None:
+        method = method if method in KNOWN_METHODS else "OTHER"
+        self.requests.labels(method, route, f"{status // 100}xx").inc()
+        self.duration.labels(method, route).observe(seconds)
+        self.refresh_pool()
+
+    def refresh_pool(self) -> None:
+        if self._pool_stats is None or self._pool_gauges is None:
+            return
+        stats = self._pool_stats()
+        if stats is not None:
+            for gauge, value in zip(self._pool_gauges, stats, strict=True):
+                gauge.set(value)
+
+    def exposition(self) -> bytes:
+        """The text a scrape returns: this process's metrics, or every worker's added up."""
+        self.refresh_pool()
+        if os.environ.get(MULTIPROCESS_ENV):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            return generate_latest(registry)
+        return generate_latest(self.registry)

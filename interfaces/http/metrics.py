@@ -1,0 +1,14 @@
+"""GET /metrics, in Prometheus' text format."""
+
+from fastapi import APIRouter, Request, Response
+
+from infrastructure.observability.metrics import EXPOSITION_CONTENT_TYPE, Metrics
+
+router = APIRouter()
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    """Scraped by Prometheus; not part of the API, so not in the OpenAPI document."""
+    collected: Metrics = request.app.state.metrics
+    return Response(collected.exposition(), media_type=EXPOSITION_CONTENT_TYPE)
