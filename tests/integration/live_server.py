@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,13 +47,18 @@ def command_environment(**overrides: str) -> dict[str, str]:
 
 @contextmanager
 def serving(*options: str, **environment: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """Run `python -m interfaces serve` until the block ends, then SIGTERM it."""
+    """Run `python -m interfaces serve` until the block ends, then SIGTERM it.
+
+    Its output goes to a file, not a pipe: a pipe nobody reads fills up after
+    a few hundred log lines and then blocks the server.
+    """
     port = _free_port()
+    output = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in the finally below
     process = subprocess.Popen(
         [sys.executable, "-m", "interfaces", "serve", "--port", str(port), *options],
         cwd=PROJECT_ROOT,
         env=command_environment(**environment),
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -61,7 +67,8 @@ def serving(*options: str, **environment: str) -> Iterator[tuple[str, subprocess
         deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
         while True:
             if process.poll() is not None:
-                pytest.fail(f"serve exited with {process.returncode}:\n{process.stdout.read()}")  # type: ignore[union-attr]
+                output.seek(0)
+                pytest.fail(f"serve exited with {process.returncode}:\n{output.read()}")
             try:
                 httpx.get(f"{base_url}/openapi.json", timeout=1)
                 break
@@ -78,5 +85,4 @@ def serving(*options: str, **environment: str) -> Iterator[tuple[str, subprocess
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+        output.close()
