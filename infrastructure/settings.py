@@ -5,10 +5,10 @@ Every field maps to an upper-case environment variable of the same name
 """
 
 from pathlib import Path
-from typing import Final, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _SQLALCHEMY_SCHEME: Final = "postgresql+psycopg"
 _ACCEPTED_SCHEMES: Final = ("postgresql", "postgres", _SQLALCHEMY_SCHEME)
@@ -83,6 +83,22 @@ class Settings(BaseSettings):
         default=2.0, gt=0, description="Seconds the readiness probe waits for the database."
     )
 
+    cors_allow_origins: Annotated[list[str], NoDecode] = Field(
+        default=[], description="Origins browsers may call from, comma-separated; none by default."
+    )
+    cors_allow_methods: Annotated[list[str], NoDecode] = ["GET", "POST", "PATCH", "DELETE"]
+    cors_allow_headers: Annotated[list[str], NoDecode] = [
+        "Authorization",
+        "Content-Type",
+        "If-Match",
+        "If-None-Match",
+        "Idempotency-Key",
+        "X-Request-ID",
+    ]
+    behind_tls: bool = Field(
+        default=False, description="Served over HTTPS: send Strict-Transport-Security."
+    )
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1)
@@ -105,6 +121,15 @@ class Settings(BaseSettings):
                 f"needs at least {needed} (RFC 7518) so that it cannot be guessed"
             )
         return self
+
+    @field_validator(
+        "cors_allow_origins", "cors_allow_methods", "cors_allow_headers", mode="before"
+    )
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
 
     @field_validator("database_url")
     @classmethod

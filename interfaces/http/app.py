@@ -11,11 +11,11 @@ from infrastructure.observability.metrics import Metrics, PoolStats
 from infrastructure.persistence.engine import DatabaseNotConfiguredError, pool_stats
 from interfaces.http.auth.router import router as auth_router
 from interfaces.http.errors import error_responses, register_error_handlers
+from interfaces.http.headers import SecurityHeadersMiddleware, install_cors
 from interfaces.http.health import router as health_router
 from interfaces.http.metrics import router as metrics_router
 from interfaces.http.middleware import (
     BodySizeLimitMiddleware,
-    DocsContentSecurityPolicyMiddleware,
     MetricsMiddleware,
     RequestContextMiddleware,
     UnexpectedErrorMiddleware,
@@ -57,6 +57,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     their own, so each gets fresh state and its own overrides.
     """
     container = container if container is not None else Container()
+    settings = container.settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -83,9 +84,12 @@ def create_app(container: Container | None = None) -> FastAPI:
     )
     register_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware)
-    app.add_middleware(
-        DocsContentSecurityPolicyMiddleware,
-        paths=frozenset({"/docs", "/redoc"}),
+    app.add_middleware(SecurityHeadersMiddleware, behind_tls=settings.behind_tls)
+    install_cors(
+        app,
+        origins=settings.cors_allow_origins,
+        methods=settings.cors_allow_methods,
+        headers=settings.cors_allow_headers,
     )
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

@@ -104,38 +104,6 @@ class UnexpectedErrorMiddleware:
             await response(scope, receive, send)
 
 
-DOCS_CONTENT_SECURITY_POLICY: Final = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    "script-src 'self' 'unsafe-inline'; worker-src 'self' blob:"
-)
-
-
-class DocsContentSecurityPolicyMiddleware:
-    """Keep the documentation pages to this origin.
-
-    ReDoc's bundle draws its logo from its vendor's CDN and has no option to
-    stop; this policy makes the browser not ask, so opening /redoc tells no
-    third party. Inline scripts stay allowed: both pages start with one.
-    """
-
-    def __init__(self, app: ASGIApp, paths: frozenset[str]) -> None:
-        self.app = app
-        self.paths = paths
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] not in self.paths:
-            await self.app(scope, receive, send)
-            return
-
-        async def with_policy(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["Content-Security-Policy"] = DOCS_CONTENT_SECURITY_POLICY
-            await send(message)
-
-        await self.app(scope, receive, with_policy)
-
-
 class RequestContextMiddleware:
     """Give each request an id, return it, stamp it on every log line, and log the request.
 

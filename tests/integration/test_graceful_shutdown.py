@@ -76,8 +76,9 @@ def test_sigterm_finishes_in_flight_writes_and_exits_0(create_database: Callable
     assert exit_code == 0
     assert len(acknowledged) > WRITERS, "the stream was under way when SIGTERM came"
     with psycopg.connect(libpq_url(url)) as connection:
-        stored = dict(connection.execute("SELECT title, content FROM posts").fetchall())
-        ids = dict(connection.execute("SELECT title, id FROM posts").fetchall())
+        rows = connection.execute("SELECT title, content, id FROM posts").fetchall()
+    stored: dict[str, str] = {title: content for title, content, _ in rows}
+    ids: dict[str, int] = {title: post_id for title, _, post_id in rows}
     missing = set(acknowledged) - set(stored)
     assert not missing, f"acknowledged but not stored: {sorted(missing)[:5]}"
     assert all(ids[title] == acknowledged[title] for title in acknowledged)
