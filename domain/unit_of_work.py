@@ -25,6 +25,15 @@ class UnitOfWork(Protocol):
         """The posts, as this transaction sees them."""
         ...
 
+    def reading(self) -> Self:
+        """Make the next `async with` a read without a transaction.
+
+        For use cases that only read: no BEGIN and no ROLLBACK around their
+        statements, which halves the round trips of a single-query read. Each
+        statement sees the latest committed data; `commit()` is refused.
+        """
+        ...
+
     async def __aenter__(self) -> Self: ...
 
     async def __aexit__(

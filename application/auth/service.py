@@ -43,7 +43,7 @@ class AuthService:
             key = normalize_email(login) if by_email else validate_username(login)
         except ValidationError:
             return None
-        async with self._uow as uow:
+        async with self._uow.reading() as uow:
             if by_email:
                 return await uow.users.get_by_email(key)
             return await uow.users.get_by_username(key)
@@ -51,7 +51,7 @@ class AuthService:
     async def authenticate(self, token: str) -> User:
         """Return the user a token belongs to; a token of a deleted user is not valid."""
         user_id = self._tokens.user_id_of(token)
-        async with self._uow as uow:
+        async with self._uow.reading() as uow:
             user = await uow.users.get(user_id)
         if user is None:
             raise InvalidTokenError

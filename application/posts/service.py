@@ -29,7 +29,7 @@ class PostService:
         return AuthoredPost(post=post, author=Author(id=author.id, username=author.username))
 
     async def get_post(self, post_id: int) -> AuthoredPost:
-        async with self._uow as uow:
+        async with self._uow.reading() as uow:
             authored = await uow.posts.get_authored(post_id)
         if authored is None:
             raise PostNotFoundError
@@ -41,7 +41,7 @@ class PostService:
         """Return a page of posts with their authors, newest first (the first 100 by default)."""
         page = page or PageRequest()
         page.check()
-        async with self._uow as uow:
+        async with self._uow.reading() as uow:
             rows = await uow.posts.list_authored(
                 limit=page.limit + 1,
                 skip=page.skip,
@@ -57,7 +57,7 @@ class PostService:
         """Like `list_posts` for one author, whose absence is an error rather than an empty page."""
         page = page or PageRequest()
         page.check()
-        async with self._uow as uow:
+        async with self._uow.reading() as uow:
             if await uow.users.get(user_id) is None:
                 raise UserNotFoundError
             rows = await uow.posts.list_authored(

@@ -37,7 +37,7 @@ class UserService:
         """
         validate_password(command.password)
         candidate = NewUser.create(email=command.email, username=command.username, password_hash="")
-        async with self._uow as uow:
+        async with self._uow.reading() as uow:
             if await uow.users.get_by_email(candidate.email) is not None:
                 raise EmailAlreadyRegisteredError
             if await uow.users.get_by_username(candidate.username) is not None:
@@ -49,7 +49,7 @@ class UserService:
         return user
 
     async def get_user(self, user_id: int) -> User:
-        async with self._uow as uow:
+        async with self._uow.reading() as uow:
             user = await uow.users.get(user_id)
         if user is None:
             raise UserNotFoundError
@@ -59,7 +59,7 @@ class UserService:
         """Return a page of users in id order (the first 100 by default); keys are user ids."""
         page = page or PageRequest()
         page.check()
-        async with self._uow as uow:
+        async with self._uow.reading() as uow:
             rows = await uow.users.list(
                 limit=page.limit + 1, skip=page.skip, after=page.after, before=page.before
             )

@@ -23,6 +23,11 @@ class InMemoryUnitOfWork:
         self._transaction: OpenTransaction | None = None
         self._users: InMemoryUserRepository | None = None
         self._posts: InMemoryPostRepository | None = None
+        self._read_only = False
+
+    def reading(self) -> Self:
+        self._read_only = True
+        return self
 
     @property
     def users(self) -> InMemoryUserRepository:
@@ -51,8 +56,11 @@ class InMemoryUnitOfWork:
         if self._transaction is not None:
             self._transaction.end()
         self._transaction = self._users = self._posts = None
+        self._read_only = False
 
     async def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("a unit of work opened with reading() cannot commit")
         transaction = self._current()
         try:
             transaction.publish()

@@ -37,6 +37,11 @@ class SqlAlchemyUnitOfWork:
         self._connection: AsyncConnection | None = None
         self._users: SqlAlchemyUserRepository | None = None
         self._posts: SqlAlchemyPostRepository | None = None
+        self._read_only = False
+
+    def reading(self) -> Self:
+        self._read_only = True
+        return self
 
     @property
     def users(self) -> SqlAlchemyUserRepository:
@@ -56,11 +61,17 @@ class SqlAlchemyUnitOfWork:
         try:
             connection = await self._engine.connect()
         except Exception as error:
+            self._read_only = False
             if _is_unavailability(error):
                 raise StorageUnavailableError from error
             raise
         try:
-            await connection.begin()
+            if self._read_only:
+                # psycopg's autocommit: each statement alone, no BEGIN/ROLLBACK round trips.
+                # SQLAlchemy restores the connection's default when it goes back to the pool.
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+            else:
+                await connection.begin()
         except BaseException as error:
             await connection.close()
             if _is_unavailability(error):
@@ -77,12 +88,14 @@ class SqlAlchemyUnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        connection = self._connection
+        connection, read_only = self._connection, self._read_only
         self._connection, self._users, self._posts = None, None, None
+        self._read_only = False
         if connection is None:
             return
         try:
-            await connection.rollback()
+            if not read_only:
+                await connection.rollback()
             await connection.close()
         except Exception:
             if exc is None:
@@ -93,6 +106,8 @@ class SqlAlchemyUnitOfWork:
             raise StorageUnavailableError from exc
 
     async def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("a unit of work opened with reading() cannot commit")
         await self._active().commit()
 
     async def rollback(self) -> None:

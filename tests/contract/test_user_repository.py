@@ -307,3 +307,17 @@ async def test_a_second_update_of_a_user_waits_for_the_first(uow_factory: UowFac
         stored = await uow.users.get(user.id)
     assert stored is not None
     assert stored.username == "second"
+
+
+async def test_a_read_sees_committed_data_and_cannot_commit(uow_factory: UowFactory) -> None:
+    user = await _add_committed(uow_factory)
+    uow = uow_factory()
+
+    async with uow.reading() as reader:
+        assert await reader.users.get(user.id) == user
+        with pytest.raises(RuntimeError, match="cannot commit"):
+            await reader.commit()
+
+    async with uow as writer:  # the next block is a transaction again
+        await writer.users.add(new_user())
+        await writer.commit()
