@@ -3,12 +3,11 @@
 from collections.abc import Sequence
 from typing import Any, Final
 
-from sqlalchemy import Row, Select, delete, func, insert, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row, Select, bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.posts import Author, AuthoredPost, NewPost, Post, PostKey
-from infrastructure.persistence.errors import translate_integrity_error
+from domain.users import UserNotFoundError
 from infrastructure.persistence.tables import posts, users
 
 _NEWEST_FIRST: Final = (posts.c.created_at.desc(), posts.c.id.desc())
@@ -76,18 +75,27 @@ class SqlAlchemyPostRepository:
         self._connection = connection
 
     async def add(self, post: NewPost) -> Post:
+        # INSERT ... SELECT ... WHERE the author exists, locked FOR KEY SHARE (the
+        # lock the foreign key would take): a missing author inserts nothing
+        # instead of raising, so the transaction stays usable, as the in-memory
+        # adapter's does, without the two round trips of a savepoint.
+        from_author = (
+            select(
+                bindparam("title", post.title, type_=posts.c.title.type),
+                bindparam("content", post.content, type_=posts.c.content.type),
+                users.c.id,
+            )
+            .where(users.c.id == post.author_id)
+            .with_for_update(read=True, key_share=True)
+        )
         statement = (
             insert(posts)
-            .values(title=post.title, content=post.content, author_id=post.author_id)
+            .from_select(["title", "content", "author_id"], from_author)
             .returning(*posts.c)
         )
-        try:
-            # The savepoint keeps the transaction usable after a foreign key
-            # violation, as the in-memory adapter's stays.
-            async with self._connection.begin_nested():
-                row = (await self._connection.execute(statement)).one()
-        except IntegrityError as error:
-            raise translate_integrity_error(error) from error
+        row = (await self._connection.execute(statement)).one_or_none()
+        if row is None:
+            raise UserNotFoundError
         return _to_post(row)
 
     async def get(self, post_id: int) -> Post | None:
