@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test check lint format typecheck importlint pytest migrate revision lock pre-commit clean
+.PHONY: help install run test check lint format typecheck importlint pytest migrate revision lock pre-commit bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ migrate: $(INSTALLED) ## Upgrade the database (DATABASE_URL, or embedded) to hea
 revision: $(INSTALLED) ## New migration from the tables: make revision id=0002 m="add posts"
 	@test -n "$(id)" -a -n "$(m)" || { echo 'usage: make revision id=0002 m="what it does"'; exit 1; }
 	$(BIN)/python -m interfaces revision --id "$(id)" -m "$(m)"
+
+bench: $(INSTALLED) ## Service vs raw-driver floor under wrk (BENCH_ARGS=--quick for ~1 min)
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 lock: $(INSTALLED) ## Re-resolve both lock files from pyproject.toml
 	$(BIN)/python -m pip install --quiet uv==0.13.9

@@ -82,7 +82,7 @@ class CursorCodec:
         return _b64encode(digest[:_SIGNATURE_BYTES])
 
 
-def _codec(request: Request) -> CursorCodec:
+async def _codec(request: Request) -> CursorCodec:
     codec: CursorCodec = request.app.state.cursor_codec
     return codec
 

@@ -47,7 +47,7 @@ class PartialUpdate(BaseModel):
         return self
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     """Refuse a body that is not declared as JSON with 415, rather than guess.
 
     `application/json` and the `application/*+json` family are accepted.
@@ -61,7 +61,7 @@ def require_json(request: Request) -> None:
         raise HTTPException(415, "The request body must be JSON, sent as application/json")
 
 
-def reject_repeated_query_parameters(request: Request) -> None:
+async def reject_repeated_query_parameters(request: Request) -> None:
     """A parameter given twice (`?limit=5&limit=50`) is ambiguous: 422 rather than a guess.
 
     Unknown parameters are ignored, as HTTP caches and trackers add their own.

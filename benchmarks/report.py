@@ -1,0 +1,106 @@
+"""Turning wrk runs into the tables a person reads."""
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from benchmarks.wrk import Result
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The medians of a route's repetitions on one target, and every error they met.
+
+    Medians, because one run disturbed by the machine should not move the
+    figure; errors are summed, because a single one matters.
+    """
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    spread: float
+    """(max - min) / median of the req/s: how far apart the repetitions were."""
+
+    @classmethod
+    def of(cls, results: Sequence[Result]) -> "Summary":
+        rates = [result.rps for result in results]
+        median = statistics.median(rates)
+        return cls(
+            rps=median,
+            p50_ms=statistics.median(result.p50_ms for result in results),
+            p99_ms=statistics.median(result.p99_ms for result in results),
+            errors=sum(result.errors for result in results),
+            spread=(max(rates) - min(rates)) / median if median else 0.0,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    route: str
+    service: Summary
+    floor: Summary
+
+
+@dataclass(frozen=True, slots=True)
+class StressRun:
+    route: str
+    connections: int
+    result: Result
+
+
+def _ratio(numerator: float, denominator: float) -> str:
+    return f"{numerator / denominator:.2f}x" if denominator else "-"
+
+
+def comparison_table(rows: Sequence[Comparison]) -> str:
+    header = (
+        f"{'route':<22}{'target':<10}{'req/s':>9}{'spread':>8}{'p50':>10}{'p99':>10}{'errors':>8}"
+    )
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        for name, summary in (("service", row.service), ("floor", row.floor)):
+            lines.append(
+                f"{row.route if name == 'service' else '':<22}{name:<10}{summary.rps:>9,.0f}"
+                f"{summary.spread:>8.0%}{summary.p50_ms:>8.2f}ms{summary.p99_ms:>8.2f}ms"
+                f"{summary.errors:>8,}"
+            )
+        lines.append(
+            f"{'':<22}{'svc/floor':<10}{_ratio(row.service.rps, row.floor.rps):>9}{'':>8}"
+            f"{_ratio(row.service.p50_ms, row.floor.p50_ms):>10}"
+            f"{_ratio(row.service.p99_ms, row.floor.p99_ms):>10}"
+        )
+    return "\n".join(lines)
+
+
+def stress_table(runs: Sequence[StressRun]) -> str:
+    header = (
+        f"{'route':<22}{'conns':>6}{'req/s':>9}{'p99':>10}{'max':>10}"
+        f"{'non-2xx':>9}{'socket':>8}{'timeouts':>10}"
+    )
+    lines = [header, "-" * len(header)]
+    for run in runs:
+        result = run.result
+        lines.append(
+            f"{run.route:<22}{run.connections:>6}{result.rps:>9,.0f}{result.p99_ms:>8.1f}ms"
+            f"{result.max_ms:>8.0f}ms{result.non2xx:>9,}{result.socket_errors:>8,}"
+            f"{result.timeouts:>10,}"
+        )
+    return "\n".join(lines)
+
+
+def memory_line(name: str, peak_kib: int | None) -> str:
+    peak = "unknown (no /proc)" if peak_kib is None else f"{peak_kib / 1024:.1f} MiB"
+    return f"Peak RSS (VmHWM) of the {name}: {peak}"
+
+
+def as_json(comparisons: Sequence[Comparison], stress: Sequence[StressRun]) -> dict[str, Any]:
+    return {
+        "comparison": [asdict(row) for row in comparisons],
+        "stress": [
+            {"route": run.route, "connections": run.connections, "rps": run.result.rps}
+            | asdict(run.result)
+            for run in stress
+        ],
+    }

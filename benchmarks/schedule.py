@@ -1,0 +1,102 @@
+"""The measuring schedule: warm-up, alternating repetitions, then the error check."""
+
+import sys
+
+from benchmarks import routes, wrk
+from benchmarks.machine import CpuWatch
+from benchmarks.options import Options
+from benchmarks.report import Comparison, StressRun, Summary
+from benchmarks.servers import Cpus
+
+Key = tuple[str, str]
+"""(route name, target name)"""
+
+
+class Bench:
+    """Runs the schedule against two targets and keeps every result."""
+
+    def __init__(
+        self,
+        options: Options,
+        wrk_path: str,
+        cpus: Cpus,
+        jobs: dict[Key, wrk.Job],
+        watch: CpuWatch,
+    ) -> None:
+        self.options = options
+        self._wrk = wrk_path
+        self._cpus = cpus
+        self._jobs = jobs
+        self._watch = watch
+        self.results: dict[Key, list[wrk.Result]] = {key: [] for key in jobs}
+        self.others: list[float] = []
+        """Per measured run, the share of the CPU that processes outside the benchmark used."""
+
+    def others_note(self) -> str:
+        return f"others {self.others[-1]:4.0%} CPU" if self.others else ""
+
+    def disturbed(self, threshold: float) -> tuple[int, float]:
+        """How many measured runs other processes used more than `threshold` of the CPU in,
+        and the most they used in one."""
+        return sum(share > threshold for share in self.others), max(self.others, default=0.0)
+
+    def _run(
+        self, key: Key, seconds: int, connections: int, *, measured: bool = True
+    ) -> wrk.Result:
+        self._watch.start()
+        result = wrk.run(
+            self._wrk,
+            self._jobs[key],
+            connections=connections,
+            seconds=seconds,
+            timeout=self.options.timeout,
+            cpu_prefix=self._cpus.wrk,
+        )
+        others = self._watch.others()
+        if measured and others is not None:
+            self.others.append(others)
+        return result
+
+    def compare(self, targets: tuple[str, str]) -> list[Comparison]:
+        """Warm up, then alternate the targets, the first one swapped each repetition."""
+        options = self.options
+        if options.warmup:
+            _progress(f"warming up: {options.warmup} s per route and target")
+            for key in self._jobs:
+                self._run(key, options.warmup, options.connections, measured=False)
+        for repetition in range(options.repetitions):
+            order = targets if repetition % 2 == 0 else targets[::-1]
+            for route in routes.ROUTES:
+                for target in order:
+                    result = self._run((route.name, target), options.duration, options.connections)
+                    self.results[route.name, target].append(result)
+                    _progress(
+                        f"{repetition + 1}/{options.repetitions} {route.name:<22}{target:<8}"
+                        f"{result.rps:>9,.0f} req/s  p99 {result.p99_ms:7.2f} ms  "
+                        f"errors {result.errors}  {self.others_note()}"
+                    )
+        return [
+            Comparison(
+                route=route.name,
+                service=Summary.of(self.results[route.name, targets[0]]),
+                floor=Summary.of(self.results[route.name, targets[1]]),
+            )
+            for route in routes.ROUTES
+        ]
+
+    def stress(self, target: str) -> list[StressRun]:
+        runs = []
+        for connections in self.options.stress_connections:
+            for route in routes.ROUTES:
+                result = self._run((route.name, target), self.options.stress_duration, connections)
+                runs.append(StressRun(route=route.name, connections=connections, result=result))
+                _progress(
+                    f"stress {connections:>4} conns {route.name:<22}{result.rps:>9,.0f} req/s  "
+                    f"non-2xx {result.non2xx}  socket {result.socket_errors}  "
+                    f"timeouts {result.timeouts}  {self.others_note()}"
+                )
+        return runs
+
+
+def _progress(message: str) -> None:
+    print(f"  {message}", file=sys.stderr, flush=True)
