@@ -39,31 +39,25 @@ class PostService:
         self, page: PageRequest[PostKey] | None = None, *, author_id: int | None = None
     ) -> Page[AuthoredPost]:
         """Return a page of posts with their authors, newest first (the first 100 by default)."""
-        page = page or PageRequest()
-        page.check()
-        async with self._uow.reading() as uow:
-            rows = await uow.posts.list_authored(
-                limit=page.limit + 1,
-                skip=page.skip,
-                author_id=author_id,
-                after=page.after,
-                before=page.before,
-            )
-        return trim(rows, page)
+        return await self._page(page or PageRequest(), author_id=author_id, must_exist=False)
 
     async def list_user_posts(
         self, user_id: int, page: PageRequest[PostKey] | None = None
     ) -> Page[AuthoredPost]:
         """Like `list_posts` for one author, whose absence is an error rather than an empty page."""
-        page = page or PageRequest()
+        return await self._page(page or PageRequest(), author_id=user_id, must_exist=True)
+
+    async def _page(
+        self, page: PageRequest[PostKey], *, author_id: int | None, must_exist: bool
+    ) -> Page[AuthoredPost]:
         page.check()
         async with self._uow.reading() as uow:
-            if await uow.users.get(user_id) is None:
+            if must_exist and author_id is not None and await uow.users.get(author_id) is None:
                 raise UserNotFoundError
             rows = await uow.posts.list_authored(
                 limit=page.limit + 1,
                 skip=page.skip,
-                author_id=user_id,
+                author_id=author_id,
                 after=page.after,
                 before=page.before,
             )
