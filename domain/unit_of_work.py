@@ -25,12 +25,17 @@ class UnitOfWork(Protocol):
         """The posts, as this transaction sees them."""
         ...
 
-    def reading(self) -> Self:
+    def reading(self, *, may_lag: bool = False) -> Self:
         """Make the next `async with` a read without a transaction.
 
         For use cases that only read: no BEGIN and no ROLLBACK around their
         statements, which halves the round trips of a single-query read. Each
         statement sees the latest committed data; `commit()` is refused.
+
+        `may_lag=True` says the use case can answer from data a moment old, so
+        a deployment with a read replica may serve it there: the caller might
+        not see a write it has just made. Reads that decide who the caller is
+        or whether a write may go ahead leave it False.
         """
         ...
 

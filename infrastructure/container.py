@@ -8,7 +8,7 @@ from application.users import UserService
 from infrastructure.memory import InMemoryStore, InMemoryUnitOfWork
 from infrastructure.observability.health import InMemoryReadinessProbe, PostgresReadinessProbe
 from infrastructure.persistence import migrator
-from infrastructure.persistence.engine import build_engine
+from infrastructure.persistence.engine import build_engine, build_replica_engine
 from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from infrastructure.security.passwords import Argon2PasswordHasher
 from infrastructure.security.tokens import JwtTokenIssuer
@@ -25,11 +25,13 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(Settings)
 
     engine = providers.Singleton(build_engine, settings)
+    # None unless DATABASE_REPLICA_URL is set; the reads that may lag go there.
+    replica_engine = providers.Singleton(build_replica_engine, settings)
     memory_store = providers.Singleton(InMemoryStore)
 
     uow = providers.Selector(
         settings.provided.repository,
-        sqlalchemy=providers.Factory(SqlAlchemyUnitOfWork, engine),
+        sqlalchemy=providers.Factory(SqlAlchemyUnitOfWork, engine, replica=replica_engine),
         memory=providers.Factory(InMemoryUnitOfWork, memory_store),
     )
 
@@ -38,6 +40,7 @@ class Container(containers.DeclarativeContainer):
         sqlalchemy=providers.Singleton(
             PostgresReadinessProbe,
             engine,
+            replica=replica_engine,
             expected_revision=providers.Callable(migrator.head_revision),
             timeout=settings.provided.health_timeout,
         ),

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         default=None,
         description="PostgreSQL URL; unset means an embedded PostgreSQL for development.",
     )
+    database_replica_url: str | None = Field(
+        default=None,
+        description="A read replica for the reads that may lag; unset: every read on the primary.",
+    )
     embedded_postgres_dir: Path = PROJECT_ROOT / ".data" / "postgres"
 
     db_pool_size: int = Field(default=10, ge=1)
@@ -58,6 +62,13 @@ class Settings(BaseSettings):
     db_pool_pre_ping: bool = True
     db_connect_timeout: int = Field(default=10, ge=1, description="Seconds to open a connection.")
     db_echo: bool = False
+    db_prepared_statements: bool = Field(
+        default=True,
+        description=(
+            "Let psycopg prepare statements it runs often. Set false behind a transaction "
+            "pooler (PgBouncer before 1.21, or without max_prepared_statements)."
+        ),
+    )
 
     # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
     # Tests lower them: a hash there only has to be real, not expensive.
@@ -131,7 +142,7 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_replica_url")
     @classmethod
     def _use_psycopg_driver(cls, value: str | None) -> str | None:
         if value is None or not value.strip():

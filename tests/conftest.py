@@ -5,6 +5,10 @@ server started for the run. Either way the run gets a fresh database of its
 own, migrated with Alembic, and every test that uses it starts from empty
 tables (truncated after each test: the HTTP tests need real commits on
 several connections, which a rolled-back outer transaction cannot give).
+
+With TEST_VIA_PGBOUNCER=1 the app under test reaches that database through a
+PgBouncer in transaction pooling mode started for the run, as it would in
+production; migrations, fixtures and checks still connect directly.
 """
 
 import os
@@ -14,7 +18,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 import pytest
@@ -31,6 +35,9 @@ from infrastructure.persistence.tables import metadata
 from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from infrastructure.security.passwords import Argon2PasswordHasher
 from infrastructure.settings import Settings, to_sqlalchemy_url
+from tests.pgbouncer import PgBouncer, PgBouncerUnavailableError, find_pgbouncer, running_pgbouncer
+
+VIA_PGBOUNCER: Final = os.environ.get("TEST_VIA_PGBOUNCER", "") not in {"", "0", "false"}
 
 CHEAP_HASHING: dict[str, Any] = {
     "password_hash_time_cost": 1,
@@ -113,6 +120,45 @@ async def session_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = build_engine(make_settings(repository="sqlalchemy", database_url=database_url))
     yield engine
     await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(postgres_server_url: str) -> Iterator[PgBouncer]:
+    """A PgBouncer in transaction pooling mode in front of the test server, for the run."""
+    try:
+        binary = find_pgbouncer()
+    except PgBouncerUnavailableError as error:
+        if VIA_PGBOUNCER:
+            raise
+        pytest.skip(str(error))
+    with running_pgbouncer(binary, postgres_server_url) as bouncer:
+        yield bouncer
+
+
+@pytest.fixture(scope="session")
+async def app_engine(
+    session_engine: AsyncEngine, database_url: str, request: pytest.FixtureRequest
+) -> AsyncIterator[AsyncEngine]:
+    """The engine the app under test uses: the run's database, directly or through PgBouncer.
+
+    Behind PgBouncer's transaction pooling psycopg must not prepare statements
+    (PgBouncer 1.18, Debian 12's, cannot carry them between server connections).
+    """
+    if not VIA_PGBOUNCER:
+        yield session_engine
+        return
+    bouncer: PgBouncer = request.getfixturevalue("pgbouncer")
+    logins = bouncer.logins(database_url)
+    engine = build_engine(
+        make_settings(
+            repository="sqlalchemy",
+            database_url=bouncer.url_for(database_url),
+            db_prepared_statements=False,
+        )
+    )
+    yield engine
+    await engine.dispose()
+    assert bouncer.logins(database_url) > logins, "the app under test went through PgBouncer"
 
 
 @pytest.fixture

@@ -49,7 +49,12 @@ class AuthService:
             return await uow.users.get_by_username(key)
 
     async def authenticate(self, token: str) -> User:
-        """Return the user a token belongs to; a token of a deleted user is not valid."""
+        """Return the user a token belongs to; a token of a deleted user is not valid.
+
+        Like logging in, it reads the primary, never a replica that may lag: a
+        deleted account's token must stop working at once, and a token issued
+        a moment ago must work on the very next request.
+        """
         user_id = self._tokens.user_id_of(token)
         async with self._uow.reading() as uow:
             user = await uow.users.get(user_id)

@@ -29,7 +29,7 @@ class PostService:
         return AuthoredPost(post=post, author=Author(id=author.id, username=author.username))
 
     async def get_post(self, post_id: int) -> AuthoredPost:
-        async with self._uow.reading() as uow:
+        async with self._uow.reading(may_lag=True) as uow:
             authored = await uow.posts.get_authored(post_id)
         if authored is None:
             raise PostNotFoundError
@@ -51,7 +51,7 @@ class PostService:
         self, page: PageRequest[PostKey], *, author_id: int | None, must_exist: bool
     ) -> Page[AuthoredPost]:
         page.check()
-        async with self._uow.reading() as uow:
+        async with self._uow.reading(may_lag=True) as uow:
             if must_exist and author_id is not None and await uow.users.get(author_id) is None:
                 raise UserNotFoundError
             rows = await uow.posts.list_authored(

@@ -49,7 +49,7 @@ class UserService:
         return user
 
     async def get_user(self, user_id: int) -> User:
-        async with self._uow.reading() as uow:
+        async with self._uow.reading(may_lag=True) as uow:
             user = await uow.users.get(user_id)
         if user is None:
             raise UserNotFoundError
@@ -59,7 +59,7 @@ class UserService:
         """Return a page of users in id order (the first 100 by default); keys are user ids."""
         page = page or PageRequest()
         page.check()
-        async with self._uow.reading() as uow:
+        async with self._uow.reading(may_lag=True) as uow:
             rows = await uow.users.list(
                 limit=page.limit + 1, skip=page.skip, after=page.after, before=page.before
             )

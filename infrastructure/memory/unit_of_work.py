@@ -25,7 +25,8 @@ class InMemoryUnitOfWork:
         self._posts: InMemoryPostRepository | None = None
         self._read_only = False
 
-    def reading(self) -> Self:
+    def reading(self, *, may_lag: bool = False) -> Self:
+        """One store has no replica: `may_lag` reads are as current as any."""
         self._read_only = True
         return self
 

@@ -27,30 +27,51 @@ class InMemoryReadinessProbe:
 
 
 class PostgresReadinessProbe:
-    """One query answers both questions: does the database answer, and is its schema current?"""
+    """One query per database answers both questions: does it answer, and is its schema current?
 
-    def __init__(self, engine: AsyncEngine, *, expected_revision: str, timeout: float) -> None:
+    With a read replica, the replica is asked too: a process whose replica is
+    out of reach, or not yet at this code's migration, would fail the reads
+    sent there.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        expected_revision: str,
+        timeout: float,
+        replica: AsyncEngine | None = None,
+    ) -> None:
         self._engine = engine
+        self._replica = replica
         self._expected = expected_revision
         self._timeout = timeout
 
     async def check(self) -> Readiness:
+        primary = await self._check(self._engine, "the database", "the schema")
+        if not primary.ready or self._replica is None:
+            return primary
+        replica = await self._check(self._replica, "the read replica", "the replica's schema")
+        if not replica.ready:
+            return replica
+        return Readiness(
+            ready=True,
+            detail="database and read replica reachable, schema at head",
+            schema_revision=primary.schema_revision,
+        )
+
+    async def _check(self, engine: AsyncEngine, name: str, schema: str) -> Readiness:
         try:
-            revision = await asyncio.wait_for(self._revision(), timeout=self._timeout)
+            revision = await asyncio.wait_for(self._revision(engine), timeout=self._timeout)
         except TimeoutError:
-            return Readiness(
-                ready=False, detail=f"the database did not answer in {self._timeout:g} s"
-            )
+            return Readiness(ready=False, detail=f"{name} did not answer in {self._timeout:g} s")
         except Exception as error:
-            return Readiness(
-                ready=False, detail=f"the database is unreachable ({type(error).__name__})"
-            )
+            return Readiness(ready=False, detail=f"{name} is unreachable ({type(error).__name__})")
         if revision != self._expected:
             return Readiness(
                 ready=False,
                 detail=(
-                    f"the schema is at {revision or 'no revision'}, "
-                    f"this code needs {self._expected}"
+                    f"{schema} is at {revision or 'no revision'}, this code needs {self._expected}"
                 ),
                 schema_revision=revision,
             )
@@ -58,8 +79,9 @@ class PostgresReadinessProbe:
             ready=True, detail="database reachable, schema at head", schema_revision=revision
         )
 
-    async def _revision(self) -> str | None:
-        async with self._engine.connect() as connection:
+    @staticmethod
+    async def _revision(engine: AsyncEngine) -> str | None:
+        async with engine.connect() as connection:
             try:
                 result = await connection.execute(text("SELECT version_num FROM alembic_version"))
             except Exception:

@@ -30,17 +30,24 @@ class SqlAlchemyUnitOfWork:
     with no free connection within its timeout all leave the block as
     StorageUnavailableError, which callers can retry, instead of as driver
     errors.
+
+    With a `replica` engine, blocks opened with `reading(may_lag=True)` run
+    there; everything else runs on the primary `engine`.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, replica: AsyncEngine | None = None) -> None:
         self._engine = engine
+        self._replica = replica
         self._connection: AsyncConnection | None = None
         self._users: SqlAlchemyUserRepository | None = None
         self._posts: SqlAlchemyPostRepository | None = None
         self._read_only = False
+        self._next_engine = engine
 
-    def reading(self) -> Self:
+    def reading(self, *, may_lag: bool = False) -> Self:
         self._read_only = True
+        if may_lag and self._replica is not None:
+            self._next_engine = self._replica
         return self
 
     @property
@@ -58,8 +65,9 @@ class SqlAlchemyUnitOfWork:
     async def __aenter__(self) -> Self:
         if self._connection is not None:
             raise RuntimeError("the unit of work is already in use")
+        engine, self._next_engine = self._next_engine, self._engine
         try:
-            connection = await self._engine.connect()
+            connection = await engine.connect()
         except Exception as error:
             self._read_only = False
             if _is_unavailability(error):

@@ -16,7 +16,7 @@ import uvicorn
 from infrastructure.observability.logging import logging_config
 from infrastructure.observability.metrics import MULTIPROCESS_ENV
 from infrastructure.persistence.provisioning import display_url, provide_database
-from interfaces.cli.app import app, load_settings, one_line_errors
+from interfaces.cli.app import ExitCode, app, fail, load_settings, one_line_errors
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
@@ -59,6 +59,15 @@ def serve(
     """
     signal.signal(signal.SIGTERM, _exit_cleanly)
     settings = load_settings()
+    worker_count = 1 if reload else workers or settings.workers
+    if settings.repository == "memory" and worker_count > 1:
+        # Each worker would hold a store of its own: a user registered through
+        # one would be unknown to the next request, landing on another.
+        raise fail(
+            f"REPOSITORY=memory keeps the data inside one process, so it cannot be shared by "
+            f"{worker_count} workers; serve with one worker, or on PostgreSQL",
+            ExitCode.INVALID_SETTINGS,
+        )
     log_config = logging_config(log_format=settings.log_format, level=settings.log_level)
     logging.config.dictConfig(log_config)
     with one_line_errors(), provide_database(settings, migrate=migrate) as database_url:
@@ -68,14 +77,14 @@ def serve(
             os.environ["DATABASE_URL"] = database_url
         else:
             typer.echo("Repository: in memory (nothing is persisted)")
-        if (workers or settings.workers) > 1 and not reload:
+        if worker_count > 1:
             _share_metrics_between_workers()
         uvicorn.run(
             "interfaces.http.app:create_app",
             factory=True,
             host=host or settings.host,
             port=port or settings.port,
-            workers=None if reload else workers or settings.workers,
+            workers=None if reload else worker_count,
             reload=reload,
             log_config=log_config,
             # The app writes its own access lines, with request ids and durations.

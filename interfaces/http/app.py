@@ -64,6 +64,9 @@ def create_app(container: Container | None = None) -> FastAPI:
         yield
         if container.settings().repository == "sqlalchemy":
             await container.engine().dispose()
+            replica = container.replica_engine()
+            if replica is not None:
+                await replica.dispose()
 
     # FastAPIOffline serves Swagger UI's and ReDoc's files itself: /docs and
     # /redoc work with no access to a CDN.

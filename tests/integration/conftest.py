@@ -19,13 +19,17 @@ def _client(container: Container) -> httpx.AsyncClient:
 
 
 @pytest.fixture
-async def pg_client(pg_engine: AsyncEngine, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of the app on PostgreSQL, for tests that also look into the database."""
+async def pg_client(
+    pg_engine: AsyncEngine, app_engine: AsyncEngine, database_url: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app on PostgreSQL (through PgBouncer with TEST_VIA_PGBOUNCER=1),
+    for tests that also look into the database."""
     container = Container(
         settings=providers.Object(make_settings(repository="sqlalchemy", database_url=database_url))
     )
     # One engine for the whole run: a fresh pool per test would only add connects.
-    container.engine.override(providers.Object(pg_engine))
+    # pg_engine (direct) empties the tables after the test.
+    container.engine.override(providers.Object(app_engine))
     async with _client(container) as client:
         yield client
 

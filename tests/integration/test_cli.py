@@ -83,16 +83,34 @@ def test_migrate_upgrades_database_url_to_head(create_database: Callable[[], str
     assert version == (migrator.head_revision(),)
 
 
-def test_serve_refuses_to_start_in_production_with_the_default_secret() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "interfaces", "serve"],
+def _refused_serve(*options: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    """Run `serve` with settings it must refuse, so that it exits before serving."""
+    return subprocess.run(
+        [sys.executable, "-m", "interfaces", "serve", *options],
         cwd=PROJECT_ROOT,
-        env=command_environment(ENVIRONMENT="production", REPOSITORY="memory"),
+        env=command_environment(**environment),
         capture_output=True,
         text=True,
         check=False,
         timeout=60,
     )
 
+
+def test_serve_refuses_to_start_in_production_with_the_default_secret() -> None:
+    result = _refused_serve(ENVIRONMENT="production", REPOSITORY="memory")
+
     assert result.returncode == 2
     assert "JWT_SECRET is not set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "environment"), [(["--workers", "2"], {}), ([], {"WORKERS": "3"})]
+)
+def test_serve_refuses_several_workers_on_the_memory_repository(
+    options: list[str], environment: dict[str, str]
+) -> None:
+    result = _refused_serve(*options, REPOSITORY="memory", **environment)
+
+    assert result.returncode == 2
+    assert "REPOSITORY=memory keeps the data inside one process" in result.stderr
+    assert "Traceback" not in result.stderr

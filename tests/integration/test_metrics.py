@@ -6,6 +6,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.conftest import libpq_url
 from tests.integration.accounts import sign_up
 from tests.integration.live_server import serving
 
@@ -64,9 +65,11 @@ async def test_the_memory_adapter_reports_no_pool(memory_client: httpx.AsyncClie
     assert not re.search(r"^db_pool_size \d", text, flags=re.MULTILINE)
 
 
-def test_several_workers_report_one_total() -> None:
+@pytest.mark.postgres
+def test_several_workers_report_one_total(database_url: str) -> None:
     """Each scrape lands on one worker, but counts what all of them served."""
-    with serving("--workers", "2", REPOSITORY="memory") as (base_url, _):
+    # On PostgreSQL: `serve` refuses several workers on the in-memory adapter.
+    with serving("--workers", "2", DATABASE_URL=libpq_url(database_url)) as (base_url, _):
         client = httpx.Client(base_url=base_url)
         with client:
             for _ in range(30):

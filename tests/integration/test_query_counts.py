@@ -31,7 +31,7 @@ def recorded_statements(engine: AsyncEngine) -> Iterator[list[str]]:
 
 @pytest.mark.parametrize("path", ["/posts/", "/users/{author}/posts", "/posts/?author_id={author}"])
 async def test_a_page_of_1_and_a_page_of_100_cost_the_same_statements(
-    pg_client: httpx.AsyncClient, pg_engine: AsyncEngine, path: str
+    pg_client: httpx.AsyncClient, app_engine: AsyncEngine, path: str
 ) -> None:
     authors = [await sign_up(pg_client) for _ in range(4)]
     for n in range(100):
@@ -39,9 +39,9 @@ async def test_a_page_of_1_and_a_page_of_100_cost_the_same_statements(
     url = path.format(author=authors[0].id)
     separator = "&" if "?" in url else "?"
 
-    with recorded_statements(pg_engine) as one:
+    with recorded_statements(app_engine) as one:
         small = await pg_client.get(f"{url}{separator}limit=1")
-    with recorded_statements(pg_engine) as hundred:
+    with recorded_statements(app_engine) as hundred:
         large = await pg_client.get(f"{url}{separator}limit=100")
 
     assert (len(small.json()), len(large.json())) == (1, 100)
@@ -51,11 +51,11 @@ async def test_a_page_of_1_and_a_page_of_100_cost_the_same_statements(
 
 
 async def test_reading_one_post_is_one_statement(
-    pg_client: httpx.AsyncClient, pg_engine: AsyncEngine
+    pg_client: httpx.AsyncClient, app_engine: AsyncEngine
 ) -> None:
     post = await publish(pg_client, await sign_up(pg_client))
 
-    with recorded_statements(pg_engine) as statements:
+    with recorded_statements(app_engine) as statements:
         await pg_client.get(f"/posts/{post['id']}")
 
     assert len(statements) == 1

@@ -189,6 +189,8 @@ def test_the_api_environment_with_the_image_makes_valid_production_settings(
     settings = Settings(_env_file=None)
     assert (settings.environment, settings.host) == ("production", "0.0.0.0")  # noqa: S104
     assert settings.workers >= 1
+    # Behind transaction pooling: the configuration tests/integration/test_pgbouncer.py proves.
+    assert settings.db_prepared_statements is False
 
 
 def test_jwt_secret_is_required_and_passwords_are_only_local_defaults() -> None:
