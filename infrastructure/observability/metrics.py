@@ -34,9 +34,14 @@ class PoolStats(NamedTuple):
 class Metrics:
     """The metrics of one app, in a registry of its own (so that tests can build many apps)."""
 
-    def __init__(self, pool_stats: Callable[[], PoolStats | None] | None = None) -> None:
+    def __init__(
+        self,
+        pool_stats: Callable[[], PoolStats | None] | None = None,
+        replica_pool_stats: Callable[[], PoolStats | None] | None = None,
+    ) -> None:
+        """`pool_stats` reads the primary's pool, `replica_pool_stats` the read replica's;
+        a pool left out (no database, no replica) gets no gauges."""
         self.registry = CollectorRegistry()
-        self._pool_stats = pool_stats
         self.requests = Counter(
             "http_requests_total",
             "Requests answered, by method, route template and status class.",
@@ -55,19 +60,11 @@ class Metrics:
             registry=self.registry,
             multiprocess_mode="livesum",
         )
-        # Only an app on PostgreSQL has a pool to report.
-        self._pool_gauges = (
-            None
-            if pool_stats is None
-            else (
-                self._pool_gauge("db_pool_size", "Connections the pool keeps."),
-                self._pool_gauge("db_pool_checked_out", "Connections in use by requests."),
-                self._pool_gauge("db_pool_overflow", "Connections open beyond the pool size."),
-            )
-        )
-
-    def _pool_gauge(self, name: str, description: str) -> Gauge:
-        return Gauge(name, description, registry=self.registry, multiprocess_mode="livesum")
+        self._pools = [
+            _PoolGauges(self.registry, prefix, read)
+            for prefix, read in (("db_pool", pool_stats), ("db_replica_pool", replica_pool_stats))
+            if read is not None
+        ]
 
     def observe(self, *, method: str, route: str, status: int, seconds: float) -> None:
         method = method if method in KNOWN_METHODS else "OTHER"
@@ -76,12 +73,8 @@ class Metrics:
         self.refresh_pool()
 
     def refresh_pool(self) -> None:
-        if self._pool_stats is None or self._pool_gauges is None:
-            return
-        stats = self._pool_stats()
-        if stats is not None:
-            for gauge, value in zip(self._pool_gauges, stats, strict=True):
-                gauge.set(value)
+        for pool in self._pools:
+            pool.refresh()
 
     def exposition(self) -> bytes:
         """The text a scrape returns: this process's metrics, or every worker's added up."""
@@ -91,3 +84,26 @@ class Metrics:
             multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
             return generate_latest(registry)
         return generate_latest(self.registry)
+
+
+class _PoolGauges:
+    """`<prefix>_size`, `_checked_out` and `_overflow` of one connection pool."""
+
+    def __init__(
+        self, registry: CollectorRegistry, prefix: str, read: Callable[[], PoolStats | None]
+    ) -> None:
+        self._read = read
+        self._gauges = tuple(
+            Gauge(f"{prefix}_{name}", description, registry=registry, multiprocess_mode="livesum")
+            for name, description in (
+                ("size", "Connections the pool keeps."),
+                ("checked_out", "Connections in use by requests."),
+                ("overflow", "Connections open beyond the pool size."),
+            )
+        )
+
+    def refresh(self) -> None:
+        stats = self._read()
+        if stats is not None:
+            for gauge, value in zip(self._gauges, stats, strict=True):
+                gauge.set(value)

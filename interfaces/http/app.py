@@ -50,6 +50,14 @@ def _pool_of(container: Container) -> Callable[[], PoolStats | None]:
     return read
 
 
+def _replica_pool_of(container: Container) -> Callable[[], PoolStats | None]:
+    def read() -> PoolStats | None:
+        replica = container.replica_engine()
+        return None if replica is None else pool_stats(replica)
+
+    return read
+
+
 def create_app(container: Container | None = None) -> FastAPI:
     """Build the app around `container`, or around one configured from the environment.
 
@@ -82,8 +90,14 @@ def create_app(container: Container | None = None) -> FastAPI:
     )
     app.state.container = container
     app.state.cursor_codec = CursorCodec(container.settings().jwt_secret.get_secret_value())
+    on_postgres = settings.repository == "sqlalchemy"
     app.state.metrics = Metrics(
-        pool_stats=_pool_of(container) if container.settings().repository == "sqlalchemy" else None
+        pool_stats=_pool_of(container) if on_postgres else None,
+        replica_pool_stats=(
+            _replica_pool_of(container)
+            if on_postgres and settings.database_replica_url is not None
+            else None
+        ),
     )
     register_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware)

@@ -4,6 +4,7 @@ The "replica" is a second database on the test server, migrated like the
 first and holding other rows, so an answer shows which database it came from.
 """
 
+import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
@@ -37,10 +38,13 @@ class Replicated:
 
 @pytest.fixture
 async def replicated(
-    pg_engine: AsyncEngine, database_url: str, create_database: Callable[[], str]
+    pg_engine: AsyncEngine,
+    app_engine: AsyncEngine,
+    database_url: str,
+    create_database: Callable[[], str],
 ) -> AsyncIterator[Replicated]:
     """The app with the run's database as primary and a second one, with a user and a post of
-    its own, as the replica."""
+    its own, as the replica; pg_engine empties the primary after the test."""
     replica_url = create_database()
     in_thread(migrator.upgrade, replica_url)
     container = Container(
@@ -50,7 +54,7 @@ async def replicated(
             )
         )
     )
-    container.engine.override(providers.Object(pg_engine))
+    container.engine.override(providers.Object(app_engine))
     replica = container.replica_engine()
     assert replica is not None
     async with replica.begin() as connection:
@@ -118,6 +122,17 @@ async def test_writes_logging_in_and_tokens_use_the_primary(
     # Replication lag, as the README warns: a read that may lag does not see it yet.
     assert (await client.get(f"/users/{account.id}")).status_code == 404
     assert (await login(client, "only_on_replica")).status_code == 401
+
+
+async def test_metrics_report_the_replica_pool(replicated: Replicated) -> None:
+    await replicated.client.get("/users/")
+
+    text = (await replicated.client.get("/metrics")).text
+
+    gauges = dict(re.findall(r"^(db_(?:replica_)?pool_\w+) (\S+)$", text, flags=re.MULTILINE))
+    assert float(gauges["db_replica_pool_size"]) >= 1
+    assert float(gauges["db_replica_pool_checked_out"]) == 0
+    assert {"db_pool_size", "db_pool_checked_out", "db_pool_overflow"} <= gauges.keys()
 
 
 async def test_readiness_covers_the_replica(replicated: Replicated) -> None:
