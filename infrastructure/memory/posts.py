@@ -69,7 +69,12 @@ class InMemoryPostRepository:
         current = self._posts.get(post.id)
         if current is None:
             return None
-        stored = replace(current, title=post.title, content=post.content, updated_at=self._tx.now)
+        stored = replace(
+            current,
+            title=post.title,
+            content=post.content,
+            updated_at=self._tx.stamp_after(current.updated_at),
+        )
         self._posts.put(post.id, stored)
         return stored
 

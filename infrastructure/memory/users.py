@@ -69,7 +69,7 @@ class InMemoryUserRepository:
             email=user.email,
             username=user.username,
             password_hash=user.password_hash,
-            updated_at=self._tx.now,
+            updated_at=self._tx.stamp_after(current.updated_at),
         )
         self._users.put(user.id, stored)
         return stored

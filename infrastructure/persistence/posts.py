@@ -3,12 +3,13 @@
 from collections.abc import Sequence
 from typing import Any, Final
 
-from sqlalchemy import Row, Select, bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import Row, Select, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.posts import Author, AuthoredPost, NewPost, Post, PostKey
 from domain.users import UserNotFoundError
 from infrastructure.persistence.tables import posts, users
+from infrastructure.persistence.timestamps import after
 
 _NEWEST_FIRST: Final = (posts.c.created_at.desc(), posts.c.id.desc())
 _OLDEST_FIRST: Final = (posts.c.created_at, posts.c.id)
@@ -128,7 +129,9 @@ class SqlAlchemyPostRepository:
             await self._connection.execute(
                 update(posts)
                 .where(posts.c.id == post.id)
-                .values(title=post.title, content=post.content, updated_at=func.now())
+                .values(
+                    title=post.title, content=post.content, updated_at=after(posts.c.updated_at)
+                )
                 .returning(*posts.c)
             )
         ).one_or_none()
