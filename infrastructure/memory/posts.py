@@ -34,7 +34,9 @@ class InMemoryPostRepository:
         self._posts.put(post_id, stored)
         return stored
 
-    async def get(self, post_id: int) -> Post | None:
+    async def get(self, post_id: int, *, for_update: bool = False) -> Post | None:
+        if for_update:
+            await self._tx.lock([("posts", post_id)])
         return self._posts.get(post_id)
 
     async def get_authored(self, post_id: int) -> AuthoredPost | None:

@@ -99,10 +99,11 @@ class SqlAlchemyPostRepository:
             raise UserNotFoundError
         return _to_post(row)
 
-    async def get(self, post_id: int) -> Post | None:
-        row = (
-            await self._connection.execute(select(posts).where(posts.c.id == post_id))
-        ).one_or_none()
+    async def get(self, post_id: int, *, for_update: bool = False) -> Post | None:
+        statement = select(posts).where(posts.c.id == post_id)
+        if for_update:
+            statement = statement.with_for_update()
+        row = (await self._connection.execute(statement)).one_or_none()
         return None if row is None else _to_post(row)
 
     async def get_authored(self, post_id: int) -> AuthoredPost | None:

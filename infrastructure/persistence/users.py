@@ -46,8 +46,9 @@ class SqlAlchemyUserRepository:
             raise translate_integrity_error(error) from error
         return _to_user(row)
 
-    async def get(self, user_id: int) -> User | None:
-        return await self._one_or_none(select(users).where(users.c.id == user_id))
+    async def get(self, user_id: int, *, for_update: bool = False) -> User | None:
+        statement = select(users).where(users.c.id == user_id)
+        return await self._one_or_none(statement.with_for_update() if for_update else statement)
 
     async def get_by_email(self, email: str) -> User | None:
         return await self._one_or_none(

@@ -133,6 +133,31 @@ async def test_an_edit_that_waited_for_the_row_is_stamped_after_the_one_before_i
     assert second.updated_at > first.updated_at
 
 
+async def test_a_post_read_for_update_holds_other_writers_until_the_transaction_ends(
+    uow_factory: UowFactory,
+) -> None:
+    author = await _user(uow_factory)
+    post = await _post(uow_factory, author, title="Read")
+
+    async with uow_factory() as reading:
+        assert await reading.posts.get(post.id, for_update=True) == post
+
+        async def edit() -> Post | None:
+            async with uow_factory() as editing:
+                edited = await editing.posts.update(post.changed(title="Meanwhile"))
+                await editing.commit()
+            return edited
+
+        racing = asyncio.create_task(edit())
+        await asyncio.sleep(0.2)
+        assert not racing.done(), "the edit waits for the transaction that read for update"
+        await reading.commit()
+
+    edited = await racing
+    assert edited is not None
+    assert edited.title == "Meanwhile"
+
+
 async def test_delete_reports_whether_the_post_existed(uow_factory: UowFactory) -> None:
     post = await _post(uow_factory, await _user(uow_factory))
 

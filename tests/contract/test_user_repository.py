@@ -218,6 +218,30 @@ async def test_update_changes_the_fields_and_updated_at(uow_factory: UowFactory)
         assert await uow.users.get_by_email("old@example.com") is None
 
 
+async def test_a_user_read_for_update_holds_other_writers_until_the_transaction_ends(
+    uow_factory: UowFactory,
+) -> None:
+    user = await _add_committed(uow_factory, username="held")
+
+    async with uow_factory() as reading:
+        assert await reading.users.get(user.id, for_update=True) == user
+
+        async def change() -> User | None:
+            async with uow_factory() as changing:
+                changed = await changing.users.update(user.changed(username="meanwhile"))
+                await changing.commit()
+            return changed
+
+        racing = asyncio.create_task(change())
+        await asyncio.sleep(0.2)
+        assert not racing.done(), "the change waits for the transaction that read for update"
+        await reading.commit()
+
+    changed = await racing
+    assert changed is not None
+    assert changed.username == "meanwhile"
+
+
 async def test_a_change_that_waited_for_the_row_is_stamped_after_the_one_before_it(
     uow_factory: UowFactory,
 ) -> None:

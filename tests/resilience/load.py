@@ -185,14 +185,22 @@ def check_unavailable_answers(answers: list[Answer]) -> None:
             assert answer.media_type == "application/problem+json"
 
 
-def verify_writes(connection: psycopg.Connection, answers: list[Answer]) -> int:
+def verify_writes(
+    connection: psycopg.Connection,
+    answers: list[Answer],
+    *,
+    preexisting: frozenset[str] = frozenset(),
+) -> int:
     """Every acknowledged post is stored, whole, under its id; nothing else is stored but whole.
 
     A write that got an error (or no answer) may have been applied or not, as
     a commit can succeed just before the connection breaks, but never in part.
-    Returns how many acknowledged writes were found.
+    `preexisting` names the posts that were there before the load. Returns how
+    many acknowledged writes were found.
     """
-    rows = connection.execute("SELECT id, title, content FROM posts").fetchall()
+    rows = connection.execute(
+        "SELECT id, title, content FROM posts WHERE NOT title = ANY(%s)", [list(preexisting)]
+    ).fetchall()
     stored = {title: (post_id, content) for post_id, title, content in rows}
     acknowledged = {
         answer.title: answer.post_id

@@ -119,28 +119,45 @@ def test_killed_connections_fail_only_the_requests_in_flight(
     controlled_postgres: ControlledPostgres, faults_database: str
 ) -> None:
     with service(controlled_postgres, faults_database) as base_url:
-        # No pause between requests: some are always in flight when the connections die.
-        load = SteadyLoad(base_url, sign_up(base_url, "terminated"), pause=0.0)
-        with load.running():
+        token = sign_up(base_url, "terminated")
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=base_url, headers=headers) as client:
+            post_id = client.post("/posts/", json={"title": "kept", "content": "kept"}).json()["id"]
+        # Three clients and one held edit: the pool of four never makes anyone wait.
+        load = SteadyLoad(base_url, token, clients=3, pause=0.0)
+        with (
+            load.running(),
+            controlled_postgres.connect(faults_database) as locker,
+            ThreadPoolExecutor(max_workers=1) as pool,
+        ):
             load.wait_until(
                 lambda answers: _successes(answers) >= ANSWERS_BEFORE_FAULT,
                 what="answers before the kill",
             )
-            terminated = controlled_postgres.terminate_service_connections(faults_database)
+            with locker.transaction():
+                # One request surely in flight when its connection dies: an edit
+                # waiting for this row lock.
+                locker.execute("SELECT 1 FROM posts WHERE id = %s FOR UPDATE", [post_id])
+                edit = pool.submit(_patch, base_url, f"/posts/{post_id}", token)
+                _wait_for_lock_wait(controlled_postgres, faults_database)
+                terminated = controlled_postgres.terminate_service_connections(faults_database)
             killed_at = time.monotonic()
+            in_flight = edit.result()
             load.wait_until(
                 lambda _: load.successes_after(killed_at) >= ANSWERS_AFTER_FAULT,
                 what="answers after the kill",
             )
-        answers = load.answers()
+        answers = [*load.answers(), in_flight]
 
     with controlled_postgres.connect(faults_database) as connection:
-        verified = verify_writes(connection, answers)
+        verified = verify_writes(connection, answers, preexisting=frozenset({"kept"}))
+        kept = connection.execute("SELECT title FROM posts WHERE id = %s", [post_id]).fetchone()
     figures = tally("connections killed", answers)
     figures.writes_verified = verified
     figures.report(connections_terminated=terminated, failed_in_flight=figures.unavailable)
 
-    assert terminated >= 1
+    assert in_flight.status == 503, "the edit in flight on a killed connection"
+    assert kept == ("kept",), "and it left the row as it was"
     assert figures.other_5xx == 0
     assert figures.transport_errors == 0
     # An idle pooled connection that died is replaced by the pre-ping at checkout;
@@ -156,6 +173,14 @@ def _get(base_url: str, path: str, token: str | None = None) -> Answer:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     with httpx.Client(base_url=base_url, timeout=CLIENT_TIMEOUT_SECONDS) as client:
         return call(client, "read", client.build_request("GET", path, headers=headers))
+
+
+def _patch(base_url: str, path: str, token: str) -> Answer:
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"title": "changed", "content": "changed"}
+    with httpx.Client(base_url=base_url, timeout=CLIENT_TIMEOUT_SECONDS) as client:
+        request = client.build_request("PATCH", path, headers=headers, json=body)
+        return call(client, "write", request)
 
 
 def _wait_for_lock_wait(postgres: ControlledPostgres, database: str) -> None:
