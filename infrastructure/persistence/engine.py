@@ -2,6 +2,7 @@
 
 from typing import Any, Final
 
+from psycopg import AsyncConnection
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
@@ -69,7 +70,7 @@ def bound_every_statement(engine: AsyncEngine, *, seconds: float) -> None:
     """
     milliseconds = str(max(1, round(seconds * 1000)))
 
-    async def apply(connection: Any) -> None:
+    async def apply(connection: AsyncConnection[Any]) -> None:
         await connection.execute(
             "SELECT set_config('statement_timeout', %s, false)", [milliseconds]
         )

@@ -48,10 +48,14 @@ class ControlledPostgres:
         return psycopg.connect(libpq_url(self.server.url_for(database)), autocommit=True)
 
     def terminate_service_connections(self, database: str) -> int:
-        """pg_terminate_backend on every connection the service holds; return how many."""
+        """pg_terminate_backend on every connection the service holds; return how many.
+
+        Each call waits (up to 5 s) until its process is gone, so a request
+        sent after this returns cannot find one of them still alive.
+        """
         with self.connect(database) as connection:
             row = connection.execute(
-                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))"
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000))"
                 " FROM pg_stat_activity WHERE application_name = %s",
                 [APPLICATION_NAME],
             ).fetchone()

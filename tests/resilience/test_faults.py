@@ -84,6 +84,9 @@ def test_database_restart_under_load(
                 what="a 503 during the outage",
             )
             time.sleep(OUTAGE_SECONDS)
+            # Requests answered while it starts may find it up already: they are
+            # judged neither as during the outage nor as after it.
+            restarting_at = time.monotonic()
             controlled_postgres.start()
             back_at = time.monotonic()
             load.wait_until(
@@ -94,13 +97,13 @@ def test_database_restart_under_load(
 
     with controlled_postgres.connect(faults_database) as connection:
         verified = verify_writes(connection, answers)
-    during = [a for a in answers if a.started >= stopped_at and a.finished <= back_at]
+    during = [a for a in answers if a.started >= stopped_at and a.finished <= restarting_at]
     after = [a for a in answers if a.started >= back_at]
     first_success = min(a.finished for a in after if a.status is not None and a.status < 300)
     figures = tally("database restart under load", answers)
     figures.writes_verified = verified
     figures.report(
-        outage_s=f"{back_at - stopped_at:.1f}",
+        outage_s=f"{restarting_at - stopped_at:.1f}",
         answered_during_outage=len(during),
         slowest_503_s=f"{max(a.finished - a.started for a in during):.2f}",
         recovered_after_s=f"{first_success - back_at:.2f}",
@@ -241,7 +244,7 @@ def test_exhausted_pool_answers_503_instead_of_queueing(
 def test_statement_timeout_ends_slow_queries_as_503_and_keeps_the_connection(
     controlled_postgres: ControlledPostgres, faults_database: str
 ) -> None:
-    one_connection = {"DB_POOL_SIZE": "1", "DB_POOL_TIMEOUT": "10", "DB_STATEMENT_TIMEOUT": "0.5"}
+    one_connection = {"DB_POOL_SIZE": "1", "DB_POOL_TIMEOUT": "10", "DB_STATEMENT_TIMEOUT": "1"}
     with service(controlled_postgres, faults_database, **one_connection) as base_url:
         token = sign_up(base_url, "patient")
         backends_before = _service_backends(controlled_postgres, faults_database)
@@ -278,7 +281,7 @@ def test_statement_timeout_ends_slow_queries_as_503_and_keeps_the_connection(
 
     figures = tally("slow database", [slow_read, slow_write, *recovered])
     figures.writes_verified = titles.count("u")
-    figures.report(statement_timeout_s=0.5, backends_before=backends_before, after=backends_after)
+    figures.report(statement_timeout_s=1, backends_before=backends_before, after=backends_after)
 
     for answer in (slow_read, slow_write):
         assert answer.status == 503
