@@ -53,8 +53,8 @@ class UserRepository(Protocol):
 
         `updated_at` becomes the transaction's time, or one microsecond past the
         stored one when that is later: a change that waited for another on the
-        row's lock is stamped after it.
-        Returns None when no user has that id; raises the same conflicts as `add`.
+        row's lock is stamped after it. Returns None when no user has that id;
+        raises the same conflicts as `add`.
         """
         ...
 

@@ -63,10 +63,11 @@ def bound_every_statement(engine: AsyncEngine, *, seconds: float) -> None:
       silently when it is listed in `ignore_startup_parameters`.
     - Behind PgBouncer in transaction pooling mode this SET goes to whichever
       server connection serves that moment, so it does not follow our
-      client. There the timeout belongs on the server connections
-      themselves: `ALTER ROLE <role> SET statement_timeout = '5s'`, or
-      PgBouncer's `connect_query`. Both hold in transaction mode, and the
-      cancellation still reaches the service as QueryCanceled, a 503.
+      client (it does no harm either: every server connection it reaches
+      gets the same value). There the timeout belongs on the server
+      connections themselves: `ALTER ROLE <role> SET statement_timeout =
+      '5s'`, or PgBouncer's `connect_query`. Both hold in transaction mode,
+      and the cancellation still reaches the service as QueryCanceled, a 503.
     """
     milliseconds = str(max(1, round(seconds * 1000)))
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.posts import Author, AuthoredPost, NewPost, Post, PostKey
 from domain.users import UserNotFoundError
 from infrastructure.persistence.tables import posts, users
-from infrastructure.persistence.timestamps import after
+from infrastructure.persistence.timestamps import stamp_after
 
 _NEWEST_FIRST: Final = (posts.c.created_at.desc(), posts.c.id.desc())
 _OLDEST_FIRST: Final = (posts.c.created_at, posts.c.id)
@@ -131,7 +131,9 @@ class SqlAlchemyPostRepository:
                 update(posts)
                 .where(posts.c.id == post.id)
                 .values(
-                    title=post.title, content=post.content, updated_at=after(posts.c.updated_at)
+                    title=post.title,
+                    content=post.content,
+                    updated_at=stamp_after(posts.c.updated_at),
                 )
                 .returning(*posts.c)
             )

@@ -10,7 +10,7 @@ TICK: Final = timedelta(microseconds=1)
 """The resolution of PostgreSQL's timestamps, and so the smallest step forward."""
 
 
-def after(updated_at: ColumnElement[Any]) -> ColumnElement[Any]:
+def stamp_after(updated_at: ColumnElement[Any]) -> ColumnElement[Any]:
     """`now()`, or one tick past the row's `updated_at` when that is not earlier.
 
     `now()` is the start of the transaction, and transactions that change one

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.users import NewUser, User
 from infrastructure.persistence.errors import translate_integrity_error
 from infrastructure.persistence.tables import users
-from infrastructure.persistence.timestamps import after
+from infrastructure.persistence.timestamps import stamp_after
 
 
 def _to_user(row: Row[Any]) -> User:
@@ -88,7 +88,7 @@ class SqlAlchemyUserRepository:
                 email=user.email,
                 username=user.username,
                 password_hash=user.password_hash,
-                updated_at=after(users.c.updated_at),
+                updated_at=stamp_after(users.c.updated_at),
             )
             .returning(*users.c)
         )
