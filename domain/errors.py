@@ -40,5 +40,12 @@ class StorageError(DomainError):
 class StorageUnavailableError(StorageError):
     """The database cannot be reached, or no connection freed up in time: try again shortly."""
 
+    def __init__(self, message: str = "The database is unavailable; try again shortly") -> None:
+        super().__init__(message)
+
+
+class StorageTimeoutError(StorageUnavailableError):
+    """A statement ran past the database's time limit: it is too slow right now, try again."""
+
     def __init__(self) -> None:
-        super().__init__("The database is unavailable; try again shortly")
+        super().__init__("The database did not answer in time; try again shortly")

@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     db_pool_recycle: int = Field(default=3600, description="Seconds; -1 never recycles.")
     db_pool_pre_ping: bool = True
     db_connect_timeout: int = Field(default=10, ge=1, description="Seconds to open a connection.")
+    db_statement_timeout: float = Field(
+        default=5.0,
+        ge=0,
+        description="Seconds any one SQL statement may run, lock waits included; 0: no limit.",
+    )
     db_echo: bool = False
     db_prepared_statements: bool = Field(
         default=True,

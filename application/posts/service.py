@@ -64,9 +64,14 @@ class PostService:
         return trim(rows, page)
 
     async def edit_post(self, actor: User, post_id: int, command: EditPost) -> AuthoredPost:
-        """Change a post's title or content: its author only; a missing post is 404 first."""
+        """Change a post's title or content: its author only; a missing post is 404 first.
+
+        The post is read locked: an edit of the title and a parallel edit of
+        the content both land, instead of the second writing back the title
+        it read before the first committed.
+        """
         async with self._uow as uow:
-            post = await uow.posts.get(post_id)
+            post = await uow.posts.get(post_id, for_update=True)
             if post is None:
                 raise PostNotFoundError
             if post.author_id != actor.id:

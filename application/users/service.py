@@ -81,7 +81,8 @@ class UserService:
             None if command.password is None else await self._hasher.hash(command.password)
         )
         async with self._uow as uow:
-            current = await uow.users.get(user_id)
+            # Locked, as a post being edited is: parallel changes of different fields all land.
+            current = await uow.users.get(user_id, for_update=True)
             if current is None:
                 raise UserNotFoundError
             if command == UpdateUser():

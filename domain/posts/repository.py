@@ -21,7 +21,14 @@ class PostRepository(Protocol):
         """
         ...
 
-    async def get(self, post_id: int) -> Post | None: ...
+    async def get(self, post_id: int, *, for_update: bool = False) -> Post | None:
+        """Return the post, or None.
+
+        `for_update` locks the row until the transaction ends, as SELECT ...
+        FOR UPDATE does: a read-modify-write that holds it cannot lose a
+        change made meanwhile, as writers of the row wait for each other.
+        """
+        ...
 
     async def get_authored(self, post_id: int) -> AuthoredPost | None:
         """Return the post with its author, or None."""
@@ -46,9 +53,11 @@ class PostRepository(Protocol):
         ...
 
     async def update(self, post: Post) -> Post | None:
-        """Store the title and content of `post`; `updated_at` becomes the transaction's time.
+        """Store the title and content of `post`; return it as stored.
 
-        Returns None when no post has that id.
+        `updated_at` becomes the transaction's time, or one microsecond past the
+        stored one when that is later: a change that waited for another on the
+        row's lock is stamped after it. Returns None when no post has that id.
         """
         ...
 

@@ -21,8 +21,8 @@ class UserRepository(Protocol):
         """
         ...
 
-    async def get(self, user_id: int) -> User | None:
-        """Return the user with this id, or None."""
+    async def get(self, user_id: int, *, for_update: bool = False) -> User | None:
+        """Return the user with this id, or None; `for_update` locks the row, as for posts."""
         ...
 
     async def get_by_email(self, email: str) -> User | None:
@@ -51,8 +51,10 @@ class UserRepository(Protocol):
     async def update(self, user: User) -> User | None:
         """Store the email, username and password hash of `user`; return it as stored.
 
-        `updated_at` becomes the transaction's time. Returns None when no user
-        has that id; raises the same conflicts as `add`.
+        `updated_at` becomes the transaction's time, or one microsecond past the
+        stored one when that is later: a change that waited for another on the
+        row's lock is stamped after it. Returns None when no user has that id;
+        raises the same conflicts as `add`.
         """
         ...
 

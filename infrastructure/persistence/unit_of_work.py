@@ -3,11 +3,12 @@
 from types import TracebackType
 from typing import Self
 
+from psycopg.errors import QueryCanceled
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from domain.errors import StorageUnavailableError
+from domain.errors import StorageTimeoutError, StorageUnavailableError
 from infrastructure.persistence.posts import SqlAlchemyPostRepository
 from infrastructure.persistence.users import SqlAlchemyUserRepository
 
@@ -17,6 +18,13 @@ def _is_unavailability(error: BaseException) -> bool:
     if isinstance(error, PoolTimeoutError | OperationalError | InterfaceError):
         return True
     return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def _unavailability(error: BaseException) -> StorageUnavailableError:
+    """The retryable error to raise for `error`: a statement past its timeout says so."""
+    if isinstance(error, DBAPIError) and isinstance(error.orig, QueryCanceled):
+        return StorageTimeoutError()
+    return StorageUnavailableError()
 
 
 class SqlAlchemyUnitOfWork:
@@ -29,7 +37,8 @@ class SqlAlchemyUnitOfWork:
     A database that cannot be reached, a connection lost midway and a pool
     with no free connection within its timeout all leave the block as
     StorageUnavailableError, which callers can retry, instead of as driver
-    errors.
+    errors; a statement cancelled by `statement_timeout` leaves it as
+    StorageTimeoutError, its kind.
 
     With a `replica` engine, blocks opened with `reading(may_lag=True)` run
     there; everything else runs on the primary `engine`.
@@ -71,7 +80,7 @@ class SqlAlchemyUnitOfWork:
         except Exception as error:
             self._read_only = False
             if _is_unavailability(error):
-                raise StorageUnavailableError from error
+                raise _unavailability(error) from error
             raise
         try:
             if self._read_only:
@@ -83,7 +92,7 @@ class SqlAlchemyUnitOfWork:
         except BaseException as error:
             await connection.close()
             if _is_unavailability(error):
-                raise StorageUnavailableError from error
+                raise _unavailability(error) from error
             raise
         self._connection = connection
         self._users = SqlAlchemyUserRepository(connection)
@@ -111,7 +120,7 @@ class SqlAlchemyUnitOfWork:
             # The connection died with the work; the error that killed it is the story.
             await connection.invalidate()
         if exc is not None and _is_unavailability(exc):
-            raise StorageUnavailableError from exc
+            raise _unavailability(exc) from exc
 
     async def commit(self) -> None:
         if self._read_only:

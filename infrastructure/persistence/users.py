@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.users import NewUser, User
 from infrastructure.persistence.errors import translate_integrity_error
 from infrastructure.persistence.tables import users
+from infrastructure.persistence.timestamps import stamp_after
 
 
 def _to_user(row: Row[Any]) -> User:
@@ -45,8 +46,9 @@ class SqlAlchemyUserRepository:
             raise translate_integrity_error(error) from error
         return _to_user(row)
 
-    async def get(self, user_id: int) -> User | None:
-        return await self._one_or_none(select(users).where(users.c.id == user_id))
+    async def get(self, user_id: int, *, for_update: bool = False) -> User | None:
+        statement = select(users).where(users.c.id == user_id)
+        return await self._one_or_none(statement.with_for_update() if for_update else statement)
 
     async def get_by_email(self, email: str) -> User | None:
         return await self._one_or_none(
@@ -86,7 +88,7 @@ class SqlAlchemyUserRepository:
                 email=user.email,
                 username=user.username,
                 password_hash=user.password_hash,
-                updated_at=func.now(),
+                updated_at=stamp_after(users.c.updated_at),
             )
             .returning(*users.c)
         )

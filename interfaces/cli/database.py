@@ -85,7 +85,9 @@ def seed(
 
 
 async def _seed(settings: Settings, users: int, posts: int, batch_size: int) -> SeedReport:
-    engine = build_engine(settings)
+    # A COPY of a large batch runs as long as Faker takes to write it: the
+    # statement timeout bounds requests, not an operator's bulk load.
+    engine = build_engine(settings.model_copy(update={"db_statement_timeout": 0}))
     hasher = Argon2PasswordHasher(
         time_cost=settings.password_hash_time_cost,
         memory_cost=settings.password_hash_memory_cost,

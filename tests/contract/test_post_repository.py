@@ -112,6 +112,52 @@ async def test_update_changes_the_text_and_updated_at_only(uow_factory: UowFacto
         assert await uow.posts.get(post.id) == updated
 
 
+async def test_an_edit_that_waited_for_the_row_is_stamped_after_the_one_before_it(
+    uow_factory: UowFactory,
+) -> None:
+    """updated_at follows the order of the changes, not of the transactions' starts."""
+    author = await _user(uow_factory)
+    post = await _post(uow_factory, author)
+
+    async with uow_factory() as early:
+        await early.posts.get(post.id)  # begun: its now() is fixed from here
+        await asyncio.sleep(0.01)
+        async with uow_factory() as late:
+            first = await late.posts.update(post.changed(title="First"))
+            await late.commit()
+        second = await early.posts.update(post.changed(title="Second"))
+        await early.commit()
+
+    assert first is not None
+    assert second is not None
+    assert second.updated_at > first.updated_at
+
+
+async def test_a_post_read_for_update_holds_other_writers_until_the_transaction_ends(
+    uow_factory: UowFactory,
+) -> None:
+    author = await _user(uow_factory)
+    post = await _post(uow_factory, author, title="Read")
+
+    async with uow_factory() as reading:
+        assert await reading.posts.get(post.id, for_update=True) == post
+
+        async def edit() -> Post | None:
+            async with uow_factory() as editing:
+                edited = await editing.posts.update(post.changed(title="Meanwhile"))
+                await editing.commit()
+            return edited
+
+        racing = asyncio.create_task(edit())
+        await asyncio.sleep(0.2)
+        assert not racing.done(), "the edit waits for the transaction that read for update"
+        await reading.commit()
+
+    edited = await racing
+    assert edited is not None
+    assert edited.title == "Meanwhile"
+
+
 async def test_delete_reports_whether_the_post_existed(uow_factory: UowFactory) -> None:
     post = await _post(uow_factory, await _user(uow_factory))
 

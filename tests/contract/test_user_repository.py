@@ -218,6 +218,50 @@ async def test_update_changes_the_fields_and_updated_at(uow_factory: UowFactory)
         assert await uow.users.get_by_email("old@example.com") is None
 
 
+async def test_a_user_read_for_update_holds_other_writers_until_the_transaction_ends(
+    uow_factory: UowFactory,
+) -> None:
+    user = await _add_committed(uow_factory, username="held")
+
+    async with uow_factory() as reading:
+        assert await reading.users.get(user.id, for_update=True) == user
+
+        async def change() -> User | None:
+            async with uow_factory() as changing:
+                changed = await changing.users.update(user.changed(username="meanwhile"))
+                await changing.commit()
+            return changed
+
+        racing = asyncio.create_task(change())
+        await asyncio.sleep(0.2)
+        assert not racing.done(), "the change waits for the transaction that read for update"
+        await reading.commit()
+
+    changed = await racing
+    assert changed is not None
+    assert changed.username == "meanwhile"
+
+
+async def test_a_change_that_waited_for_the_row_is_stamped_after_the_one_before_it(
+    uow_factory: UowFactory,
+) -> None:
+    """updated_at follows the order of the changes, not of the transactions' starts."""
+    user = await _add_committed(uow_factory, username="stamped")
+
+    async with uow_factory() as early:
+        await early.users.get(user.id)  # begun: its now() is fixed from here
+        await asyncio.sleep(0.01)
+        async with uow_factory() as late:
+            first = await late.users.update(user.changed(username="first"))
+            await late.commit()
+        second = await early.users.update(user.changed(username="second"))
+        await early.commit()
+
+    assert first is not None
+    assert second is not None
+    assert second.updated_at > first.updated_at
+
+
 async def test_update_of_a_missing_user_returns_none(uow_factory: UowFactory) -> None:
     user = await _add_committed(uow_factory)
 

@@ -24,7 +24,8 @@ from tests.conftest import CHEAP_HASHING
 STARTUP_TIMEOUT_SECONDS: Final = 60
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on the loopback that nothing listens on right now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -52,7 +53,7 @@ def serving(*options: str, **environment: str) -> Iterator[tuple[str, subprocess
     Its output goes to a file, not a pipe: a pipe nobody reads fills up after
     a few hundred log lines and then blocks the server.
     """
-    port = _free_port()
+    port = free_port()
     output = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in the finally below
     process = subprocess.Popen(
         [sys.executable, "-m", "interfaces", "serve", "--port", str(port), *options],
