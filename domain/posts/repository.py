@@ -45,13 +45,19 @@ class PostRepository(Protocol):
         """
         ...
 
-    async def update(self, post: Post) -> Post | None:
+    async def update(self, post: Post, *, expected_version: int | None = None) -> Post | None:
         """Store the title and content of `post`; `updated_at` becomes the transaction's time.
 
-        Returns None when no post has that id.
+        `version` grows by one. With `expected_version`, only if the stored
+        version is still that one, checked by the write itself: raises
+        VersionMismatchError otherwise. Returns None when no post has that id.
         """
         ...
 
-    async def delete(self, post_id: int) -> bool:
-        """Delete the post; return whether it existed."""
+    async def delete(self, post_id: int, *, expected_version: int | None = None) -> bool:
+        """Delete the post; return whether it existed.
+
+        With `expected_version`, only if the stored version is still that one:
+        raises VersionMismatchError otherwise.
+        """
         ...
