@@ -33,6 +33,21 @@ class PermissionDeniedError(DomainError):
     """The caller is known but may not do this."""
 
 
+class PreconditionFailedError(DomainError):
+    """The client made the change conditional on a state the resource is no longer in."""
+
+
+class VersionMismatchError(PreconditionFailedError):
+    """The resource was changed by someone else since the client read the version it names.
+
+    Raised instead of overwriting that change: the client reads the resource
+    again, and decides what to do with the change it sees.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("The resource has changed since you read it")
+
+
 class StorageError(DomainError):
     """The storage failed for a reason that is not the caller's fault."""
 

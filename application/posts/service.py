@@ -2,6 +2,7 @@
 
 from application.pagination import Page, PageRequest, trim
 from application.posts.commands import EditPost, PublishPost
+from application.preconditions import Precondition, pin
 from domain.posts import (
     Author,
     AuthoredPost,
@@ -26,7 +27,9 @@ class PostService:
         async with self._uow as uow:
             post = await uow.posts.add(draft)
             await uow.commit()
-        return AuthoredPost(post=post, author=Author(id=author.id, username=author.username))
+        return AuthoredPost(
+            post=post, author=Author(id=author.id, username=author.username, version=author.version)
+        )
 
     async def get_post(self, post_id: int) -> AuthoredPost:
         async with self._uow.reading(may_lag=True) as uow:
@@ -63,36 +66,63 @@ class PostService:
             )
         return trim(rows, page)
 
-    async def edit_post(self, actor: User, post_id: int, command: EditPost) -> AuthoredPost:
+    async def edit_post(
+        self,
+        actor: User,
+        post_id: int,
+        command: EditPost,
+        *,
+        expected: Precondition | None = None,
+    ) -> AuthoredPost:
         """Change a post's title or content: its author only; a missing post is 404 first.
 
-        The post is read locked: an edit of the title and a parallel edit of
-        the content both land, instead of the second writing back the title
-        it read before the first committed.
+        With `expected`, only if the post (and its author's name) is still in
+        a state the client named; the post's own version is checked again by
+        the write itself.
         """
         async with self._uow as uow:
-            post = await uow.posts.get(post_id, for_update=True)
-            if post is None:
+            current = await self._own_post(uow, actor, post_id)
+            expected_version = pin(
+                expected, revision=current.revision, version=current.post.version
+            )
+            if command == EditPost():
+                return current
+            updated = await uow.posts.update(
+                current.post.changed(title=command.title, content=command.content),
+                expected_version=expected_version,
+            )
+            if updated is None:
                 raise PostNotFoundError
-            if post.author_id != actor.id:
-                raise NotPostAuthorError
-            if command != EditPost():
-                updated = await uow.posts.update(
-                    post.changed(title=command.title, content=command.content)
-                )
-                if updated is None:
-                    raise PostNotFoundError
-                post = updated
-                await uow.commit()
-        return AuthoredPost(post=post, author=Author(id=actor.id, username=actor.username))
-
-    async def delete_post(self, actor: User, post_id: int) -> None:
-        """Delete a post: its author only; a missing post is 404 first."""
-        async with self._uow as uow:
-            post = await uow.posts.get(post_id)
-            if post is None:
-                raise PostNotFoundError
-            if post.author_id != actor.id:
-                raise NotPostAuthorError
-            await uow.posts.delete(post_id)
             await uow.commit()
+        return AuthoredPost(post=updated, author=current.author)
+
+    async def delete_post(
+        self, actor: User, post_id: int, *, expected: Precondition | None = None
+    ) -> None:
+        """Delete a post: its author only; a missing post is 404 first.
+
+        With `expected`, only if the post is still in a state the client named.
+        """
+        async with self._uow as uow:
+            current = await self._own_post(uow, actor, post_id)
+            expected_version = pin(
+                expected, revision=current.revision, version=current.post.version
+            )
+            # A post deleted meanwhile is what the caller wanted: 204 as before, not a 404.
+            await uow.posts.delete(post_id, expected_version=expected_version)
+            await uow.commit()
+
+    @staticmethod
+    async def _own_post(uow: UnitOfWork, actor: User, post_id: int) -> AuthoredPost:
+        """The post, with its author as this transaction sees them, if `actor` wrote it.
+
+        The post's row is locked: an edit of the title and a parallel edit of
+        the content both land, instead of the second writing back the title it
+        read before the first committed.
+        """
+        authored = await uow.posts.get_authored(post_id, for_update=True)
+        if authored is None:
+            raise PostNotFoundError
+        if authored.post.author_id != actor.id:
+            raise NotPostAuthorError
+        return authored

@@ -4,6 +4,7 @@ from dataclasses import replace
 
 from application.pagination import Page, PageRequest, trim
 from application.ports import PasswordHasher
+from application.preconditions import Precondition, pin
 from application.users.commands import RegisterUser, UpdateUser
 from domain.unit_of_work import UnitOfWork
 from domain.users import (
@@ -65,12 +66,23 @@ class UserService:
             )
         return trim(rows, page)
 
-    async def update_user(self, actor: User, user_id: int, command: UpdateUser) -> User:
+    async def update_user(
+        self,
+        actor: User,
+        user_id: int,
+        command: UpdateUser,
+        *,
+        expected: Precondition | None = None,
+    ) -> User:
         """Change one's own email, username or password.
 
-        The same rules as registration apply, and the same conflicts, which
-        the unique indexes decide. A new password is hashed before the
-        transaction opens, so no connection waits on the hash.
+        - The same rules as registration apply, and the same conflicts, which
+          the unique indexes decide.
+        - A new password is hashed before the transaction opens, so no
+          connection waits on the hash.
+        - With `expected`, only if the account is still in a state the client
+          named (VersionMismatchError otherwise); a missing account or
+          someone else's is answered first, as without it.
         """
         if actor.id != user_id:
             raise NotAccountOwnerError
@@ -85,23 +97,36 @@ class UserService:
             current = await uow.users.get(user_id, for_update=True)
             if current is None:
                 raise UserNotFoundError
+            expected_version = pin(expected, revision=current.revision, version=current.version)
             if command == UpdateUser():
                 return current
             updated = await uow.users.update(
                 current.changed(
                     email=command.email, username=command.username, password_hash=password_hash
-                )
+                ),
+                expected_version=expected_version,
             )
             if updated is None:
                 raise UserNotFoundError
             await uow.commit()
         return updated
 
-    async def delete_user(self, actor: User, user_id: int) -> None:
-        """Delete one's own account; the database deletes its posts with it."""
+    async def delete_user(
+        self, actor: User, user_id: int, *, expected: Precondition | None = None
+    ) -> None:
+        """Delete one's own account; the database deletes its posts with it.
+
+        With `expected`, only if the account is still in a state the client named.
+        """
         if actor.id != user_id:
             raise NotAccountOwnerError
         async with self._uow as uow:
-            if not await uow.users.delete(user_id):
+            expected_version = None
+            if expected is not None:
+                current = await uow.users.get(user_id)
+                if current is None:
+                    raise UserNotFoundError
+                expected_version = expected.pin(revision=current.revision, version=current.version)
+            if not await uow.users.delete(user_id, expected_version=expected_version):
                 raise UserNotFoundError
             await uow.commit()

@@ -29,6 +29,8 @@ class Post:
     author_id: int
     created_at: datetime
     updated_at: datetime
+    version: int
+    """Starts at 1 and grows by one with every change of the post itself."""
 
     def changed(self, *, title: str | None = None, content: str | None = None) -> "Post":
         """Return the post with the given fields changed, each checked by the rules."""
@@ -57,6 +59,8 @@ class Author:
 
     id: int
     username: str
+    version: int
+    """The author's own version, which moves when their username does."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,3 +69,16 @@ class AuthoredPost:
 
     post: Post
     author: Author
+
+    @property
+    def revision(self) -> str:
+        """Names this state of the post as clients see it, author included.
+
+        The author's username is part of what a reader gets, so the author's
+        version is part of the revision: a renamed author gives every one of
+        their posts a new revision, and a cached copy with the old name is not
+        taken for current. (The author's version also moves on changes that no
+        post shows, such as their email; those cost a needless re-read, never
+        a stale one.)
+        """
+        return f"{self.post.version}.{self.author.version}"

@@ -30,8 +30,8 @@ class PostRepository(Protocol):
         """
         ...
 
-    async def get_authored(self, post_id: int) -> AuthoredPost | None:
-        """Return the post with its author, or None."""
+    async def get_authored(self, post_id: int, *, for_update: bool = False) -> AuthoredPost | None:
+        """Return the post with its author, or None; `for_update` locks the post's row only."""
         ...
 
     async def list_authored(
@@ -52,15 +52,22 @@ class PostRepository(Protocol):
         """
         ...
 
-    async def update(self, post: Post) -> Post | None:
+    async def update(self, post: Post, *, expected_version: int | None = None) -> Post | None:
         """Store the title and content of `post`; return it as stored.
 
         `updated_at` becomes the transaction's time, or one microsecond past the
         stored one when that is later: a change that waited for another on the
-        row's lock is stamped after it. Returns None when no post has that id.
+        row's lock is stamped after it. `version` grows by one. With
+        `expected_version`, only if the stored version is still that one,
+        checked by the write itself: raises VersionMismatchError otherwise.
+        Returns None when no post has that id.
         """
         ...
 
-    async def delete(self, post_id: int) -> bool:
-        """Delete the post; return whether it existed."""
+    async def delete(self, post_id: int, *, expected_version: int | None = None) -> bool:
+        """Delete the post; return whether it existed.
+
+        With `expected_version`, only if the stored version is still that one:
+        raises VersionMismatchError otherwise.
+        """
         ...

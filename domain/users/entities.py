@@ -40,6 +40,17 @@ class User:
     password_hash: str
     created_at: datetime
     updated_at: datetime
+    version: int
+    """Starts at 1 and grows by one with every change a client can see."""
+
+    @property
+    def revision(self) -> str:
+        """Names this state of the user as clients see it: equal revisions, equal representations.
+
+        A re-hash of the same password leaves it as it is (see
+        `UserRepository.replace_password_hash`), as it leaves the representation.
+        """
+        return str(self.version)
 
     def changed(
         self,

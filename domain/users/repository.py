@@ -48,13 +48,15 @@ class UserRepository(Protocol):
         """
         ...
 
-    async def update(self, user: User) -> User | None:
+    async def update(self, user: User, *, expected_version: int | None = None) -> User | None:
         """Store the email, username and password hash of `user`; return it as stored.
 
         `updated_at` becomes the transaction's time, or one microsecond past the
-        stored one when that is later: a change that waited for another on the
-        row's lock is stamped after it. Returns None when no user has that id;
-        raises the same conflicts as `add`.
+        stored one when that is later (a change that waited for another on the
+        row's lock is stamped after it), and `version` grows by one.
+        With `expected_version`, only if the stored version is still that one,
+        checked by the write itself: raises VersionMismatchError otherwise.
+        Returns None when no user has that id; raises the same conflicts as `add`.
         """
         ...
 
@@ -62,10 +64,16 @@ class UserRepository(Protocol):
         """Swap the hash for a re-hash of the same password, only if it is still `old`.
 
         A password changed meanwhile must not be overwritten by the re-hash of
-        the previous one; `updated_at` stays, as nothing a client sees changed.
+        the previous one. `updated_at` and `version` stay, as nothing a client
+        sees changed: moving the version would fail the next conditional
+        change of a client that logged in elsewhere, for a change it cannot see.
         """
         ...
 
-    async def delete(self, user_id: int) -> bool:
-        """Delete the user and, with them, their posts; return whether they existed."""
+    async def delete(self, user_id: int, *, expected_version: int | None = None) -> bool:
+        """Delete the user and, with them, their posts; return whether they existed.
+
+        With `expected_version`, only if the stored version is still that one,
+        checked by the delete itself: raises VersionMismatchError otherwise.
+        """
         ...

@@ -6,6 +6,7 @@ from dataclasses import replace
 from domain.posts import Author, AuthoredPost, NewPost, Post, PostKey
 from domain.users import UserNotFoundError
 from infrastructure.memory.transaction import OpenTransaction
+from infrastructure.memory.versions import check_version
 
 
 class InMemoryPostRepository:
@@ -30,6 +31,7 @@ class InMemoryPostRepository:
             author_id=post.author_id,
             created_at=self._tx.now,
             updated_at=self._tx.now,
+            version=1,
         )
         self._posts.put(post_id, stored)
         return stored
@@ -39,8 +41,8 @@ class InMemoryPostRepository:
             await self._tx.lock([("posts", post_id)])
         return self._posts.get(post_id)
 
-    async def get_authored(self, post_id: int) -> AuthoredPost | None:
-        post = self._posts.get(post_id)
+    async def get_authored(self, post_id: int, *, for_update: bool = False) -> AuthoredPost | None:
+        post = await self.get(post_id, for_update=for_update)
         return None if post is None else self._authored(post)
 
     async def list_authored(
@@ -66,24 +68,28 @@ class InMemoryPostRepository:
             page = newest_first[skip : skip + limit]
         return [self._authored(post) for post in page]
 
-    async def update(self, post: Post) -> Post | None:
+    async def update(self, post: Post, *, expected_version: int | None = None) -> Post | None:
         await self._tx.lock([("posts", post.id)])
         current = self._posts.get(post.id)
         if current is None:
             return None
+        check_version(current.version, expected_version)
         stored = replace(
             current,
             title=post.title,
             content=post.content,
             updated_at=self._tx.stamp_after(current.updated_at),
+            version=current.version + 1,
         )
         self._posts.put(post.id, stored)
         return stored
 
-    async def delete(self, post_id: int) -> bool:
+    async def delete(self, post_id: int, *, expected_version: int | None = None) -> bool:
         await self._tx.lock([("posts", post_id)])
-        if self._posts.get(post_id) is None:
+        current = self._posts.get(post_id)
+        if current is None:
             return False
+        check_version(current.version, expected_version)
         self._posts.remove(post_id)
         return True
 
@@ -91,4 +97,6 @@ class InMemoryPostRepository:
         author = self._users.get(post.author_id)
         if author is None:
             raise RuntimeError(f"post {post.id} has no author: the store is inconsistent")
-        return AuthoredPost(post=post, author=Author(id=author.id, username=author.username))
+        return AuthoredPost(
+            post=post, author=Author(id=author.id, username=author.username, version=author.version)
+        )

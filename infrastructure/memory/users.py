@@ -5,6 +5,7 @@ from dataclasses import replace
 
 from domain.users import EmailAlreadyRegisteredError, NewUser, User, UsernameAlreadyTakenError
 from infrastructure.memory.transaction import OpenTransaction
+from infrastructure.memory.versions import check_version
 
 
 class InMemoryUserRepository:
@@ -27,6 +28,7 @@ class InMemoryUserRepository:
             password_hash=user.password_hash,
             created_at=self._tx.now,
             updated_at=self._tx.now,
+            version=1,
         )
         self._users.put(user_id, stored)
         return stored
@@ -60,11 +62,12 @@ class InMemoryUserRepository:
             ordered = [u for u in ordered if u.id > after]
         return ordered[skip : skip + limit]
 
-    async def update(self, user: User) -> User | None:
+    async def update(self, user: User, *, expected_version: int | None = None) -> User | None:
         await self._tx.lock([("users", user.id)])
         current = self._users.get(user.id)
         if current is None:
             return None
+        check_version(current.version, expected_version)
         await self._claim_unique(user.email, user.username, user.id)
         stored = replace(
             current,
@@ -72,6 +75,7 @@ class InMemoryUserRepository:
             username=user.username,
             password_hash=user.password_hash,
             updated_at=self._tx.stamp_after(current.updated_at),
+            version=current.version + 1,
         )
         self._users.put(user.id, stored)
         return stored
@@ -84,11 +88,13 @@ class InMemoryUserRepository:
         self._users.put(user_id, replace(current, password_hash=new))
         return True
 
-    async def delete(self, user_id: int) -> bool:
+    async def delete(self, user_id: int, *, expected_version: int | None = None) -> bool:
         # ("users.key", id) is what new posts lock in share mode: see InMemoryPostRepository.add.
         await self._tx.lock([("users", user_id), ("users.key", user_id)])
-        if self._users.get(user_id) is None:
+        current = self._users.get(user_id)
+        if current is None:
             return False
+        check_version(current.version, expected_version)
         self._users.remove(user_id)
         # ON DELETE CASCADE
         for post in [p for p in self._posts.rows() if p.author_id == user_id]:

@@ -3,13 +3,14 @@
 from collections.abc import Sequence
 from typing import Any, Final
 
-from sqlalchemy import Row, Select, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import Row, Select, bindparam, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.posts import Author, AuthoredPost, NewPost, Post, PostKey
 from domain.users import UserNotFoundError
 from infrastructure.persistence.tables import posts, users
 from infrastructure.persistence.timestamps import stamp_after
+from infrastructure.persistence.versions import delete_row, refuse_if_moved, row_at
 
 _NEWEST_FIRST: Final = (posts.c.created_at.desc(), posts.c.id.desc())
 _OLDEST_FIRST: Final = (posts.c.created_at, posts.c.id)
@@ -17,9 +18,9 @@ _POSITION: Final = tuple_(posts.c.created_at, posts.c.id)
 
 # Posts joined to their authors: a page costs one statement whatever its size
 # (the Core counterpart of the ORM's joinedload), never one query per post.
-_AUTHORED: Final = select(posts, users.c.username.label("author_username")).join(
-    users, users.c.id == posts.c.author_id
-)
+_AUTHORED: Final = select(
+    posts, users.c.username.label("author_username"), users.c.version.label("author_version")
+).join(users, users.c.id == posts.c.author_id)
 
 
 def _to_post(row: Row[Any]) -> Post:
@@ -31,13 +32,19 @@ def _to_post(row: Row[Any]) -> Post:
         author_id=values["author_id"],
         created_at=values["created_at"],
         updated_at=values["updated_at"],
+        version=values["version"],
     )
 
 
 def _to_authored(row: Row[Any]) -> AuthoredPost:
-    post = _to_post(row)
+    post, values = _to_post(row), row._mapping
     return AuthoredPost(
-        post=post, author=Author(id=post.author_id, username=row._mapping["author_username"])
+        post=post,
+        author=Author(
+            id=post.author_id,
+            username=values["author_username"],
+            version=values["author_version"],
+        ),
     )
 
 
@@ -106,8 +113,12 @@ class SqlAlchemyPostRepository:
         row = (await self._connection.execute(statement)).one_or_none()
         return None if row is None else _to_post(row)
 
-    async def get_authored(self, post_id: int) -> AuthoredPost | None:
-        row = (await self._connection.execute(_AUTHORED.where(posts.c.id == post_id))).one_or_none()
+    async def get_authored(self, post_id: int, *, for_update: bool = False) -> AuthoredPost | None:
+        statement = _AUTHORED.where(posts.c.id == post_id)
+        if for_update:
+            # The post's row only: its author stays free for their own edits.
+            statement = statement.with_for_update(of=posts)
+        row = (await self._connection.execute(statement)).one_or_none()
         return None if row is None else _to_authored(row)
 
     async def list_authored(
@@ -125,21 +136,24 @@ class SqlAlchemyPostRepository:
         found = [_to_authored(row) for row in result]
         return found[::-1] if before is not None else found
 
-    async def update(self, post: Post) -> Post | None:
+    async def update(self, post: Post, *, expected_version: int | None = None) -> Post | None:
         row = (
             await self._connection.execute(
                 update(posts)
-                .where(posts.c.id == post.id)
+                .where(row_at(posts, post.id, expected_version))
                 .values(
                     title=post.title,
                     content=post.content,
                     updated_at=stamp_after(posts.c.updated_at),
+                    version=posts.c.version + 1,
                 )
                 .returning(*posts.c)
             )
         ).one_or_none()
-        return None if row is None else _to_post(row)
+        if row is None:
+            await refuse_if_moved(self._connection, posts, post.id, expected_version)
+            return None
+        return _to_post(row)
 
-    async def delete(self, post_id: int) -> bool:
-        result = await self._connection.execute(delete(posts).where(posts.c.id == post_id))
-        return result.rowcount == 1
+    async def delete(self, post_id: int, *, expected_version: int | None = None) -> bool:
+        return await delete_row(self._connection, posts, post_id, expected_version)

@@ -9,11 +9,13 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
     Text,
     func,
+    text,
 )
 
 from domain.posts.rules import TITLE_MAX_LENGTH
@@ -30,6 +32,16 @@ NAMING_CONVENTION: Final = {
 
 metadata: Final = MetaData(naming_convention=NAMING_CONVENTION)
 
+
+def _version() -> Column[int]:
+    """What ETags are made of: 1 for a new row, raised by one by each UPDATE that changes it.
+
+    The repositories raise it in the UPDATE itself (`version = version + 1`),
+    so no two committed states of a row share a version.
+    """
+    return Column("version", Integer, nullable=False, server_default=text("1"))
+
+
 USERS_EMAIL_UNIQUE: Final = "uq_users_email_lower"
 USERS_USERNAME_UNIQUE: Final = "uq_users_username_lower"
 
@@ -42,6 +54,7 @@ users: Final = Table(
     Column("password_hash", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    _version(),
 )
 # Case-insensitive uniqueness lives in the database so that it holds under
 # concurrent registrations, not only in the service's pre-checks.
@@ -66,6 +79,7 @@ posts: Final = Table(
     ),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    _version(),
 )
 # Listings read newest first (created_at DESC, id DESC), globally or for one
 # author; PostgreSQL walks these indexes backwards for both. The author one

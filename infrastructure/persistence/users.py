@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, Select, delete, func, insert, select, update
+from sqlalchemy import Row, Select, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -11,6 +11,7 @@ from domain.users import NewUser, User
 from infrastructure.persistence.errors import translate_integrity_error
 from infrastructure.persistence.tables import users
 from infrastructure.persistence.timestamps import stamp_after
+from infrastructure.persistence.versions import delete_row, refuse_if_moved, row_at
 
 
 def _to_user(row: Row[Any]) -> User:
@@ -22,6 +23,7 @@ def _to_user(row: Row[Any]) -> User:
         password_hash=values["password_hash"],
         created_at=values["created_at"],
         updated_at=values["updated_at"],
+        version=values["version"],
     )
 
 
@@ -80,15 +82,16 @@ class SqlAlchemyUserRepository:
         found = [_to_user(row) for row in result]
         return found[::-1] if before is not None else found
 
-    async def update(self, user: User) -> User | None:
+    async def update(self, user: User, *, expected_version: int | None = None) -> User | None:
         statement = (
             update(users)
-            .where(users.c.id == user.id)
+            .where(row_at(users, user.id, expected_version))
             .values(
                 email=user.email,
                 username=user.username,
                 password_hash=user.password_hash,
                 updated_at=stamp_after(users.c.updated_at),
+                version=users.c.version + 1,
             )
             .returning(*users.c)
         )
@@ -97,7 +100,10 @@ class SqlAlchemyUserRepository:
                 row = (await self._connection.execute(statement)).one_or_none()
         except IntegrityError as error:
             raise translate_integrity_error(error) from error
-        return None if row is None else _to_user(row)
+        if row is None:
+            await refuse_if_moved(self._connection, users, user.id, expected_version)
+            return None
+        return _to_user(row)
 
     async def replace_password_hash(self, user_id: int, *, old: str, new: str) -> bool:
         result = await self._connection.execute(
@@ -107,9 +113,8 @@ class SqlAlchemyUserRepository:
         )
         return result.rowcount == 1
 
-    async def delete(self, user_id: int) -> bool:
-        result = await self._connection.execute(delete(users).where(users.c.id == user_id))
-        return result.rowcount == 1
+    async def delete(self, user_id: int, *, expected_version: int | None = None) -> bool:
+        return await delete_row(self._connection, users, user_id, expected_version)
 
     async def _one_or_none(self, statement: Select[Any]) -> User | None:
         row = (await self._connection.execute(statement)).one_or_none()

@@ -21,6 +21,7 @@ from domain.errors import (
     DomainError,
     NotFoundError,
     PermissionDeniedError,
+    PreconditionFailedError,
     StorageError,
     ValidationError,
 )
@@ -38,6 +39,7 @@ STATUS_BY_ERROR: Final[dict[type[DomainError], int]] = {
     PermissionDeniedError: 403,
     NotFoundError: 404,
     ConflictError: 409,
+    PreconditionFailedError: 412,
     ValidationError: 422,
     StorageError: 503,
 }

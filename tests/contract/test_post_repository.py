@@ -30,7 +30,9 @@ async def _post(uow_factory: UowFactory, author: User, **overrides: str) -> Post
 
 
 def _authored(post: Post, author: User) -> AuthoredPost:
-    return AuthoredPost(post=post, author=Author(id=author.id, username=author.username))
+    return AuthoredPost(
+        post=post, author=Author(id=author.id, username=author.username, version=author.version)
+    )
 
 
 async def test_add_assigns_an_id_and_timestamps(uow_factory: UowFactory) -> None:

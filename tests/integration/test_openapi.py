@@ -110,3 +110,44 @@ async def test_the_docs_pages_keep_the_browser_on_this_origin(
 
     assert response.status_code == 200
     assert response.headers["content-security-policy"].startswith("default-src 'self'")
+
+
+CONDITIONAL_READS = {"get_user", "get_current_user", "get_post"}
+CONDITIONAL_WRITES = {
+    "update_user",
+    "update_current_user",
+    "delete_user",
+    "delete_current_user",
+    "update_post",
+    "delete_post",
+}
+
+
+def test_conditional_requests_are_documented(document: dict[str, Any]) -> None:
+    operations = _operations(document)
+
+    for name, operation in operations.items():
+        headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+        expected = (
+            {"If-Match", "If-None-Match"}
+            if name in CONDITIONAL_READS
+            else {"If-Match"}
+            if name in CONDITIONAL_WRITES
+            else set()
+        )
+        assert headers == expected, name
+        if expected:
+            assert {"400", "412"} <= set(operation["responses"]), name
+    for name in CONDITIONAL_READS:
+        responses = operations[name]["responses"]
+        assert "ETag" in responses["200"]["headers"], name
+        assert "ETag" in responses["304"]["headers"], name
+        assert "content" not in responses["304"], name
+    for name, status in [
+        ("update_user", "200"),
+        ("update_current_user", "200"),
+        ("update_post", "200"),
+        ("create_user", "201"),
+        ("create_post", "201"),
+    ]:
+        assert "ETag" in operations[name]["responses"][status]["headers"], name

@@ -8,6 +8,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from application.posts import EditPost, PublishPost
 from domain.posts import AuthoredPost, PostKey
+from interfaces.http.conditional import (
+    ConditionalRead,
+    IfMatch,
+    read_responses,
+    tag,
+    tagged,
+    write_responses,
+)
 from interfaces.http.dependencies import PostServiceDep
 from interfaces.http.errors import error_responses
 from interfaces.http.pagination import LINK_HEADER_DOC, CodecDep, CursorParam, Listing
@@ -49,7 +57,7 @@ POSTS: Final = Listing[PostKey, AuthoredPost](
     "/posts",
     status_code=status.HTTP_201_CREATED,
     response_model=PostRead,
-    responses=error_responses(401, 413, 415),
+    responses=error_responses(401, 413, 415) | tagged(201),
     dependencies=JSON_BODY,
     summary="Publish a post",
 )
@@ -65,6 +73,7 @@ async def create_post(
         author, PublishPost(title=body.title, content=body.content)
     )
     response.headers["Location"] = request.url_for("get_post", post_id=authored.post.id).path
+    tag(response, authored.revision)
     return PostRead.of(authored)
 
 
@@ -101,27 +110,42 @@ async def list_posts(
 @router.get(
     "/posts/{post_id}",
     response_model=PostRead,
-    responses=error_responses(404),
+    responses=read_responses(404),
     summary="Get a post",
 )
-async def get_post(post_id: PostId, service: PostServiceDep) -> PostRead:
-    return PostRead.of(await service.get_post(post_id))
+async def get_post(
+    post_id: PostId, conditions: ConditionalRead, service: PostServiceDep, response: Response
+) -> PostRead | Response:
+    """Return the post with its author; `If-None-Match` with its ETag makes it a 304 while
+    neither the post nor its author's name changed."""
+    authored = await service.get_post(post_id)
+    return conditions.answer(response, authored.revision) or PostRead.of(authored)
 
 
 @router.patch(
     "/posts/{post_id}",
     response_model=PostRead,
-    responses=error_responses(401, 403, 404, 413, 415),
+    responses=write_responses(401, 403, 404, 413, 415),
     dependencies=JSON_BODY,
     summary="Edit a post",
 )
 async def update_post(
-    post_id: PostId, body: PostUpdate, actor: CurrentUser, service: PostServiceDep
+    *,
+    post_id: PostId,
+    body: PostUpdate,
+    actor: CurrentUser,
+    expected: IfMatch,
+    service: PostServiceDep,
+    response: Response,
 ) -> PostRead:
-    """Change the title or the content of one's own post."""
+    """Change the title or the content of one's own post.
+
+    With `If-Match`, only if the post still has that ETag.
+    """
     authored = await service.edit_post(
-        actor, post_id, EditPost(title=body.title, content=body.content)
+        actor, post_id, EditPost(title=body.title, content=body.content), expected=expected
     )
+    tag(response, authored.revision)
     return PostRead.of(authored)
 
 
@@ -129,12 +153,14 @@ async def update_post(
     "/posts/{post_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=error_responses(401, 403, 404),
+    responses=write_responses(401, 403, 404, success=None),
     summary="Delete a post",
 )
-async def delete_post(post_id: PostId, actor: CurrentUser, service: PostServiceDep) -> None:
-    """Delete one's own post."""
-    await service.delete_post(actor, post_id)
+async def delete_post(
+    post_id: PostId, actor: CurrentUser, expected: IfMatch, service: PostServiceDep
+) -> None:
+    """Delete one's own post. With `If-Match`, only if it still has that ETag."""
+    await service.delete_post(actor, post_id, expected=expected)
 
 
 @router.get(

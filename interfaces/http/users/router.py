@@ -5,8 +5,17 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 
+from application.preconditions import Precondition
 from application.users import RegisterUser, UpdateUser, UserService
 from domain.users import User
+from interfaces.http.conditional import (
+    ConditionalRead,
+    IfMatch,
+    read_responses,
+    tag,
+    tagged,
+    write_responses,
+)
 from interfaces.http.dependencies import UserServiceDep
 from interfaces.http.errors import error_responses
 from interfaces.http.pagination import LINK_HEADER_DOC, CodecDep, CursorParam, Listing
@@ -38,7 +47,7 @@ USERS: Final = Listing[int, User](
     "POST",
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
-    responses=error_responses(409, 413, 415),
+    responses=error_responses(409, 413, 415) | tagged(201),
     dependencies=JSON_BODY,
     summary="Register a user",
 )
@@ -50,6 +59,7 @@ async def create_user(
         RegisterUser(email=body.email, username=body.username, password=body.password)
     )
     response.headers["Location"] = request.url_for("get_user", user_id=user.id).path
+    tag(response, user.revision)
     return UserRead.model_validate(user)
 
 
@@ -78,71 +88,112 @@ async def list_users(
 
 
 # Before /{user_id}, which would otherwise try to read "me" as an id.
-@router.get("/me", response_model=UserRead, responses=error_responses(401), summary="The caller")
-async def get_current_user(user: CurrentUser) -> UserRead:
+@router.get("/me", response_model=UserRead, responses=read_responses(401), summary="The caller")
+async def get_current_user(
+    user: CurrentUser, conditions: ConditionalRead, response: Response
+) -> UserRead | Response:
     """Return the user the bearer token belongs to."""
-    return UserRead.model_validate(user)
+    return conditions.answer(response, user.revision) or UserRead.model_validate(user)
 
 
 @router.patch(
     "/me",
     response_model=UserRead,
-    responses=error_responses(401, 409, 413, 415),
+    responses=write_responses(401, 409, 413, 415),
     dependencies=JSON_BODY,
     summary="Change the caller's account",
 )
 async def update_current_user(
-    body: UserUpdate, actor: CurrentUser, service: UserServiceDep
+    *,
+    body: UserUpdate,
+    actor: CurrentUser,
+    expected: IfMatch,
+    service: UserServiceDep,
+    response: Response,
 ) -> UserRead:
     """Like `PATCH /users/{user_id}` with the caller's own id."""
-    return await _update(service, actor, actor.id, body)
+    return await _update(
+        service, actor=actor, user_id=actor.id, body=body, expected=expected, response=response
+    )
 
 
 @router.delete(
     "/me",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=error_responses(401),
+    responses=write_responses(401, success=None),
     summary="Delete the caller's account",
 )
-async def delete_current_user(actor: CurrentUser, service: UserServiceDep) -> None:
+async def delete_current_user(
+    actor: CurrentUser, expected: IfMatch, service: UserServiceDep
+) -> None:
     """Like `DELETE /users/{user_id}` with the caller's own id."""
-    await service.delete_user(actor, actor.id)
+    await service.delete_user(actor, actor.id, expected=expected)
 
 
 @router.get(
-    "/{user_id}", response_model=UserRead, responses=error_responses(404), summary="Get a user"
+    "/{user_id}", response_model=UserRead, responses=read_responses(404), summary="Get a user"
 )
-async def get_user(user_id: UserId, service: UserServiceDep) -> UserRead:
-    return UserRead.model_validate(await service.get_user(user_id))
+async def get_user(
+    user_id: UserId, conditions: ConditionalRead, service: UserServiceDep, response: Response
+) -> UserRead | Response:
+    """Return the user; `If-None-Match` with its ETag makes it a 304 while it is unchanged."""
+    user = await service.get_user(user_id)
+    return conditions.answer(response, user.revision) or UserRead.model_validate(user)
 
 
 @router.patch(
     "/{user_id}",
     response_model=UserRead,
-    responses=error_responses(401, 403, 404, 409, 413, 415),
+    responses=write_responses(401, 403, 404, 409, 413, 415),
     dependencies=JSON_BODY,
     summary="Change one's account",
 )
 async def update_user(
-    user_id: UserId, body: UserUpdate, actor: CurrentUser, service: UserServiceDep
+    *,
+    user_id: UserId,
+    body: UserUpdate,
+    actor: CurrentUser,
+    expected: IfMatch,
+    service: UserServiceDep,
+    response: Response,
 ) -> UserRead:
-    """Change one's own email, username or password; fields left out stay as they are."""
-    return await _update(service, actor, user_id, body)
+    """Change one's own email, username or password; fields left out stay as they are.
+
+    With `If-Match`, only if the account still has that ETag.
+    """
+    return await _update(
+        service, actor=actor, user_id=user_id, body=body, expected=expected, response=response
+    )
 
 
-async def _update(service: UserService, actor: User, user_id: int, body: UserUpdate) -> UserRead:
+async def _update(
+    service: UserService,
+    *,
+    actor: User,
+    user_id: int,
+    body: UserUpdate,
+    expected: Precondition | None,
+    response: Response,
+) -> UserRead:
     command = UpdateUser(email=body.email, username=body.username, password=body.password)
-    return UserRead.model_validate(await service.update_user(actor, user_id, command))
+    user = await service.update_user(actor, user_id, command, expected=expected)
+    tag(response, user.revision)
+    return UserRead.model_validate(user)
 
 
 @router.delete(
     "/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=error_responses(401, 403, 404),
+    responses=write_responses(401, 403, 404, success=None),
     summary="Delete one's account",
 )
-async def delete_user(user_id: UserId, actor: CurrentUser, service: UserServiceDep) -> None:
-    """Delete one's own account and, with it, all of one's posts; its tokens stop working."""
-    await service.delete_user(actor, user_id)
+async def delete_user(
+    user_id: UserId, actor: CurrentUser, expected: IfMatch, service: UserServiceDep
+) -> None:
+    """Delete one's own account and, with it, all of one's posts; its tokens stop working.
+
+    With `If-Match`, only if the account still has that ETag.
+    """
+    await service.delete_user(actor, user_id, expected=expected)
