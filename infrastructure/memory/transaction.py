@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from domain.idempotency import IdempotencyRecord
 from domain.posts import Post
 from domain.users import User, UserNotFoundError
 from infrastructure.memory.store import InMemoryStore, Key, LockMode, Transaction
@@ -11,13 +12,18 @@ from infrastructure.memory.table import TableView
 class OpenTransaction:
     """One transaction: its identity for locks, its start time, and its views of the tables."""
 
-    def __init__(self, store: InMemoryStore) -> None:
+    def __init__(self, store: InMemoryStore, *, read_only: bool = False) -> None:
         self.store = store
         self.identity = Transaction()
+        self.read_only = read_only
+        """Opened by `reading()`: PostgreSQL would run each statement on its own."""
         # `now()` in PostgreSQL is the start of the transaction; so is this.
         self.now = datetime.now(UTC)
-        self.users: TableView[User] = TableView(store.users)
-        self.posts: TableView[Post] = TableView(store.posts)
+        self.users: TableView[int, User] = TableView(store.users)
+        self.posts: TableView[int, Post] = TableView(store.posts)
+        self.idempotency_keys: TableView[tuple[str, str], IdempotencyRecord] = TableView(
+            store.idempotency_keys
+        )
 
     async def lock(self, keys: list[Key], mode: LockMode = "exclusive") -> None:
         await self.store.lock(keys, self.identity, mode)
@@ -34,6 +40,7 @@ class OpenTransaction:
             raise UserNotFoundError
         self.users.publish()
         self.posts.publish()
+        self.idempotency_keys.publish()
         for post in [p for p in self.store.posts.values() if p.author_id in deleted_users]:
             del self.store.posts[post.id]
 
@@ -41,4 +48,5 @@ class OpenTransaction:
         """Drop what was not published and release the locks."""
         self.users.discard()
         self.posts.discard()
+        self.idempotency_keys.discard()
         self.store.release(self.identity)

@@ -110,3 +110,18 @@ async def test_the_docs_pages_keep_the_browser_on_this_origin(
 
     assert response.status_code == 200
     assert response.headers["content-security-policy"].startswith("default-src 'self'")
+
+
+def test_creates_document_the_idempotency_key_and_its_answers(document: dict[str, Any]) -> None:
+    operations = _operations(document)
+
+    for name in ("create_user", "create_post"):
+        operation = operations[name]
+        (header,) = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
+        assert header["in"] == "header", name
+        assert not header["required"], name
+        assert header["schema"]["pattern"] == "^[!-~]{1,255}$", name
+        assert "422" in header["description"], name
+        assert "409" in header["description"], name
+        assert {"409", "422"} <= set(operation["responses"]), name
+        assert {"Location", "Idempotent-Replayed"} <= set(operation["responses"]["201"]["headers"])
