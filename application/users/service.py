@@ -63,7 +63,10 @@ class UserService:
         different emails and never meet, while a retry (the same email) finds
         its answer. The key is checked with the duplicates, before the hash,
         so a replay, a reused key or one in flight costs no hash; it is
-        claimed and checked again in the transaction that inserts.
+        claimed and checked again in the transaction that inserts. The claim
+        starts with that transaction, as no connection is held during the
+        hash: a repeat that comes while the first is still hashing hashes
+        too, then gets the 409 or the replay.
         """
         candidate = _candidate(command)
         scope = f"registration:{candidate.email}"

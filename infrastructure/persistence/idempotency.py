@@ -51,7 +51,10 @@ class SqlAlchemyIdempotencyKeyRepository:
     A claim is `pg_try_advisory_xact_lock`: it answers at once, holds across
     every worker and replica on the database, ends with the transaction
     (so a crashed request frees its key), and works through PgBouncer's
-    transaction pooling, which session-level locks would not.
+    transaction pooling, which session-level locks would not. The look-up
+    that follows a claim relies on READ COMMITTED, the engine's level: each
+    statement sees the latest commit, so a key whose holder committed just
+    before the claim succeeded is found.
     """
 
     def __init__(self, connection: AsyncConnection) -> None:
