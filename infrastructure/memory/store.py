@@ -33,9 +33,9 @@ class InMemoryStore:
 
     users: dict[int, User] = field(default_factory=dict)
     posts: dict[int, Post] = field(default_factory=dict)
-    idempotency_keys: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     user_ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
     post_ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
+    idempotency_keys: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     locks: dict[Key, dict[Transaction, LockMode]] = field(default_factory=dict)
 
     async def lock(
