@@ -3,6 +3,7 @@
 from types import TracebackType
 from typing import Protocol, Self
 
+from domain.idempotency.repository import IdempotencyKeyRepository
 from domain.posts.repository import PostRepository
 from domain.users.repository import UserRepository
 
@@ -23,6 +24,11 @@ class UnitOfWork(Protocol):
     @property
     def posts(self) -> PostRepository:
         """The posts, as this transaction sees them."""
+        ...
+
+    @property
+    def idempotency_keys(self) -> IdempotencyKeyRepository:
+        """The idempotency keys, stored in the same transaction as what their requests created."""
         ...
 
     def reading(self, *, may_lag: bool = False) -> Self:

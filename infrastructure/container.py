@@ -1,8 +1,11 @@
 """The composition root: the one place that knows which adapter serves which port."""
 
+from datetime import timedelta
+
 from dependency_injector import containers, providers
 
 from application.auth import AuthService
+from application.idempotency import IdempotencyKeyService
 from application.posts import PostService
 from application.users import UserService
 from infrastructure.memory import InMemoryStore, InMemoryUnitOfWork
@@ -56,8 +59,20 @@ class Container(containers.DeclarativeContainer):
 
     token_issuer = providers.Singleton(JwtTokenIssuer.from_settings, settings)
 
-    user_service = providers.Factory(UserService, uow=uow, password_hasher=password_hasher)
-    post_service = providers.Factory(PostService, uow=uow)
+    idempotency_key_lifetime = providers.Factory(
+        timedelta, hours=settings.provided.idempotency_key_ttl_hours
+    )
+
+    user_service = providers.Factory(
+        UserService,
+        uow=uow,
+        password_hasher=password_hasher,
+        idempotency_key_lifetime=idempotency_key_lifetime,
+    )
+    post_service = providers.Factory(
+        PostService, uow=uow, idempotency_key_lifetime=idempotency_key_lifetime
+    )
+    idempotency_key_service = providers.Factory(IdempotencyKeyService, uow=uow)
     auth_service = providers.Factory(
         AuthService, uow=uow, password_hasher=password_hasher, tokens=token_issuer
     )

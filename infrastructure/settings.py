@@ -115,6 +115,12 @@ class Settings(BaseSettings):
         default=False, description="Served over HTTPS: send Strict-Transport-Security."
     )
 
+    idempotency_key_ttl_hours: int = Field(
+        default=24,
+        ge=1,
+        description="Hours an Idempotency-Key replays its first answer; then it may be reused.",
+    )
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1)

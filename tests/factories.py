@@ -5,6 +5,7 @@ tests persist through the repository under test, so the same factories
 serve the in-memory adapter and PostgreSQL.
 """
 
+from datetime import timedelta
 from typing import Any
 
 from factory.base import Factory
@@ -12,6 +13,7 @@ from factory.declarations import Sequence
 from factory.faker import Faker
 
 from application.users import RegisterUser
+from domain.idempotency import NewIdempotencyRecord, StoredResponse
 from domain.posts import NewPost
 from domain.users import NewUser
 
@@ -46,6 +48,22 @@ class NewPostFactory(Factory[NewPost]):
     author_id = 1
 
 
+class NewIdempotencyRecordFactory(Factory[NewIdempotencyRecord]):
+    class Meta:
+        model = NewIdempotencyRecord
+
+    scope = Sequence(lambda n: f"user:{n}")
+    key = Faker("uuid4")
+    fingerprint = Faker("sha256")
+    # Bytes that are not UTF-8, and a header that repeats: both must come back as they went.
+    response = StoredResponse(
+        status=201,
+        headers=(("location", "/posts/7"), ("vary", "accept"), ("vary", "origin")),
+        body=b'{"id":7}\xff',
+    )
+    lifetime = timedelta(hours=24)
+
+
 def new_user(**overrides: Any) -> NewUser:
     return NewUserFactory.build(**overrides)
 
@@ -56,3 +74,7 @@ def register_user(**overrides: Any) -> RegisterUser:
 
 def new_post(**overrides: Any) -> NewPost:
     return NewPostFactory.build(**overrides)
+
+
+def new_idempotency_record(**overrides: Any) -> NewIdempotencyRecord:
+    return NewIdempotencyRecordFactory.build(**overrides)

@@ -1,5 +1,8 @@
 """Publishing, reading, editing and deleting posts."""
 
+from datetime import timedelta
+
+from application.idempotency import DEFAULT_KEY_LIFETIME, IdempotencyGuard, Once, Outcome
 from application.pagination import Page, PageRequest, trim
 from application.posts.commands import EditPost, PublishPost
 from application.preconditions import Precondition, pin
@@ -15,11 +18,19 @@ from domain.unit_of_work import UnitOfWork
 from domain.users import User, UserNotFoundError
 
 
+def _as_author(user: User) -> Author:
+    """The caller as readers of their new post see them."""
+    return Author(id=user.id, username=user.username, version=user.version)
+
+
 class PostService:
     """The post use cases. The acting user comes authenticated from the caller."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(
+        self, uow: UnitOfWork, *, idempotency_key_lifetime: timedelta = DEFAULT_KEY_LIFETIME
+    ) -> None:
         self._uow = uow
+        self._keys = IdempotencyGuard(idempotency_key_lifetime)
 
     async def publish_post(self, author: User, command: PublishPost) -> AuthoredPost:
         """Publish a post as `author`; the author is never taken from the input."""
@@ -27,9 +38,25 @@ class PostService:
         async with self._uow as uow:
             post = await uow.posts.add(draft)
             await uow.commit()
-        return AuthoredPost(
-            post=post, author=Author(id=author.id, username=author.username, version=author.version)
-        )
+        return AuthoredPost(post=post, author=_as_author(author))
+
+    async def publish_post_once(
+        self, author: User, command: PublishPost, once: Once[AuthoredPost]
+    ) -> Outcome:
+        """`publish_post` at most once per idempotency key (see `application.idempotency`).
+
+        A key's scope is its author: another user's identical key is another
+        request. One transaction claims the key, checks it, inserts the post
+        and stores the answer; nothing costly comes before it to spare.
+        """
+        draft = NewPost.create(title=command.title, content=command.content, author_id=author.id)
+        scope = f"user:{author.id}"
+        async with self._uow as uow:
+            if (replay := await self._keys.replay(uow, scope, once)) is not None:
+                return replay
+            post = await uow.posts.add(draft)
+            authored = AuthoredPost(post=post, author=_as_author(author))
+            return await self._keys.record(uow, scope, once, authored)
 
     async def get_post(self, post_id: int) -> AuthoredPost:
         async with self._uow.reading(may_lag=True) as uow:

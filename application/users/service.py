@@ -1,11 +1,14 @@
 """Registering, finding, listing, changing and deleting users."""
 
 from dataclasses import replace
+from datetime import timedelta
 
+from application.idempotency import DEFAULT_KEY_LIFETIME, IdempotencyGuard, Once, Outcome
 from application.pagination import Page, PageRequest, trim
 from application.ports import PasswordHasher
 from application.preconditions import Precondition, pin
 from application.users.commands import RegisterUser, UpdateUser
+from domain.errors import ConflictError
 from domain.unit_of_work import UnitOfWork
 from domain.users import (
     EmailAlreadyRegisteredError,
@@ -21,9 +24,16 @@ from domain.users.rules import validate_password
 class UserService:
     """The user use cases; each one owns its transactions."""
 
-    def __init__(self, uow: UnitOfWork, password_hasher: PasswordHasher) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        password_hasher: PasswordHasher,
+        *,
+        idempotency_key_lifetime: timedelta = DEFAULT_KEY_LIFETIME,
+    ) -> None:
         self._uow = uow
         self._hasher = password_hasher
+        self._keys = IdempotencyGuard(idempotency_key_lifetime)
 
     async def register_user(self, command: RegisterUser) -> User:
         """Create an account.
@@ -36,18 +46,47 @@ class UserService:
           while the hash is computed. They are only a fast path: the unique
           indexes behind `add` are what hold under concurrent registrations.
         """
-        validate_password(command.password)
-        candidate = NewUser.create(email=command.email, username=command.username, password_hash="")
+        candidate = _candidate(command)
         async with self._uow.reading() as uow:
-            if await uow.users.get_by_email(candidate.email) is not None:
-                raise EmailAlreadyRegisteredError
-            if await uow.users.get_by_username(candidate.username) is not None:
-                raise UsernameAlreadyTakenError
-        password_hash = await self._hasher.hash(command.password)
+            if (taken := await _taken(uow, candidate)) is not None:
+                raise taken
+        hashed = replace(candidate, password_hash=await self._hasher.hash(command.password))
         async with self._uow as uow:
-            user = await uow.users.add(replace(candidate, password_hash=password_hash))
+            user = await uow.users.add(hashed)
             await uow.commit()
         return user
+
+    async def register_user_once(self, command: RegisterUser, once: Once[User]) -> Outcome:
+        """`register_user` at most once per idempotency key (see `application.idempotency`).
+
+        Registration has no authenticated caller, so a key's scope is the
+        email being registered: two people who pick the same key register
+        different emails and never meet, while a retry (the same email) finds
+        its answer. The key is checked with the duplicates, before the hash,
+        so a replay, a reused key or one in flight costs no hash; it is
+        claimed and checked again in the transaction that inserts. The claim
+        starts with that transaction, as no connection is held during the
+        hash: a repeat that comes while the first is still hashing hashes
+        too, then gets the 409 or the replay.
+        """
+        candidate = _candidate(command)
+        scope = f"registration:{candidate.email}"
+        async with self._uow.reading() as uow:
+            replay = await self._keys.replay(uow, scope, once)
+            if replay is None and (taken := await _taken(uow, candidate)) is not None:
+                # Each read sees the latest commit: the account found may be this key's
+                # own, committed with its key between the two reads. Then replay it.
+                replay = await self._keys.replay(uow, scope, once)
+                if replay is None:
+                    raise taken
+            if replay is not None:
+                return replay
+        hashed = replace(candidate, password_hash=await self._hasher.hash(command.password))
+        async with self._uow as uow:
+            if (replay := await self._keys.replay(uow, scope, once)) is not None:
+                return replay
+            user = await uow.users.add(hashed)
+            return await self._keys.record(uow, scope, once, user)
 
     async def get_user(self, user_id: int) -> User:
         async with self._uow.reading(may_lag=True) as uow:
@@ -130,3 +169,18 @@ class UserService:
             if not await uow.users.delete(user_id, expected_version=expected_version):
                 raise UserNotFoundError
             await uow.commit()
+
+
+def _candidate(command: RegisterUser) -> NewUser:
+    """The account to register, checked by the rules; its hash comes later."""
+    validate_password(command.password)
+    return NewUser.create(email=command.email, username=command.username, password_hash="")
+
+
+async def _taken(uow: UnitOfWork, candidate: NewUser) -> ConflictError | None:
+    """The error for an email or username already registered, else None."""
+    if await uow.users.get_by_email(candidate.email) is not None:
+        return EmailAlreadyRegisteredError()
+    if await uow.users.get_by_username(candidate.username) is not None:
+        return UsernameAlreadyTakenError()
+    return None

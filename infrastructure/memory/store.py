@@ -5,6 +5,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Literal
 
+from domain.idempotency import IdempotencyRecord
 from domain.posts import Post
 from domain.users import User
 
@@ -34,6 +35,7 @@ class InMemoryStore:
     posts: dict[int, Post] = field(default_factory=dict)
     user_ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
     post_ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
+    idempotency_keys: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     locks: dict[Key, dict[Transaction, LockMode]] = field(default_factory=dict)
 
     async def lock(
@@ -50,6 +52,29 @@ class InMemoryStore:
         """
         while (blocker := self._blocker(keys, transaction, mode)) is not None:
             await blocker.finished.wait()
+        self._hold(keys, transaction, mode)
+
+    def try_lock(
+        self,
+        keys: list[Key],
+        transaction: Transaction,
+        mode: LockMode = "exclusive",
+        *,
+        hold: bool = True,
+    ) -> bool:
+        """Hold `keys` if no other open transaction holds them in a conflicting mode; never wait.
+
+        PostgreSQL's `pg_try_advisory_xact_lock`. With `hold=False` it only
+        tells whether the keys are free, as that lock taken outside a
+        transaction is let go at the end of its statement.
+        """
+        if self._blocker(keys, transaction, mode) is not None:
+            return False
+        if hold:
+            self._hold(keys, transaction, mode)
+        return True
+
+    def _hold(self, keys: list[Key], transaction: Transaction, mode: LockMode) -> None:
         for key in keys:
             holders = self.locks.setdefault(key, {})
             if holders.get(transaction) != "exclusive":

@@ -1,23 +1,24 @@
 """One transaction's view of one table."""
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from typing import Generic, TypeVar
 
+Id = TypeVar("Id", bound=Hashable)
 Row = TypeVar("Row")
 
 
-class TableView(Generic[Row]):
+class TableView(Generic[Id, Row]):
     """The committed rows of a table overlaid with one transaction's own changes.
 
     Nothing reaches the committed rows before `publish`, which is what makes
     uncommitted work invisible to other units of work.
     """
 
-    def __init__(self, committed: dict[int, Row]) -> None:
+    def __init__(self, committed: dict[Id, Row]) -> None:
         self.committed = committed
-        self._changes: dict[int, Row | None] = {}
+        self._changes: dict[Id, Row | None] = {}
 
-    def get(self, row_id: int) -> Row | None:
+    def get(self, row_id: Id) -> Row | None:
         if row_id in self._changes:
             return self._changes[row_id]
         return self.committed.get(row_id)
@@ -30,13 +31,13 @@ class TableView(Generic[Row]):
             if changed is not None:
                 yield changed
 
-    def put(self, row_id: int, row: Row) -> None:
+    def put(self, row_id: Id, row: Row) -> None:
         self._changes[row_id] = row
 
-    def remove(self, row_id: int) -> None:
+    def remove(self, row_id: Id) -> None:
         self._changes[row_id] = None
 
-    def changes(self) -> dict[int, Row | None]:
+    def changes(self) -> dict[Id, Row | None]:
         return dict(self._changes)
 
     def publish(self) -> None:

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
+from domain.idempotency import IdempotencyRecord
 from domain.posts import Post
 from domain.users import User, UserNotFoundError
 from infrastructure.memory.store import InMemoryStore, Key, LockMode, Transaction
@@ -14,13 +15,18 @@ _TICK: Final = timedelta(microseconds=1)
 class OpenTransaction:
     """One transaction: its identity for locks, its start time, and its views of the tables."""
 
-    def __init__(self, store: InMemoryStore) -> None:
+    def __init__(self, store: InMemoryStore, *, read_only: bool = False) -> None:
         self.store = store
         self.identity = Transaction()
+        self.read_only = read_only
+        """Opened by `reading()`: PostgreSQL would run each statement on its own."""
         # `now()` in PostgreSQL is the start of the transaction; so is this.
         self.now = datetime.now(UTC)
-        self.users: TableView[User] = TableView(store.users)
-        self.posts: TableView[Post] = TableView(store.posts)
+        self.users: TableView[int, User] = TableView(store.users)
+        self.posts: TableView[int, Post] = TableView(store.posts)
+        self.idempotency_keys: TableView[tuple[str, str], IdempotencyRecord] = TableView(
+            store.idempotency_keys
+        )
 
     def stamp_after(self, updated_at: datetime) -> datetime:
         """The time a change stores: `now`, but always past the version it replaces.
@@ -45,6 +51,7 @@ class OpenTransaction:
             raise UserNotFoundError
         self.users.publish()
         self.posts.publish()
+        self.idempotency_keys.publish()
         for post in [p for p in self.store.posts.values() if p.author_id in deleted_users]:
             del self.store.posts[post.id]
 
@@ -52,4 +59,5 @@ class OpenTransaction:
         """Drop what was not published and release the locks."""
         self.users.discard()
         self.posts.discard()
+        self.idempotency_keys.discard()
         self.store.release(self.identity)

@@ -3,6 +3,7 @@
 from types import TracebackType
 from typing import Final, Self
 
+from infrastructure.memory.idempotency import InMemoryIdempotencyKeyRepository
 from infrastructure.memory.posts import InMemoryPostRepository
 from infrastructure.memory.store import InMemoryStore
 from infrastructure.memory.transaction import OpenTransaction
@@ -23,6 +24,7 @@ class InMemoryUnitOfWork:
         self._transaction: OpenTransaction | None = None
         self._users: InMemoryUserRepository | None = None
         self._posts: InMemoryPostRepository | None = None
+        self._idempotency_keys: InMemoryIdempotencyKeyRepository | None = None
         self._read_only = False
 
     def reading(self, *, may_lag: bool = False) -> Self:
@@ -42,6 +44,12 @@ class InMemoryUnitOfWork:
             raise RuntimeError(_OUTSIDE)
         return self._posts
 
+    @property
+    def idempotency_keys(self) -> InMemoryIdempotencyKeyRepository:
+        if self._idempotency_keys is None:
+            raise RuntimeError(_OUTSIDE)
+        return self._idempotency_keys
+
     async def __aenter__(self) -> Self:
         if self._transaction is not None:
             raise RuntimeError("the unit of work is already in use")
@@ -56,7 +64,7 @@ class InMemoryUnitOfWork:
     ) -> None:
         if self._transaction is not None:
             self._transaction.end()
-        self._transaction = self._users = self._posts = None
+        self._transaction = self._users = self._posts = self._idempotency_keys = None
         self._read_only = False
 
     async def commit(self) -> None:
@@ -74,9 +82,10 @@ class InMemoryUnitOfWork:
         self._begin()
 
     def _begin(self) -> None:
-        self._transaction = OpenTransaction(self.store)
+        self._transaction = OpenTransaction(self.store, read_only=self._read_only)
         self._users = InMemoryUserRepository(self._transaction)
         self._posts = InMemoryPostRepository(self._transaction)
+        self._idempotency_keys = InMemoryIdempotencyKeyRepository(self._transaction)
 
     def _current(self) -> OpenTransaction:
         if self._transaction is None:

@@ -10,13 +10,17 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Table,
     Text,
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 from domain.posts.rules import TITLE_MAX_LENGTH
 from domain.users.rules import EMAIL_MAX_LENGTH, USERNAME_MAX_LENGTH
@@ -86,3 +90,24 @@ posts: Final = Table(
 # also serves the foreign key when a user is deleted.
 Index("ix_posts_author_id_created_at_id", posts.c.author_id, posts.c.created_at, posts.c.id)
 Index("ix_posts_created_at_id", posts.c.created_at, posts.c.id)
+
+IDEMPOTENCY_KEY_MAX_LENGTH: Final = 255
+
+# One row per (caller, key) that committed a create: the answer to replay.
+# Written in the transaction of the create itself, so neither outlives the other.
+idempotency_keys: Final = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", Text, nullable=False),
+    Column("key", String(IDEMPOTENCY_KEY_MAX_LENGTH), nullable=False),
+    Column("fingerprint", Text, nullable=False),
+    Column("status", SmallInteger, nullable=False),
+    # [[name, value], ...]: pairs rather than an object, as a header may repeat.
+    Column("headers", JSONB, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("scope", "key"),
+)
+# What the purge scans.
+Index("ix_idempotency_keys_expires_at", idempotency_keys.c.expires_at)

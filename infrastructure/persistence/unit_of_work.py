@@ -9,6 +9,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.errors import StorageTimeoutError, StorageUnavailableError
+from infrastructure.persistence.idempotency import SqlAlchemyIdempotencyKeyRepository
 from infrastructure.persistence.posts import SqlAlchemyPostRepository
 from infrastructure.persistence.users import SqlAlchemyUserRepository
 
@@ -50,6 +51,7 @@ class SqlAlchemyUnitOfWork:
         self._connection: AsyncConnection | None = None
         self._users: SqlAlchemyUserRepository | None = None
         self._posts: SqlAlchemyPostRepository | None = None
+        self._idempotency_keys: SqlAlchemyIdempotencyKeyRepository | None = None
         self._read_only = False
         self._next_engine = engine
 
@@ -70,6 +72,12 @@ class SqlAlchemyUnitOfWork:
         if self._posts is None:
             raise RuntimeError("the unit of work is used outside `async with`")
         return self._posts
+
+    @property
+    def idempotency_keys(self) -> SqlAlchemyIdempotencyKeyRepository:
+        if self._idempotency_keys is None:
+            raise RuntimeError("the unit of work is used outside `async with`")
+        return self._idempotency_keys
 
     async def __aenter__(self) -> Self:
         if self._connection is not None:
@@ -97,6 +105,7 @@ class SqlAlchemyUnitOfWork:
         self._connection = connection
         self._users = SqlAlchemyUserRepository(connection)
         self._posts = SqlAlchemyPostRepository(connection)
+        self._idempotency_keys = SqlAlchemyIdempotencyKeyRepository(connection)
         return self
 
     async def __aexit__(
@@ -107,6 +116,7 @@ class SqlAlchemyUnitOfWork:
     ) -> None:
         connection, read_only = self._connection, self._read_only
         self._connection, self._users, self._posts = None, None, None
+        self._idempotency_keys = None
         self._read_only = False
         if connection is None:
             return

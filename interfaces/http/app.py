@@ -13,6 +13,7 @@ from interfaces.http.auth.router import router as auth_router
 from interfaces.http.errors import error_responses, register_error_handlers
 from interfaces.http.headers import SecurityHeadersMiddleware, install_cors
 from interfaces.http.health import router as health_router
+from interfaces.http.idempotency import RequestFingerprints
 from interfaces.http.metrics import router as metrics_router
 from interfaces.http.middleware import (
     BodySizeLimitMiddleware,
@@ -34,6 +35,8 @@ Users and their posts, over PostgreSQL.
 * **Authentication**: `POST /auth/token` with a username (or email) and a
   password gives a bearer token; the *Authorize* button does it for you.
 * **Limits**: request bodies up to 1 MiB; a query parameter given twice is a 422.
+* **Safe retries**: `POST /users/` and `POST /posts/` take an `Idempotency-Key`
+  header; a repeat with the same key and body gets the first answer again.
 """
 
 
@@ -90,6 +93,9 @@ def create_app(container: Container | None = None) -> FastAPI:
     )
     app.state.container = container
     app.state.cursor_codec = CursorCodec(container.settings().jwt_secret.get_secret_value())
+    app.state.request_fingerprints = RequestFingerprints(
+        container.settings().jwt_secret.get_secret_value()
+    )
     on_postgres = settings.repository == "sqlalchemy"
     app.state.metrics = Metrics(
         pool_stats=_pool_of(container) if on_postgres else None,

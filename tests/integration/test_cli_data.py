@@ -1,4 +1,5 @@
-"""The data commands, `seed` and `create-user`, and how every command reports a failure."""
+"""The data commands, `seed`, `create-user` and `purge-idempotency-keys`, and how every command
+reports a failure."""
 
 import subprocess
 import sys
@@ -142,6 +143,28 @@ def test_create_user_registers_through_the_use_case(migrated_database: str) -> N
     )
 
 
+@pytest.mark.postgres
+def test_purging_deletes_the_expired_idempotency_keys_only(migrated_database: str) -> None:
+    with psycopg.connect(libpq_url(migrated_database)) as connection:
+        connection.execute(
+            "INSERT INTO idempotency_keys (scope, key, fingerprint, status, headers, body, "
+            "expires_at) VALUES "
+            "('user:1', 'old', 'f', 201, '[]', '', now() - interval '1 hour'), "
+            "('user:2', 'older', 'f', 201, '[]', '', now() - interval '1 day'), "
+            "('user:1', 'live', 'f', 201, '[]', '', now() + interval '1 hour')"
+        )
+
+    first = _cli("purge-idempotency-keys", database_url=migrated_database)
+    second = _cli("purge-idempotency-keys", database_url=migrated_database)
+
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "Deleted 2 expired idempotency keys"
+    assert second.stdout.strip() == "Deleted 0 expired idempotency keys"
+    with psycopg.connect(libpq_url(migrated_database)) as connection:
+        keys = connection.execute("SELECT key FROM idempotency_keys").fetchall()
+    assert keys == [("live",)]
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -156,8 +179,9 @@ def test_create_user_registers_through_the_use_case(migrated_database: str) -> N
             "--password",
             "long-enough",
         ],
+        ["purge-idempotency-keys"],
     ],
-    ids=["seed", "migrate", "create-user"],
+    ids=["seed", "migrate", "create-user", "purge-idempotency-keys"],
 )
 def test_an_unreachable_server_is_one_line_and_exit_code_3(args: list[str]) -> None:
     result = _cli(*args, database_url=UNREACHABLE)
@@ -202,7 +226,14 @@ def test_a_malformed_database_url_is_exit_code_2() -> None:
 
 
 def test_every_command_has_help() -> None:
-    for command in ("serve", "migrate", "revision", "seed", "create-user"):
+    for command in (
+        "serve",
+        "migrate",
+        "revision",
+        "seed",
+        "create-user",
+        "purge-idempotency-keys",
+    ):
         result = subprocess.run(
             [sys.executable, "-m", "interfaces", command, "--help"],
             cwd=PROJECT_ROOT,

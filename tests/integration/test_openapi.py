@@ -127,7 +127,10 @@ def test_conditional_requests_are_documented(document: dict[str, Any]) -> None:
     operations = _operations(document)
 
     for name, operation in operations.items():
-        headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+        headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"} & {
+            "If-Match",
+            "If-None-Match",
+        }
         expected = (
             {"If-Match", "If-None-Match"}
             if name in CONDITIONAL_READS
@@ -151,3 +154,18 @@ def test_conditional_requests_are_documented(document: dict[str, Any]) -> None:
         ("create_post", "201"),
     ]:
         assert "ETag" in operations[name]["responses"][status]["headers"], name
+
+
+def test_creates_document_the_idempotency_key_and_its_answers(document: dict[str, Any]) -> None:
+    operations = _operations(document)
+
+    for name in ("create_user", "create_post"):
+        operation = operations[name]
+        (header,) = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
+        assert header["in"] == "header", name
+        assert not header["required"], name
+        assert header["schema"]["pattern"] == "^[!-~]{1,255}$", name
+        assert "422" in header["description"], name
+        assert "409" in header["description"], name
+        assert {"409", "422"} <= set(operation["responses"]), name
+        assert {"Location", "Idempotent-Replayed"} <= set(operation["responses"]["201"]["headers"])

@@ -7,17 +7,24 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from application.posts import EditPost, PublishPost
+from domain.idempotency import StoredResponse
 from domain.posts import AuthoredPost, PostKey
 from interfaces.http.conditional import (
     ConditionalRead,
     IfMatch,
     read_responses,
     tag,
-    tagged,
     write_responses,
 )
 from interfaces.http.dependencies import PostServiceDep
 from interfaces.http.errors import error_responses
+from interfaces.http.idempotency import (
+    CREATED_HEADERS_DOC,
+    IdempotencyKeyDep,
+    created,
+    send,
+    send_outcome,
+)
 from interfaces.http.pagination import LINK_HEADER_DOC, CodecDep, CursorParam, Listing
 from interfaces.http.params import MAX_ID, Limit, Skip, require_json
 from interfaces.http.posts.schemas import PostCreate, PostRead, PostUpdate
@@ -57,7 +64,7 @@ POSTS: Final = Listing[PostKey, AuthoredPost](
     "/posts",
     status_code=status.HTTP_201_CREATED,
     response_model=PostRead,
-    responses=error_responses(401, 413, 415) | tagged(201),
+    responses=error_responses(401, 409, 413, 415) | CREATED_HEADERS_DOC,
     dependencies=JSON_BODY,
     summary="Publish a post",
 )
@@ -65,16 +72,19 @@ async def create_post(
     body: PostCreate,
     author: CurrentUser,
     service: PostServiceDep,
+    idempotency: IdempotencyKeyDep,
     request: Request,
-    response: Response,
-) -> PostRead:
-    """Publish a post as the caller."""
-    authored = await service.publish_post(
-        author, PublishPost(title=body.title, content=body.content)
-    )
-    response.headers["Location"] = request.url_for("get_post", post_id=authored.post.id).path
-    tag(response, authored.revision)
-    return PostRead.of(authored)
+) -> Response:
+    """Publish a post as the caller; with an `Idempotency-Key`, at most once per key."""
+    command = PublishPost(title=body.title, content=body.content)
+
+    def render(authored: AuthoredPost) -> StoredResponse:
+        location = request.url_for("get_post", post_id=authored.post.id).path
+        return created(PostRead.of(authored), location=location, revision=authored.revision)
+
+    if idempotency is None:
+        return send(render(await service.publish_post(author, command)))
+    return send_outcome(await service.publish_post_once(author, command, idempotency.once(render)))
 
 
 @collection_route(

@@ -7,17 +7,24 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from application.preconditions import Precondition
 from application.users import RegisterUser, UpdateUser, UserService
+from domain.idempotency import StoredResponse
 from domain.users import User
 from interfaces.http.conditional import (
     ConditionalRead,
     IfMatch,
     read_responses,
     tag,
-    tagged,
     write_responses,
 )
 from interfaces.http.dependencies import UserServiceDep
 from interfaces.http.errors import error_responses
+from interfaces.http.idempotency import (
+    CREATED_HEADERS_DOC,
+    IdempotencyKeyDep,
+    created,
+    send,
+    send_outcome,
+)
 from interfaces.http.pagination import LINK_HEADER_DOC, CodecDep, CursorParam, Listing
 from interfaces.http.params import MAX_ID, Limit, Skip, require_json
 from interfaces.http.routing import collection_route
@@ -47,20 +54,27 @@ USERS: Final = Listing[int, User](
     "POST",
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
-    responses=error_responses(409, 413, 415) | tagged(201),
+    responses=error_responses(409, 413, 415) | CREATED_HEADERS_DOC,
     dependencies=JSON_BODY,
     summary="Register a user",
 )
 async def create_user(
-    body: UserCreate, service: UserServiceDep, request: Request, response: Response
-) -> UserRead:
-    """Create an account; the email and the username are unique regardless of case."""
-    user = await service.register_user(
-        RegisterUser(email=body.email, username=body.username, password=body.password)
-    )
-    response.headers["Location"] = request.url_for("get_user", user_id=user.id).path
-    tag(response, user.revision)
-    return UserRead.model_validate(user)
+    body: UserCreate, service: UserServiceDep, idempotency: IdempotencyKeyDep, request: Request
+) -> Response:
+    """Create an account; the email and the username are unique regardless of case.
+
+    With an `Idempotency-Key`, at most once per key; the key's scope is the
+    email registered, as there is no caller to tell apart.
+    """
+    command = RegisterUser(email=body.email, username=body.username, password=body.password)
+
+    def render(user: User) -> StoredResponse:
+        location = request.url_for("get_user", user_id=user.id).path
+        return created(UserRead.model_validate(user), location=location, revision=user.revision)
+
+    if idempotency is None:
+        return send(render(await service.register_user(command)))
+    return send_outcome(await service.register_user_once(command, idempotency.once(render)))
 
 
 @collection_route(

@@ -1,0 +1,44 @@
+"""A recorded answer to a request made with an idempotency key."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredResponse:
+    """The answer to replay: exactly what the first request got, as plain data."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewIdempotencyRecord:
+    """A key about to be stored with the answer its request got.
+
+    `lifetime` counts from the start of the storing transaction, like the
+    other timestamps; a zero lifetime stores a key that is already expired.
+    """
+
+    scope: str
+    key: str
+    fingerprint: str
+    response: StoredResponse
+    lifetime: timedelta
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IdempotencyRecord:
+    """A stored key: who used it (`scope`), for which request (`fingerprint`), and the answer.
+
+    Keys belong to a scope, the caller, so two callers who pick the same key
+    never see each other's answers.
+    """
+
+    scope: str
+    key: str
+    fingerprint: str
+    response: StoredResponse
+    created_at: datetime
+    expires_at: datetime
