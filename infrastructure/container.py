@@ -1,6 +1,7 @@
 """The composition root: the one place that knows which adapter serves which port."""
 
 from dependency_injector import containers, providers
+from limits.aio.storage import MemoryStorage
 
 from application.auth import AuthService
 from application.posts import PostService
@@ -10,6 +11,7 @@ from infrastructure.observability.health import InMemoryReadinessProbe, Postgres
 from infrastructure.persistence import migrator
 from infrastructure.persistence.engine import build_engine
 from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.ratelimit import PostgresStorage, RateLimits, redis_pool, redis_storage
 from infrastructure.security.passwords import Argon2PasswordHasher
 from infrastructure.security.tokens import JwtTokenIssuer
 from infrastructure.settings import Settings
@@ -52,6 +54,16 @@ class Container(containers.DeclarativeContainer):
     )
 
     token_issuer = providers.Singleton(JwtTokenIssuer.from_settings, settings)
+
+    redis_pool = providers.Singleton(redis_pool, settings.provided.rate_limit_storage)
+    # RATE_LIMIT_STORAGE, or the store that suits REPOSITORY when it is unset.
+    rate_limit_storage = providers.Selector(
+        settings.provided.rate_limit_backend,
+        postgres=providers.Singleton(PostgresStorage, engine),
+        redis=providers.Singleton(redis_storage, settings.provided.rate_limit_storage, redis_pool),
+        memory=providers.Singleton(MemoryStorage),
+    )
+    rate_limits = providers.Singleton(RateLimits.from_settings, settings, rate_limit_storage)
 
     user_service = providers.Factory(UserService, uow=uow, password_hasher=password_hasher)
     post_service = providers.Factory(PostService, uow=uow)

@@ -72,3 +72,16 @@ posts: Final = Table(
 # also serves the foreign key when a user is deleted.
 Index("ix_posts_author_id_created_at_id", posts.c.author_id, posts.c.created_at, posts.c.id)
 Index("ix_posts_created_at_id", posts.c.created_at, posts.c.id)
+
+# Rate-limit counters, one row per key and fixed window (infrastructure.ratelimit.postgres).
+# UNLOGGED: writes skip the WAL, which every login would otherwise pay for. After a
+# crash PostgreSQL empties the table, and standbys do not have it; losing counters only
+# restarts the windows, which is harmless, so durability would buy nothing here.
+rate_limit_counters: Final = Table(
+    "rate_limit_counters",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("count", BigInteger, nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    prefixes=["UNLOGGED"],
+)

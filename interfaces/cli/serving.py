@@ -16,6 +16,7 @@ import uvicorn
 from infrastructure.observability.logging import logging_config
 from infrastructure.observability.metrics import MULTIPROCESS_ENV
 from infrastructure.persistence.provisioning import display_url, provide_database
+from infrastructure.ratelimit import IN_PROCESS_WARNING
 from interfaces.cli.app import app, load_settings, one_line_errors
 
 
@@ -68,8 +69,17 @@ def serve(
             os.environ["DATABASE_URL"] = database_url
         else:
             typer.echo("Repository: in memory (nothing is persisted)")
-        if (workers or settings.workers) > 1 and not reload:
+        processes = 1 if reload else workers or settings.workers
+        if processes > 1:
             _share_metrics_between_workers()
+            if settings.rate_limit_backend == "memory":
+                typer.secho(
+                    f"WARNING: {processes} workers, each with its own rate-limit counters: "
+                    f"clients get up to {processes} times the limits. {IN_PROCESS_WARNING}",
+                    err=True,
+                    fg=typer.colors.YELLOW,
+                )
+        trusted_proxies = [str(network) for network in settings.trusted_proxies]
         uvicorn.run(
             "interfaces.http.app:create_app",
             factory=True,
@@ -81,4 +91,8 @@ def serve(
             # The app writes its own access lines, with request ids and durations.
             access_log=False,
             timeout_graceful_shutdown=settings.shutdown_timeout,
+            # uvicorn would otherwise believe X-Forwarded-For and -Proto from 127.0.0.1;
+            # TRUSTED_PROXIES is the one list the app and the server trust.
+            proxy_headers=bool(trusted_proxies),
+            forwarded_allow_ips=trusted_proxies,
         )

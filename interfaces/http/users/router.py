@@ -11,6 +11,7 @@ from interfaces.http.dependencies import UserServiceDep
 from interfaces.http.errors import error_responses
 from interfaces.http.pagination import LINK_HEADER_DOC, CodecDep, CursorParam, Listing
 from interfaces.http.params import MAX_ID, Limit, Skip, require_json
+from interfaces.http.ratelimit import limit_registrations
 from interfaces.http.routing import collection_route
 from interfaces.http.security import CurrentUser
 from interfaces.http.users.schemas import UserCreate, UserRead, UserUpdate
@@ -38,14 +39,17 @@ USERS: Final = Listing[int, User](
     "POST",
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
-    responses=error_responses(409, 413, 415),
-    dependencies=JSON_BODY,
+    responses=error_responses(409, 413, 415, 429),
+    dependencies=[*JSON_BODY, Depends(limit_registrations)],
     summary="Register a user",
 )
 async def create_user(
     body: UserCreate, service: UserServiceDep, request: Request, response: Response
 ) -> UserRead:
-    """Create an account; the email and the username are unique regardless of case."""
+    """Create an account; the email and the username are unique regardless of case.
+
+    Registrations are limited per client address (429 with `Retry-After` past it).
+    """
     user = await service.register_user(
         RegisterUser(email=body.email, username=body.username, password=body.password)
     )
