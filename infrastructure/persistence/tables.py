@@ -74,9 +74,10 @@ Index("ix_posts_author_id_created_at_id", posts.c.author_id, posts.c.created_at,
 Index("ix_posts_created_at_id", posts.c.created_at, posts.c.id)
 
 # Rate-limit counters, one row per key and fixed window (infrastructure.ratelimit.postgres).
-# UNLOGGED: writes skip the WAL, which every login would otherwise pay for. After a
-# crash PostgreSQL empties the table, and standbys do not have it; losing counters only
-# restarts the windows, which is harmless, so durability would buy nothing here.
+# UNLOGGED: writes skip the WAL, which every login would otherwise pay for. After a crash
+# PostgreSQL empties the table, and a standby gets none of its rows (after a failover it
+# starts empty). Losing counters only restarts their windows, so durability would buy
+# nothing here.
 rate_limit_counters: Final = Table(
     "rate_limit_counters",
     metadata,
