@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from dependency_injector import containers, providers
+from limits.aio.storage import MemoryStorage
 
 from application.auth import AuthService
 from application.idempotency import IdempotencyKeyService
@@ -13,6 +14,7 @@ from infrastructure.observability.health import InMemoryReadinessProbe, Postgres
 from infrastructure.persistence import migrator
 from infrastructure.persistence.engine import build_engine, build_replica_engine
 from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.ratelimit import PostgresStorage, RateLimits, redis_pool, redis_storage
 from infrastructure.security.passwords import Argon2PasswordHasher
 from infrastructure.security.tokens import JwtTokenIssuer
 from infrastructure.settings import Settings
@@ -58,6 +60,16 @@ class Container(containers.DeclarativeContainer):
     )
 
     token_issuer = providers.Singleton(JwtTokenIssuer.from_settings, settings)
+
+    redis_pool = providers.Singleton(redis_pool, settings.provided.rate_limit_storage)
+    # RATE_LIMIT_STORAGE, or the store that suits REPOSITORY when it is unset.
+    rate_limit_storage = providers.Selector(
+        settings.provided.rate_limit_backend,
+        postgres=providers.Singleton(PostgresStorage, engine),
+        redis=providers.Singleton(redis_storage, settings.provided.rate_limit_storage, redis_pool),
+        memory=providers.Singleton(MemoryStorage),
+    )
+    rate_limits = providers.Singleton(RateLimits.from_settings, settings, rate_limit_storage)
 
     idempotency_key_lifetime = providers.Factory(
         timedelta, hours=settings.provided.idempotency_key_ttl_hours

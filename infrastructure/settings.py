@@ -7,13 +7,17 @@ Every field maps to an upper-case environment variable of the same name
 from pathlib import Path
 from typing import Annotated, Final, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from limits import parse_many
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _SQLALCHEMY_SCHEME: Final = "postgresql+psycopg"
 _ACCEPTED_SCHEMES: Final = ("postgresql", "postgres", _SQLALCHEMY_SCHEME)
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
+
+RateLimitBackend = Literal["postgres", "redis", "memory"]
+_REDIS_SCHEMES: Final = ("redis://", "rediss://")
 
 # RFC 7518 section 3.2: an HMAC key at least as long as the hash's output.
 JWT_SECRET_MIN_BYTES: Final = {"HS256": 32, "HS384": 48, "HS512": 64}
@@ -121,6 +125,25 @@ class Settings(BaseSettings):
         description="Hours an Idempotency-Key replays its first answer; then it may be reused.",
     )
 
+    rate_limit_storage: str | None = Field(
+        default=None,
+        description="Where rate-limit counters live: postgres, memory, or a redis:// URL. "
+        "Unset: postgres, or memory with REPOSITORY=memory.",
+    )
+    rate_limit_login_failures: str = Field(
+        default="5/minute", description="Failed logins per account and client address."
+    )
+    rate_limit_login_attempts: str = Field(
+        default="100/minute", description="Login attempts per client address."
+    )
+    rate_limit_registrations: str = Field(
+        default="20/hour", description="Registrations per client address."
+    )
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
+        default=[],
+        description="Proxies whose X-Forwarded-For is believed, comma-separated IPs or CIDRs.",
+    )
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1)
@@ -144,8 +167,53 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _rate_limits_need_a_database_to_share(self) -> "Settings":
+        if self.rate_limit_storage == "postgres" and self.repository == "memory":
+            raise ValueError(
+                "RATE_LIMIT_STORAGE=postgres needs the database, and REPOSITORY=memory has "
+                "none: use memory (one process only) or a redis:// URL"
+            )
+        return self
+
+    @property
+    def rate_limit_backend(self) -> RateLimitBackend:
+        """The store that RATE_LIMIT_STORAGE names, or the one that fits REPOSITORY when unset."""
+        if self.rate_limit_storage is None:
+            return "memory" if self.repository == "memory" else "postgres"
+        if self.rate_limit_storage.startswith(_REDIS_SCHEMES):
+            return "redis"
+        return "memory" if self.rate_limit_storage == "memory" else "postgres"
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _known_storage(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if value not in ("postgres", "memory") and not value.startswith(_REDIS_SCHEMES):
+            raise ValueError("must be postgres, memory, or a URL such as redis://127.0.0.1:6379")
+        return value
+
     @field_validator(
-        "cors_allow_origins", "cors_allow_methods", "cors_allow_headers", mode="before"
+        "rate_limit_login_failures", "rate_limit_login_attempts", "rate_limit_registrations"
+    )
+    @classmethod
+    def _one_rate(cls, value: str) -> str:
+        try:
+            rates = parse_many(value)
+        except ValueError:
+            rates = []
+        if len(rates) != 1 or rates[0].amount < 1:
+            raise ValueError("must be one rate such as 5/minute, 100 per hour or 10/30 seconds")
+        return value.strip()
+
+    @field_validator(
+        "cors_allow_origins",
+        "cors_allow_methods",
+        "cors_allow_headers",
+        "trusted_proxies",
+        mode="before",
     )
     @classmethod
     def _comma_separated(cls, value: object) -> object:

@@ -45,14 +45,23 @@ CHEAP_HASHING: dict[str, Any] = {
     "password_hash_parallelism": 1,
 }
 
+GENEROUS_RATE_LIMITS: dict[str, Any] = {
+    "rate_limit_login_failures": "100000/minute",
+    "rate_limit_login_attempts": "100000/minute",
+    "rate_limit_registrations": "100000/minute",
+}
+"""Tests sign up and log in far more often than any person; the limits' own tests lower them."""
+
 
 def make_settings(**overrides: Any) -> Settings:
-    """Settings for tests: no `.env`, cheap (but real) argon2id, in memory unless told."""
+    """Settings for tests: no `.env`, cheap (but real) argon2id, generous rate limits,
+    in memory unless told."""
     values: dict[str, Any] = {
         "environment": "test",
         "repository": "memory",
         "database_url": None,
         **CHEAP_HASHING,
+        **GENEROUS_RATE_LIMITS,
         **overrides,
     }
     return Settings(_env_file=None, **values)

@@ -1,9 +1,10 @@
-"""Turns the database's integrity errors into the domain's words."""
+"""Turns the database's errors into the domain's words."""
 
 from collections.abc import Callable
 from typing import Final
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from domain.errors import DomainError
 from domain.users import EmailAlreadyRegisteredError, UsernameAlreadyTakenError, UserNotFoundError
@@ -30,3 +31,10 @@ def translate_integrity_error(error: IntegrityError) -> Exception:
     constraint = getattr(diag, "constraint_name", None)
     domain_error = _CONSTRAINT_TO_ERROR.get(constraint or "")
     return domain_error() if domain_error is not None else error
+
+
+def is_unavailability(error: BaseException) -> bool:
+    """Whether an error means "the database is out of reach", not "this request is wrong"."""
+    if isinstance(error, PoolTimeoutError | OperationalError | InterfaceError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated

@@ -111,3 +111,17 @@ idempotency_keys: Final = Table(
 )
 # What the purge scans.
 Index("ix_idempotency_keys_expires_at", idempotency_keys.c.expires_at)
+
+# Rate-limit counters, one row per key and fixed window (infrastructure.ratelimit.postgres).
+# UNLOGGED: writes skip the WAL, which every login would otherwise pay for. After a crash
+# PostgreSQL empties the table, and a standby gets none of its rows (after a failover it
+# starts empty). Losing counters only restarts their windows, so durability would buy
+# nothing here.
+rate_limit_counters: Final = Table(
+    "rate_limit_counters",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("count", BigInteger, nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    prefixes=["UNLOGGED"],
+)

@@ -4,21 +4,14 @@ from types import TracebackType
 from typing import Self
 
 from psycopg.errors import QueryCanceled
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.errors import StorageTimeoutError, StorageUnavailableError
+from infrastructure.persistence.errors import is_unavailability
 from infrastructure.persistence.idempotency import SqlAlchemyIdempotencyKeyRepository
 from infrastructure.persistence.posts import SqlAlchemyPostRepository
 from infrastructure.persistence.users import SqlAlchemyUserRepository
-
-
-def _is_unavailability(error: BaseException) -> bool:
-    """Whether an error means "the database is out of reach", not "this request is wrong"."""
-    if isinstance(error, PoolTimeoutError | OperationalError | InterfaceError):
-        return True
-    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 def _unavailability(error: BaseException) -> StorageUnavailableError:
@@ -87,7 +80,7 @@ class SqlAlchemyUnitOfWork:
             connection = await engine.connect()
         except Exception as error:
             self._read_only = False
-            if _is_unavailability(error):
+            if is_unavailability(error):
                 raise _unavailability(error) from error
             raise
         try:
@@ -99,7 +92,7 @@ class SqlAlchemyUnitOfWork:
                 await connection.begin()
         except BaseException as error:
             await connection.close()
-            if _is_unavailability(error):
+            if is_unavailability(error):
                 raise _unavailability(error) from error
             raise
         self._connection = connection
@@ -129,7 +122,7 @@ class SqlAlchemyUnitOfWork:
                 raise
             # The connection died with the work; the error that killed it is the story.
             await connection.invalidate()
-        if exc is not None and _is_unavailability(exc):
+        if exc is not None and is_unavailability(exc):
             raise _unavailability(exc) from exc
 
     async def commit(self) -> None:

@@ -16,6 +16,7 @@ import uvicorn
 from infrastructure.observability.logging import logging_config
 from infrastructure.observability.metrics import MULTIPROCESS_ENV
 from infrastructure.persistence.provisioning import display_url, provide_database
+from infrastructure.ratelimit import IN_PROCESS_WARNING
 from interfaces.cli.app import ExitCode, app, fail, load_settings, one_line_errors
 
 
@@ -79,6 +80,14 @@ def serve(
             typer.echo("Repository: in memory (nothing is persisted)")
         if worker_count > 1:
             _share_metrics_between_workers()
+            if settings.rate_limit_backend == "memory":
+                typer.secho(
+                    f"WARNING: {worker_count} workers, each with its own rate-limit counters: "
+                    f"clients get up to {worker_count} times the limits. {IN_PROCESS_WARNING}",
+                    err=True,
+                    fg=typer.colors.YELLOW,
+                )
+        trusted_proxies = [str(network) for network in settings.trusted_proxies]
         uvicorn.run(
             "interfaces.http.app:create_app",
             factory=True,
@@ -90,4 +99,8 @@ def serve(
             # The app writes its own access lines, with request ids and durations.
             access_log=False,
             timeout_graceful_shutdown=settings.shutdown_timeout,
+            # uvicorn would otherwise believe X-Forwarded-For and -Proto from 127.0.0.1;
+            # TRUSTED_PROXIES is the one list the app and the server trust.
+            proxy_headers=bool(trusted_proxies),
+            forwarded_allow_ips=trusted_proxies,
         )

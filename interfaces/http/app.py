@@ -1,5 +1,6 @@
 """The FastAPI application factory."""
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -9,6 +10,7 @@ from fastapi_offline import FastAPIOffline
 from infrastructure.container import Container
 from infrastructure.observability.metrics import Metrics, PoolStats
 from infrastructure.persistence.engine import DatabaseNotConfiguredError, pool_stats
+from infrastructure.ratelimit import IN_PROCESS_WARNING
 from interfaces.http.auth.router import router as auth_router
 from interfaces.http.errors import error_responses, register_error_handlers
 from interfaces.http.headers import SecurityHeadersMiddleware, install_cors
@@ -35,9 +37,13 @@ Users and their posts, over PostgreSQL.
 * **Authentication**: `POST /auth/token` with a username (or email) and a
   password gives a bearer token; the *Authorize* button does it for you.
 * **Limits**: request bodies up to 1 MiB; a query parameter given twice is a 422.
+  Logging in and registering are rate-limited per client address (429 with
+  `Retry-After`).
 * **Safe retries**: `POST /users/` and `POST /posts/` take an `Idempotency-Key`
   header; a repeat with the same key and body gets the first answer again.
 """
+
+logger = logging.getLogger(__name__)
 
 
 def _pool_of(container: Container) -> Callable[[], PoolStats | None]:
@@ -69,6 +75,8 @@ def create_app(container: Container | None = None) -> FastAPI:
     """
     container = container if container is not None else Container()
     settings = container.settings()
+    if settings.rate_limit_backend == "memory":
+        logger.warning(IN_PROCESS_WARNING)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -78,6 +86,8 @@ def create_app(container: Container | None = None) -> FastAPI:
             replica = container.replica_engine()
             if replica is not None:
                 await replica.dispose()
+        if container.settings().rate_limit_backend == "redis":
+            container.redis_pool().disconnect()
 
     # FastAPIOffline serves Swagger UI's and ReDoc's files itself: /docs and
     # /redoc work with no access to a CDN.

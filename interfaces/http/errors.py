@@ -25,6 +25,7 @@ from domain.errors import (
     StorageError,
     ValidationError,
 )
+from infrastructure.ratelimit import Limit, RateLimitExceededError
 from interfaces.http.problems import (
     Problem,
     ValidationProblem,
@@ -161,6 +162,27 @@ def _invalid_body(request: Request) -> JSONResponse:
     )
 
 
+_RATE_LIMITED: Final[dict[Limit, str]] = {
+    Limit.LOGIN_ATTEMPTS: "Too many login attempts from this address",
+    Limit.LOGIN_FAILURES: "Too many failed logins to this account from this address",
+    Limit.REGISTRATIONS: "Too many registrations from this address",
+}
+
+
+async def _rate_limited(request: Request, error: Exception) -> JSONResponse:
+    """A 429 saying which limit, and when to come back (RFC 6585, RFC 9110 Retry-After)."""
+    assert isinstance(error, RateLimitExceededError)  # noqa: S101 - registered for it only
+    seconds = error.retry_after
+    unit = "second" if seconds == 1 else "seconds"
+    return problem_response(
+        request,
+        429,
+        f"{_RATE_LIMITED[error.limit]}; try again in {seconds} {unit}",
+        type_=problem_type(type(error).__name__),
+        headers={"Retry-After": str(seconds)},
+    )
+
+
 async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
     """A bug: logged with its traceback; the client learns nothing of its inside."""
     logger.exception("unhandled error in %s %s", request.method, request.url.path)
@@ -171,6 +193,7 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(RateLimitExceededError, _rate_limited)
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -183,6 +206,19 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         status: {
             "model": ValidationProblem if status == HTTPStatus.UNPROCESSABLE_ENTITY else Problem,
             "description": HTTPStatus(status).phrase,
+            **_HEADER_DOCS.get(status, {}),
         }
         for status in statuses
     }
+
+
+_HEADER_DOCS: Final[dict[int, dict[str, Any]]] = {
+    429: {
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds until the window ends and the limit counts anew.",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        }
+    }
+}

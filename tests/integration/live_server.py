@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from infrastructure.settings import PROJECT_ROOT
-from tests.conftest import CHEAP_HASHING
+from tests.conftest import CHEAP_HASHING, GENEROUS_RATE_LIMITS
 
 STARTUP_TIMEOUT_SECONDS: Final = 60
 
@@ -33,13 +33,16 @@ def free_port() -> int:
 
 
 def command_environment(**overrides: str) -> dict[str, str]:
-    """The environment for `python -m interfaces`: cheap hashing, PostgreSQL unless overridden."""
+    """The environment for `python -m interfaces`: cheap hashing, generous rate limits,
+    PostgreSQL unless overridden."""
     environment = {
         key: value
         for key, value in os.environ.items()
         if key not in {"DATABASE_URL", "REPOSITORY", "EMBEDDED_POSTGRES_DIR"}
     }
-    environment.update({key.upper(): str(value) for key, value in CHEAP_HASHING.items()})
+    environment.update(
+        {key.upper(): str(value) for key, value in (CHEAP_HASHING | GENEROUS_RATE_LIMITS).items()}
+    )
     # Explicit values beat whatever a developer's .env says.
     environment.update({"DATABASE_URL": "", "REPOSITORY": "sqlalchemy"})
     environment.update(overrides)

@@ -98,6 +98,16 @@ def test_lists_document_their_link_header(document: dict[str, Any]) -> None:
         assert {"skip", "limit", "cursor"} <= parameters, name
 
 
+def test_rate_limited_operations_document_429_with_retry_after(document: dict[str, Any]) -> None:
+    operations = _operations(document)
+
+    limited = {name for name, operation in operations.items() if "429" in operation["responses"]}
+    assert limited == {"create_token", "create_user"}
+    for name in limited:
+        headers = operations[name]["responses"]["429"]["headers"]
+        assert headers["Retry-After"]["schema"]["type"] == "integer", name
+
+
 def test_settings_are_not_in_the_document(document: dict[str, Any]) -> None:
     assert make_settings().jwt_secret.get_secret_value() not in str(document)
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from interfaces.http.dependencies import AuthServiceDep
 from interfaces.http.errors import error_responses
+from interfaces.http.ratelimit import limit_logins
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -34,7 +35,8 @@ class TokenResponse(BaseModel):
 @router.post(
     "/token",
     response_model=TokenResponse,
-    responses=error_responses(401),
+    responses=error_responses(401, 429),
+    dependencies=[limit_logins],
     summary="Log in",
 )
 async def create_token(
@@ -42,7 +44,9 @@ async def create_token(
 ) -> TokenResponse:
     """Exchange a username (or the email) and a password for a bearer token.
 
-    Send it as `Authorization: Bearer <access_token>`.
+    Send it as `Authorization: Bearer <access_token>`. Too many failures for an
+    account from one address, or too many attempts from one address, get a 429
+    with `Retry-After`; while it lasts, even the right password is refused.
     """
     token = await auth.login(login=form.username, password=form.password)
     return TokenResponse(access_token=token.token, expires_in=token.expires_in)

@@ -27,6 +27,7 @@ from interfaces.http.idempotency import (
 )
 from interfaces.http.pagination import LINK_HEADER_DOC, CodecDep, CursorParam, Listing
 from interfaces.http.params import MAX_ID, Limit, Skip, require_json
+from interfaces.http.ratelimit import limit_registrations
 from interfaces.http.routing import collection_route
 from interfaces.http.security import CurrentUser
 from interfaces.http.users.schemas import UserCreate, UserRead, UserUpdate
@@ -54,8 +55,8 @@ USERS: Final = Listing[int, User](
     "POST",
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
-    responses=error_responses(409, 413, 415) | CREATED_HEADERS_DOC,
-    dependencies=JSON_BODY,
+    responses=error_responses(409, 413, 415, 429) | CREATED_HEADERS_DOC,
+    dependencies=[*JSON_BODY, Depends(limit_registrations)],
     summary="Register a user",
 )
 async def create_user(
@@ -64,7 +65,8 @@ async def create_user(
     """Create an account; the email and the username are unique regardless of case.
 
     With an `Idempotency-Key`, at most once per key; the key's scope is the
-    email registered, as there is no caller to tell apart.
+    email registered, as there is no caller to tell apart. Registrations are
+    limited per client address (429 with `Retry-After` past it).
     """
     command = RegisterUser(email=body.email, username=body.username, password=body.password)
 

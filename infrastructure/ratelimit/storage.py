@@ -1,0 +1,23 @@
+"""The counters' stores that RATE_LIMIT_STORAGE can name, besides PostgreSQL's own."""
+
+from typing import Final
+
+from coredis import ConnectionPool
+from limits.aio.storage import RedisStorage
+
+IN_PROCESS_WARNING: Final = (
+    "Rate limits are counted in this process's memory (RATE_LIMIT_STORAGE=memory, or "
+    "REPOSITORY=memory): every worker and replica counts on its own, so the limits hold "
+    "only for a single-process development server. Use postgres or a redis:// URL."
+)
+
+
+def redis_pool(url: str) -> ConnectionPool:
+    """The Redis connections, held by the service so that shutting down can close them."""
+    return ConnectionPool.from_url(url)
+
+
+def redis_storage(url: str, pool: ConnectionPool) -> RedisStorage:
+    """limits' async Redis storage (coredis) on `pool`; its errors become limits' StorageError."""
+    # limits passes `connection_pool` through to coredis, though it types its options as scalars.
+    return RedisStorage(f"async+{url}", wrap_exceptions=True, connection_pool=pool)  # type: ignore[arg-type]

@@ -1,0 +1,67 @@
+"""Abuse limits on the two routes anyone may call with a password: logging in and signing up.
+
+Limiting is an HTTP concern here, not a use case's: what is counted is the
+caller's network address, which only this layer can tell (through the
+trusted proxies); the answer is HTTP's own 429 with `Retry-After`; and the
+same use cases reached from the command line (`create-user`) are not to be
+limited. The counting itself is `infrastructure.ratelimit`'s.
+"""
+
+import hashlib
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordRequestForm
+
+from infrastructure.ratelimit import Limit, RateLimits
+from interfaces.http.client_address import client_key
+from interfaces.http.dependencies import container_of
+
+
+def _limits_and_client(request: Request) -> tuple[RateLimits, str]:
+    container = container_of(request)
+    limits: RateLimits = container.rate_limits()
+    return limits, client_key(request, container.settings().trusted_proxies)
+
+
+def account_key(login: str) -> str:
+    """The account a login names, as the lookups compare it (trimmed, any case), hashed.
+
+    Hashed so that a key has a fixed, small size whatever was typed (the form
+    has no length limit), and so that the store never holds the names.
+    """
+    normalized = login.strip().lower().encode("utf-8", "surrogatepass")
+    return hashlib.sha256(normalized).hexdigest()[:32]
+
+
+async def limit_registrations(request: Request) -> None:
+    """Count a registration against the caller's address; 429 past the limit."""
+    limits, client = _limits_and_client(request)
+    await limits.hit(Limit.REGISTRATIONS, client)
+
+
+async def _limit_logins(
+    request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> AsyncIterator[None]:
+    """Count a login against the address, and against the account from that address.
+
+    The account's count goes up before the password is checked and is
+    dropped when the login succeeds, so it counts failures, and parallel
+    guesses cannot all get in before the first is counted. Once it is past
+    the limit, even the right password is refused until the window ends:
+    otherwise a guesser would learn which guess was right from the answer.
+    Counting per account *and address* keeps a guesser elsewhere from
+    locking the owner out.
+    """
+    limits, client = _limits_and_client(request)
+    await limits.hit(Limit.LOGIN_ATTEMPTS, client)
+    account = account_key(form.username)
+    await limits.hit(Limit.LOGIN_FAILURES, account, client)
+    yield
+    await limits.forget(Limit.LOGIN_FAILURES, account, client)
+
+
+# "function": the count is dropped as soon as the endpoint returns, before the
+# response goes out, so a client that logs in again at once finds it gone.
+limit_logins = Depends(_limit_logins, scope="function")

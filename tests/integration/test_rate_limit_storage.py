@@ -1,0 +1,215 @@
+"""The rate-limit stores on real servers: PostgreSQL always, Redis when one answers."""
+
+import asyncio
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from urllib.parse import urlparse
+
+import pytest
+from limits import parse
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.errors import StorageUnavailableError
+from infrastructure.persistence.engine import build_engine
+from infrastructure.persistence.tables import rate_limit_counters
+from infrastructure.ratelimit import (
+    Limit,
+    PostgresStorage,
+    RateLimitExceededError,
+    RateLimits,
+    RateLimitStorageUnavailableError,
+    redis_pool,
+    redis_storage,
+)
+from tests.conftest import make_settings
+
+WINDOW = 60
+
+
+async def _expire(engine: AsyncEngine, key: str) -> None:
+    """Move a window's end into the past: the clock, without waiting for it."""
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(rate_limit_counters)
+            .where(rate_limit_counters.c.key == key)
+            .values(expires_at=func.now() - text("interval '1 second'"))
+        )
+
+
+async def _rows(engine: AsyncEngine) -> dict[str, int]:
+    async with engine.connect() as connection:
+        result = await connection.execute(
+            select(rate_limit_counters.c.key, rate_limit_counters.c.count)
+        )
+        return dict(result.all())
+
+
+@pytest.mark.postgres
+class TestPostgresStorage:
+    async def test_increments_count_up_within_a_window(self, pg_engine: AsyncEngine) -> None:
+        storage = PostgresStorage(pg_engine)
+
+        counts = [await storage.incr("k", WINDOW) for _ in range(3)]
+
+        assert counts == [1, 2, 3]
+        assert await storage.get("k") == 3
+        assert await storage.incr("k", WINDOW, amount=5) == 8
+        assert await storage.get("other") == 0
+
+    async def test_the_expiry_is_the_window_end_by_the_database_clock(
+        self, pg_engine: AsyncEngine
+    ) -> None:
+        storage = PostgresStorage(pg_engine)
+        async with pg_engine.connect() as connection:
+            before = float(
+                (await connection.execute(select(func.extract("epoch", func.now())))).scalar_one()
+            )
+
+        await storage.incr("k", WINDOW)
+
+        assert before + WINDOW <= await storage.get_expiry("k") <= before + WINDOW + 30
+        # A key with no window "resets" now.
+        assert abs(await storage.get_expiry("none") - time.time()) < 30
+
+    async def test_an_expired_window_starts_again_in_the_same_statement(
+        self, pg_engine: AsyncEngine
+    ) -> None:
+        storage = PostgresStorage(pg_engine)
+        for _ in range(4):
+            await storage.incr("k", WINDOW)
+
+        await _expire(pg_engine, "k")
+
+        assert await storage.get("k") == 0
+        assert await storage.incr("k", WINDOW) == 1
+        assert await storage.get_expiry("k") > time.time() + WINDOW - 30
+
+    async def test_clear_reset_and_purge(self, pg_engine: AsyncEngine) -> None:
+        storage = PostgresStorage(pg_engine)
+        for key in ("a", "b", "c"):
+            await storage.incr(key, WINDOW)
+
+        await storage.clear("a")
+        assert await _rows(pg_engine) == {"b": 1, "c": 1}
+
+        await _expire(pg_engine, "b")
+        assert await storage.purge_expired() == 1
+        assert await _rows(pg_engine) == {"c": 1}
+
+        assert await storage.reset() == 1
+        assert await _rows(pg_engine) == {}
+
+    async def test_expired_rows_are_swept_every_so_many_increments(
+        self, pg_engine: AsyncEngine
+    ) -> None:
+        storage = PostgresStorage(pg_engine, purge_every=3)
+        await storage.incr("old", WINDOW)
+        await _expire(pg_engine, "old")
+
+        await storage.incr("new", WINDOW)
+        assert set(await _rows(pg_engine)) == {"old", "new"}
+        await storage.incr("new", WINDOW)  # the third increment sweeps
+
+        assert await _rows(pg_engine) == {"new": 2}
+
+    async def test_concurrent_increments_from_several_workers_count_exactly(
+        self, pg_engine: AsyncEngine, database_url: str
+    ) -> None:
+        """Four "workers", each with a pool of three connections, increment one key at once."""
+        settings = make_settings(
+            repository="sqlalchemy", database_url=database_url, db_pool_size=3, db_max_overflow=0
+        )
+        engines = [build_engine(settings) for _ in range(4)]
+        try:
+            workers = [PostgresStorage(engine) for engine in engines]
+            counts = await asyncio.gather(
+                *(worker.incr("shared", WINDOW) for worker in workers for _ in range(25))
+            )
+        finally:
+            for engine in engines:
+                await engine.dispose()
+
+        # Every increment saw a different count: none was lost or counted twice.
+        assert sorted(counts) == list(range(1, 101))
+        assert await _rows(pg_engine) == {"shared": 100}
+
+    async def test_the_limiter_on_postgres_refuses_past_the_rate(
+        self, pg_engine: AsyncEngine
+    ) -> None:
+        limits = RateLimits(PostgresStorage(pg_engine), dict.fromkeys(Limit, parse("2/minute")))
+        await limits.hit(Limit.REGISTRATIONS, "203.0.113.7")
+        await limits.hit(Limit.REGISTRATIONS, "203.0.113.7")
+
+        with pytest.raises(RateLimitExceededError) as refused:
+            await limits.hit(Limit.REGISTRATIONS, "203.0.113.7")
+
+        assert 1 <= refused.value.retry_after <= 60
+
+    async def test_the_health_check_answers(self, pg_engine: AsyncEngine) -> None:
+        assert await PostgresStorage(pg_engine).check() is True
+
+
+async def test_an_unreachable_database_is_storage_unavailable() -> None:
+    engine = build_engine(
+        make_settings(
+            repository="sqlalchemy",
+            database_url="postgresql://nobody@127.0.0.1:9/none",
+            db_connect_timeout=1,
+        )
+    )
+    storage = PostgresStorage(engine)
+    try:
+        with pytest.raises(StorageUnavailableError):
+            await storage.incr("k", WINDOW)
+        assert await storage.check() is False
+    finally:
+        await engine.dispose()
+
+
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379")
+
+
+def _redis_answers(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "", parsed.port or 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def redis_limits() -> Iterator[RateLimits]:
+    if not _redis_answers(REDIS_URL):
+        pytest.skip(f"no Redis answers at {REDIS_URL} (set REDIS_URL to test the Redis store)")
+    pool = redis_pool(REDIS_URL)
+    yield RateLimits(redis_storage(REDIS_URL, pool), dict.fromkeys(Limit, parse("2/minute")))
+    pool.disconnect()
+
+
+async def test_the_limiter_on_redis_refuses_past_the_rate(redis_limits: RateLimits) -> None:
+    client = f"test-{uuid.uuid4()}"  # keys of their own on a Redis others may use
+    await redis_limits.hit(Limit.REGISTRATIONS, client)
+    await redis_limits.hit(Limit.REGISTRATIONS, client)
+
+    with pytest.raises(RateLimitExceededError) as refused:
+        await redis_limits.hit(Limit.REGISTRATIONS, client)
+    assert 1 <= refused.value.retry_after <= 60
+
+    await redis_limits.hit(Limit.LOGIN_ATTEMPTS, client)
+    await redis_limits.forget(Limit.REGISTRATIONS, client)
+    await redis_limits.hit(Limit.REGISTRATIONS, client)
+
+
+async def test_an_unreachable_redis_is_storage_unavailable() -> None:
+    url = "redis://127.0.0.1:9"
+    pool = redis_pool(url)
+    limits = RateLimits(redis_storage(url, pool), dict.fromkeys(Limit, parse("2/minute")))
+
+    with pytest.raises(RateLimitStorageUnavailableError):
+        await limits.hit(Limit.REGISTRATIONS, "203.0.113.7")
+    pool.disconnect()
