@@ -16,7 +16,6 @@ import uvicorn
 from infrastructure.observability.logging import logging_config
 from infrastructure.observability.metrics import MULTIPROCESS_ENV
 from infrastructure.persistence.provisioning import display_url, provide_database
-from infrastructure.ratelimit import IN_PROCESS_WARNING
 from interfaces.cli.app import ExitCode, app, fail, load_settings, one_line_errors
 
 
@@ -69,6 +68,13 @@ def serve(
             f"{worker_count} workers; serve with one worker, or on PostgreSQL",
             ExitCode.INVALID_SETTINGS,
         )
+    if settings.rate_limit_backend == "memory" and worker_count > 1:
+        # Each worker would count on its own: clients would get N times the limits.
+        raise fail(
+            f"RATE_LIMIT_STORAGE=memory counts inside one process, so {worker_count} workers "
+            f"would each allow the full limits; use postgres or a redis:// URL",
+            ExitCode.INVALID_SETTINGS,
+        )
     log_config = logging_config(log_format=settings.log_format, level=settings.log_level)
     logging.config.dictConfig(log_config)
     with one_line_errors(), provide_database(settings, migrate=migrate) as database_url:
@@ -80,13 +86,6 @@ def serve(
             typer.echo("Repository: in memory (nothing is persisted)")
         if worker_count > 1:
             _share_metrics_between_workers()
-            if settings.rate_limit_backend == "memory":
-                typer.secho(
-                    f"WARNING: {worker_count} workers, each with its own rate-limit counters: "
-                    f"clients get up to {worker_count} times the limits. {IN_PROCESS_WARNING}",
-                    err=True,
-                    fg=typer.colors.YELLOW,
-                )
         trusted_proxies = [str(network) for network in settings.trusted_proxies]
         uvicorn.run(
             "interfaces.http.app:create_app",

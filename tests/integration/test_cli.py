@@ -114,3 +114,11 @@ def test_serve_refuses_several_workers_on_the_memory_repository(
     assert result.returncode == 2
     assert "REPOSITORY=memory keeps the data inside one process" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_refuses_several_workers_counting_rate_limits_in_memory() -> None:
+    result = _refused_serve("--workers", "2", RATE_LIMIT_STORAGE="memory")
+
+    assert result.returncode == 2
+    assert "RATE_LIMIT_STORAGE=memory counts inside one process" in result.stderr
+    assert "Traceback" not in result.stderr

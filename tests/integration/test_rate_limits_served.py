@@ -1,14 +1,9 @@
 """Rate limits under `serve`: uvicorn trusts the same proxies as the app, and no others."""
 
-import socket
-import subprocess
-import sys
-
 import httpx
 
-from infrastructure.settings import PROJECT_ROOT
 from tests.integration.accounts import PASSWORD
-from tests.integration.live_server import command_environment, serving
+from tests.integration.live_server import serving
 
 
 def _register(base_url: str, name: str, forwarded_for: str) -> int:
@@ -36,23 +31,3 @@ def test_a_trusted_proxy_on_localhost_speaks_for_its_clients() -> None:
         ]
 
     assert statuses == [201, 201, 429]
-
-
-def test_several_workers_counting_in_memory_are_warned_about() -> None:
-    with socket.socket() as taken:
-        # A port in use: serve prints its warnings, then uvicorn cannot bind and exits.
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        result = subprocess.run(
-            [sys.executable, "-m", "interfaces", "serve", "--workers", "2", "--port", str(port)],
-            cwd=PROJECT_ROOT,
-            env=command_environment(REPOSITORY="memory"),
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
-        )
-
-    assert result.returncode != 0
-    assert "WARNING: 2 workers, each with its own rate-limit counters" in result.stderr
