@@ -8,7 +8,7 @@ from application.users import UserService
 from infrastructure.memory import InMemoryStore, InMemoryUnitOfWork
 from infrastructure.observability.health import InMemoryReadinessProbe, PostgresReadinessProbe
 from infrastructure.persistence import migrator
-from infrastructure.persistence.engine import build_engine
+from infrastructure.persistence.engine import build_engine, build_gate
 from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from infrastructure.security.passwords import Argon2PasswordHasher
 from infrastructure.security.tokens import JwtTokenIssuer
@@ -25,11 +25,12 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(Settings)
 
     engine = providers.Singleton(build_engine, settings)
+    connection_gate = providers.Singleton(build_gate, settings)
     memory_store = providers.Singleton(InMemoryStore)
 
     uow = providers.Selector(
         settings.provided.repository,
-        sqlalchemy=providers.Factory(SqlAlchemyUnitOfWork, engine),
+        sqlalchemy=providers.Factory(SqlAlchemyUnitOfWork, engine, connection_gate),
         memory=providers.Factory(InMemoryUnitOfWork, memory_store),
     )
 

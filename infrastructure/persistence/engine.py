@@ -4,6 +4,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
 
 from infrastructure.observability.metrics import PoolStats
+from infrastructure.persistence.gate import ConnectionGate
 from infrastructure.settings import Settings
 
 
@@ -29,6 +30,13 @@ def build_engine(settings: Settings) -> AsyncEngine:
             "connect_timeout": settings.db_connect_timeout,
             "application_name": "users-posts-service",
         },
+    )
+
+
+def build_gate(settings: Settings) -> ConnectionGate:
+    """The queue in front of the engine's pool: as many places as the pool has connections."""
+    return ConnectionGate(
+        settings.db_pool_size + settings.db_max_overflow, timeout=settings.db_pool_timeout
     )
 
 

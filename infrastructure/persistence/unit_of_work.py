@@ -8,6 +8,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.errors import StorageUnavailableError
+from infrastructure.persistence.gate import ConnectionGate
 from infrastructure.persistence.posts import SqlAlchemyPostRepository
 from infrastructure.persistence.users import SqlAlchemyUserRepository
 
@@ -30,10 +31,14 @@ class SqlAlchemyUnitOfWork:
     with no free connection within its timeout all leave the block as
     StorageUnavailableError, which callers can retry, instead of as driver
     errors.
+
+    With a `gate` (the container gives one per engine), units of work queue
+    for the pool in arrival order; see ConnectionGate for why.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, gate: ConnectionGate | None = None) -> None:
         self._engine = engine
+        self._gate = gate
         self._connection: AsyncConnection | None = None
         self._users: SqlAlchemyUserRepository | None = None
         self._posts: SqlAlchemyPostRepository | None = None
@@ -58,9 +63,11 @@ class SqlAlchemyUnitOfWork:
     async def __aenter__(self) -> Self:
         if self._connection is not None:
             raise RuntimeError("the unit of work is already in use")
+        await self._enter_gate()
         try:
             connection = await self._engine.connect()
         except Exception as error:
+            self._leave_gate()
             self._read_only = False
             if _is_unavailability(error):
                 raise StorageUnavailableError from error
@@ -73,7 +80,10 @@ class SqlAlchemyUnitOfWork:
             else:
                 await connection.begin()
         except BaseException as error:
-            await connection.close()
+            try:
+                await connection.close()
+            finally:
+                self._leave_gate()
             if _is_unavailability(error):
                 raise StorageUnavailableError from error
             raise
@@ -102,8 +112,23 @@ class SqlAlchemyUnitOfWork:
                 raise
             # The connection died with the work; the error that killed it is the story.
             await connection.invalidate()
+        finally:
+            self._leave_gate()
         if exc is not None and _is_unavailability(exc):
             raise StorageUnavailableError from exc
+
+    async def _enter_gate(self) -> None:
+        if self._gate is None:
+            return
+        try:
+            await self._gate.enter()
+        except TimeoutError as error:
+            self._read_only = False
+            raise StorageUnavailableError from error
+
+    def _leave_gate(self) -> None:
+        if self._gate is not None:
+            self._gate.leave()
 
     async def commit(self) -> None:
         if self._read_only:

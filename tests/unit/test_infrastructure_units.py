@@ -40,7 +40,7 @@ def test_pool_defaults_follow_the_documented_values(monkeypatch: pytest.MonkeyPa
         settings.db_pool_pre_ping,
         settings.db_pool_recycle,
         settings.db_pool_timeout,
-    ) == (10, 20, True, 3600, 30.0)
+    ) == (20, 0, True, 3600, 30.0)
 
     monkeypatch.setenv("DB_POOL_SIZE", "3")
     monkeypatch.setenv("DATABASE_URL", "postgresql://app@db/app")
@@ -81,7 +81,9 @@ def test_container_selects_the_adapter_from_settings() -> None:
     assert isinstance(sql.uow(), SqlAlchemyUnitOfWork)
     engine = sql.engine()
     assert engine is sql.engine()
-    assert (engine.pool.size(), engine.pool._max_overflow) == (10, 20)  # type: ignore[attr-defined]
+    assert (engine.pool.size(), engine.pool._max_overflow) == (20, 0)  # type: ignore[attr-defined]
+    assert sql.connection_gate() is sql.connection_gate(), "one gate per engine"
+    assert sql.uow()._gate is sql.connection_gate()
 
 
 def test_production_refuses_the_development_secret() -> None:
