@@ -67,6 +67,20 @@ async def test_argon2id_hashes_verify_only_the_right_password() -> None:
     assert not await hasher.verify("another password", first)
 
 
+async def test_the_dummy_hash_is_made_at_the_first_unknown_login_not_at_start() -> None:
+    """A hash holds memory_cost KiB while it runs: a worker serving only reads never pays it."""
+    hasher = Argon2PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    assert hasher._dummy_hash is None
+
+    await hasher.verify_dummy("any password")
+    dummy = hasher._dummy_hash
+    await hasher.verify_dummy("another password")
+
+    assert dummy is not None
+    assert dummy.startswith("$argon2id$v=19$m=1024,t=1,p=1$"), "made with the current parameters"
+    assert hasher._dummy_hash == dummy, "made once"
+
+
 def test_container_selects_the_adapter_from_settings() -> None:
     memory = Container(settings=providers.Object(make_settings(repository="memory")))
     sql = Container(
