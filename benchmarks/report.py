@@ -90,9 +90,11 @@ def stress_table(runs: Sequence[StressRun]) -> str:
     return "\n".join(lines)
 
 
-def memory_line(name: str, peak_kib: int | None) -> str:
-    peak = "unknown (no /proc)" if peak_kib is None else f"{peak_kib / 1024:.1f} MiB"
-    return f"Peak RSS (VmHWM) of the {name}: {peak}"
+def memory_line(name: str, peak_kib: int | None, now_kib: int | None = None) -> str:
+    if peak_kib is None:
+        return f"Peak RSS (VmHWM) of the {name}: unknown (no /proc)"
+    now = "" if now_kib is None else f" (RSS at the end: {now_kib / 1024:.1f} MiB)"
+    return f"Peak RSS (VmHWM) of the {name}: {peak_kib / 1024:.1f} MiB{now}"
 
 
 def as_json(comparisons: Sequence[Comparison], stress: Sequence[StressRun]) -> dict[str, Any]:

@@ -229,14 +229,17 @@ def _benchmark(options: Options, stack: ExitStack) -> int:
     comparisons = bench.compare(("service", "floor"))
     stress = bench.stress("service")
     peaks = {"service": service.peak_rss_kib(), "floor": floor.peak_rss_kib()}
+    ends = {"service": service.rss_kib(), "floor": floor.rss_kib()}
 
     _report(bench, comparisons, stress)
     for name, peak in peaks.items():
-        print(memory_line(name, peak))
+        print(memory_line(name, peak, ends[name]))
     print(f"\nLoad took {time.monotonic() - started:.0f} s.")
     _print_others(bench)
     context = machine.description() | {"others_cpu": bench.others, "options": asdict(options)}
-    saved = _save(options, as_json(comparisons, stress) | {"peak_rss_kib": peaks} | context)
+    saved = _save(
+        options, as_json(comparisons, stress) | {"peak_rss_kib": peaks, "rss_kib": ends} | context
+    )
     if saved is not None:
         print(f"Results: {saved}")
     return EXIT_TARGETS_MISSED if _missed_targets(comparisons, stress) else 0

@@ -59,12 +59,20 @@ class Server:
 
     def peak_rss_kib(self) -> int | None:
         """VmHWM: the most resident memory the process has held since it started."""
+        return self._status_kib("VmHWM")
+
+    def rss_kib(self) -> int | None:
+        """VmRSS: what it holds now. Far below the peak, the peak was a passing allocation
+        (an argon2 hash holds its whole memory cost while it runs)."""
+        return self._status_kib("VmRSS")
+
+    def _status_kib(self, field: str) -> int | None:
         try:
             status = Path(f"/proc/{self.process.pid}/status").read_text()
         except OSError:
             return None
         for line in status.splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
         return None
 

@@ -12,7 +12,12 @@ from application.users import UserService
 from infrastructure.memory import InMemoryStore, InMemoryUnitOfWork
 from infrastructure.observability.health import InMemoryReadinessProbe, PostgresReadinessProbe
 from infrastructure.persistence import migrator
-from infrastructure.persistence.engine import build_engine, build_replica_engine
+from infrastructure.persistence.engine import (
+    build_engine,
+    build_gate,
+    build_replica_engine,
+    build_replica_gate,
+)
 from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from infrastructure.ratelimit import PostgresStorage, RateLimits, redis_pool, redis_storage
 from infrastructure.security.passwords import Argon2PasswordHasher
@@ -32,11 +37,19 @@ class Container(containers.DeclarativeContainer):
     engine = providers.Singleton(build_engine, settings)
     # None unless DATABASE_REPLICA_URL is set; the reads that may lag go there.
     replica_engine = providers.Singleton(build_replica_engine, settings)
+    connection_gate = providers.Singleton(build_gate, settings)
+    replica_gate = providers.Singleton(build_replica_gate, settings)
     memory_store = providers.Singleton(InMemoryStore)
 
     uow = providers.Selector(
         settings.provided.repository,
-        sqlalchemy=providers.Factory(SqlAlchemyUnitOfWork, engine, replica=replica_engine),
+        sqlalchemy=providers.Factory(
+            SqlAlchemyUnitOfWork,
+            engine,
+            connection_gate,
+            replica=replica_engine,
+            replica_gate=replica_gate,
+        ),
         memory=providers.Factory(InMemoryUnitOfWork, memory_store),
     )
 

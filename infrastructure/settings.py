@@ -59,8 +59,11 @@ class Settings(BaseSettings):
     )
     embedded_postgres_dir: Path = PROJECT_ROOT / ".data" / "postgres"
 
-    db_pool_size: int = Field(default=10, ge=1)
-    db_max_overflow: int = Field(default=20, ge=0)
+    # A pool the size of the load a worker carries, without overflow: an overflow
+    # connection is closed as soon as it comes back to a full pool, so a load just
+    # above pool_size opened and closed a connection on nearly every request.
+    db_pool_size: int = Field(default=20, ge=1)
+    db_max_overflow: int = Field(default=0, ge=0)
     db_pool_timeout: float = Field(default=30.0, gt=0)
     db_pool_recycle: int = Field(default=3600, description="Seconds; -1 never recycles.")
     db_pool_pre_ping: bool = True

@@ -1,6 +1,7 @@
 """Posts stored in PostgreSQL, read with their authors in one statement."""
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any, Final
 
 from sqlalchemy import Row, Select, bindparam, insert, select, tuple_, update
@@ -21,6 +22,33 @@ _POSITION: Final = tuple_(posts.c.created_at, posts.c.id)
 _AUTHORED: Final = select(
     posts, users.c.username.label("author_username"), users.c.version.label("author_version")
 ).join(users, users.c.id == posts.c.author_id)
+
+
+# Built once, like the user look-ups (see infrastructure/persistence/users.py).
+_BY_ID: Final = select(posts).where(posts.c.id == bindparam("post_id"))
+_AUTHORED_BY_ID: Final = _AUTHORED.where(posts.c.id == bindparam("post_id"))
+_BY_ID_FOR_UPDATE: Final = _BY_ID.with_for_update()
+# The post's row only: its author stays free for their own edits.
+_AUTHORED_BY_ID_FOR_UPDATE: Final = _AUTHORED_BY_ID.with_for_update(of=posts)
+
+# INSERT ... SELECT ... WHERE the author exists, locked FOR KEY SHARE (the lock
+# the foreign key would take): a missing author inserts nothing instead of
+# raising, so the transaction stays usable, as the in-memory adapter's does,
+# without the two round trips of a savepoint.
+_ADD: Final = (
+    insert(posts)
+    .from_select(
+        ["title", "content", "author_id"],
+        select(
+            bindparam("title", type_=posts.c.title.type),
+            bindparam("content", type_=posts.c.content.type),
+            users.c.id,
+        )
+        .where(users.c.id == bindparam("author_id"))
+        .with_for_update(read=True, key_share=True),
+    )
+    .returning(*posts.c)
+)
 
 
 def _to_post(row: Row[Any]) -> Post:
@@ -55,25 +83,38 @@ def page_statement(
     author_id: int | None = None,
     after: PostKey | None = None,
     before: PostKey | None = None,
-) -> Select[Any]:
-    """The SELECT behind a page of posts.
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The SELECT behind a page of posts, and the values to bind to it.
 
     A key becomes a row comparison on (created_at, id), which PostgreSQL
     answers as a range of the (author_id,) created_at, id index: the page
     costs the same at any depth. A page before a key is read oldest first
     from the key and turned around by the caller.
     """
+    key = before or after
+    parameters: dict[str, Any] = {"limit": limit, "skip": skip, "author_id": author_id}
+    if key is not None:
+        parameters |= {"key_created_at": key.created_at, "key_id": key.id}
+    shape = _page_shape(
+        by_author=author_id is not None, after=after is not None, before=before is not None
+    )
+    return shape, parameters
+
+
+@cache
+def _page_shape(*, by_author: bool, after: bool, before: bool) -> Select[Any]:
+    """One statement per combination of filters, built once, its values bound per call."""
     statement = _AUTHORED
-    if author_id is not None:
-        statement = statement.where(posts.c.author_id == author_id)
-    if before is not None:
-        statement = statement.where(tuple_(before.created_at, before.id) < _POSITION)
-        statement = statement.order_by(*_OLDEST_FIRST)
+    if by_author:
+        statement = statement.where(posts.c.author_id == bindparam("author_id"))
+    key = tuple_(bindparam("key_created_at", type_=posts.c.created_at.type), bindparam("key_id"))
+    if before:
+        statement = statement.where(key < _POSITION).order_by(*_OLDEST_FIRST)
     else:
-        if after is not None:
-            statement = statement.where(tuple_(after.created_at, after.id) > _POSITION)
+        if after:
+            statement = statement.where(key > _POSITION)
         statement = statement.order_by(*_NEWEST_FIRST)
-    return statement.offset(skip).limit(limit)
+    return statement.offset(bindparam("skip")).limit(bindparam("limit"))
 
 
 class SqlAlchemyPostRepository:
@@ -83,42 +124,20 @@ class SqlAlchemyPostRepository:
         self._connection = connection
 
     async def add(self, post: NewPost) -> Post:
-        # INSERT ... SELECT ... WHERE the author exists, locked FOR KEY SHARE (the
-        # lock the foreign key would take): a missing author inserts nothing
-        # instead of raising, so the transaction stays usable, as the in-memory
-        # adapter's does, without the two round trips of a savepoint.
-        from_author = (
-            select(
-                bindparam("title", post.title, type_=posts.c.title.type),
-                bindparam("content", post.content, type_=posts.c.content.type),
-                users.c.id,
-            )
-            .where(users.c.id == post.author_id)
-            .with_for_update(read=True, key_share=True)
-        )
-        statement = (
-            insert(posts)
-            .from_select(["title", "content", "author_id"], from_author)
-            .returning(*posts.c)
-        )
-        row = (await self._connection.execute(statement)).one_or_none()
+        values = {"title": post.title, "content": post.content, "author_id": post.author_id}
+        row = (await self._connection.execute(_ADD, values)).one_or_none()
         if row is None:
             raise UserNotFoundError
         return _to_post(row)
 
     async def get(self, post_id: int, *, for_update: bool = False) -> Post | None:
-        statement = select(posts).where(posts.c.id == post_id)
-        if for_update:
-            statement = statement.with_for_update()
-        row = (await self._connection.execute(statement)).one_or_none()
+        statement = _BY_ID_FOR_UPDATE if for_update else _BY_ID
+        row = (await self._connection.execute(statement, {"post_id": post_id})).one_or_none()
         return None if row is None else _to_post(row)
 
     async def get_authored(self, post_id: int, *, for_update: bool = False) -> AuthoredPost | None:
-        statement = _AUTHORED.where(posts.c.id == post_id)
-        if for_update:
-            # The post's row only: its author stays free for their own edits.
-            statement = statement.with_for_update(of=posts)
-        row = (await self._connection.execute(statement)).one_or_none()
+        statement = _AUTHORED_BY_ID_FOR_UPDATE if for_update else _AUTHORED_BY_ID
+        row = (await self._connection.execute(statement, {"post_id": post_id})).one_or_none()
         return None if row is None else _to_authored(row)
 
     async def list_authored(
@@ -130,9 +149,10 @@ class SqlAlchemyPostRepository:
         after: PostKey | None = None,
         before: PostKey | None = None,
     ) -> Sequence[AuthoredPost]:
-        result = await self._connection.execute(
-            page_statement(limit=limit, skip=skip, author_id=author_id, after=after, before=before)
+        statement, parameters = page_statement(
+            limit=limit, skip=skip, author_id=author_id, after=after, before=before
         )
+        result = await self._connection.execute(statement, parameters)
         found = [_to_authored(row) for row in result]
         return found[::-1] if before is not None else found
 

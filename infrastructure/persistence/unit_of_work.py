@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.errors import StorageTimeoutError, StorageUnavailableError
 from infrastructure.persistence.errors import is_unavailability
+from infrastructure.persistence.gate import ConnectionGate
 from infrastructure.persistence.idempotency import SqlAlchemyIdempotencyKeyRepository
 from infrastructure.persistence.posts import SqlAlchemyPostRepository
 from infrastructure.persistence.users import SqlAlchemyUserRepository
@@ -35,23 +36,33 @@ class SqlAlchemyUnitOfWork:
     StorageTimeoutError, its kind.
 
     With a `replica` engine, blocks opened with `reading(may_lag=True)` run
-    there; everything else runs on the primary `engine`.
+    there; everything else runs on the primary `engine`. With a gate for an
+    engine (the container gives one per engine), units of work queue for its
+    pool in arrival order; see ConnectionGate for why.
     """
 
-    def __init__(self, engine: AsyncEngine, replica: AsyncEngine | None = None) -> None:
-        self._engine = engine
-        self._replica = replica
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        gate: ConnectionGate | None = None,
+        *,
+        replica: AsyncEngine | None = None,
+        replica_gate: ConnectionGate | None = None,
+    ) -> None:
+        self._primary = (engine, gate)
+        self._replica = None if replica is None else (replica, replica_gate)
+        self._next = self._primary
+        self._gate: ConnectionGate | None = None
         self._connection: AsyncConnection | None = None
         self._users: SqlAlchemyUserRepository | None = None
         self._posts: SqlAlchemyPostRepository | None = None
         self._idempotency_keys: SqlAlchemyIdempotencyKeyRepository | None = None
         self._read_only = False
-        self._next_engine = engine
 
     def reading(self, *, may_lag: bool = False) -> Self:
         self._read_only = True
         if may_lag and self._replica is not None:
-            self._next_engine = self._replica
+            self._next = self._replica
         return self
 
     @property
@@ -75,10 +86,12 @@ class SqlAlchemyUnitOfWork:
     async def __aenter__(self) -> Self:
         if self._connection is not None:
             raise RuntimeError("the unit of work is already in use")
-        engine, self._next_engine = self._next_engine, self._engine
+        (engine, gate), self._next = self._next, self._primary
+        await self._enter_gate(gate)
         try:
             connection = await engine.connect()
         except Exception as error:
+            self._leave_gate()
             self._read_only = False
             if is_unavailability(error):
                 raise _unavailability(error) from error
@@ -91,7 +104,10 @@ class SqlAlchemyUnitOfWork:
             else:
                 await connection.begin()
         except BaseException as error:
-            await connection.close()
+            try:
+                await connection.close()
+            finally:
+                self._leave_gate()
             if is_unavailability(error):
                 raise _unavailability(error) from error
             raise
@@ -122,8 +138,25 @@ class SqlAlchemyUnitOfWork:
                 raise
             # The connection died with the work; the error that killed it is the story.
             await connection.invalidate()
+        finally:
+            self._leave_gate()
         if exc is not None and is_unavailability(exc):
             raise _unavailability(exc) from exc
+
+    async def _enter_gate(self, gate: ConnectionGate | None) -> None:
+        if gate is None:
+            return
+        try:
+            await gate.enter()
+        except TimeoutError as error:
+            self._read_only = False
+            raise StorageUnavailableError from error
+        self._gate = gate
+
+    def _leave_gate(self) -> None:
+        gate, self._gate = self._gate, None
+        if gate is not None:
+            gate.leave()
 
     async def commit(self) -> None:
         if self._read_only:

@@ -1,9 +1,9 @@
 """Users stored in PostgreSQL."""
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
-from sqlalchemy import Row, Select, func, insert, select, update
+from sqlalchemy import Row, Select, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -12,6 +12,18 @@ from infrastructure.persistence.errors import translate_integrity_error
 from infrastructure.persistence.tables import users
 from infrastructure.persistence.timestamps import stamp_after
 from infrastructure.persistence.versions import delete_row, refuse_if_moved, row_at
+
+# The hot look-ups are built once: SQLAlchemy then reuses the statement's cache
+# key and compiled form, and a call only binds its value. Building the SELECT on
+# every call cost about a third of the statement's CPU time on top of psycopg.
+_BY_ID: Final = select(users).where(users.c.id == bindparam("user_id"))
+_BY_ID_FOR_UPDATE: Final = _BY_ID.with_for_update()
+_BY_EMAIL: Final = select(users).where(
+    func.lower(users.c.email) == func.lower(bindparam("key", type_=users.c.email.type))
+)
+_BY_USERNAME: Final = select(users).where(
+    func.lower(users.c.username) == func.lower(bindparam("key", type_=users.c.username.type))
+)
 
 
 def _to_user(row: Row[Any]) -> User:
@@ -49,18 +61,15 @@ class SqlAlchemyUserRepository:
         return _to_user(row)
 
     async def get(self, user_id: int, *, for_update: bool = False) -> User | None:
-        statement = select(users).where(users.c.id == user_id)
-        return await self._one_or_none(statement.with_for_update() if for_update else statement)
+        return await self._one_or_none(
+            _BY_ID_FOR_UPDATE if for_update else _BY_ID, {"user_id": user_id}
+        )
 
     async def get_by_email(self, email: str) -> User | None:
-        return await self._one_or_none(
-            select(users).where(func.lower(users.c.email) == func.lower(email))
-        )
+        return await self._one_or_none(_BY_EMAIL, {"key": email})
 
     async def get_by_username(self, username: str) -> User | None:
-        return await self._one_or_none(
-            select(users).where(func.lower(users.c.username) == func.lower(username))
-        )
+        return await self._one_or_none(_BY_USERNAME, {"key": username})
 
     async def list(
         self,
@@ -116,6 +125,8 @@ class SqlAlchemyUserRepository:
     async def delete(self, user_id: int, *, expected_version: int | None = None) -> bool:
         return await delete_row(self._connection, users, user_id, expected_version)
 
-    async def _one_or_none(self, statement: Select[Any]) -> User | None:
-        row = (await self._connection.execute(statement)).one_or_none()
+    async def _one_or_none(
+        self, statement: Select[Any], parameters: Mapping[str, Any]
+    ) -> User | None:
+        row = (await self._connection.execute(statement, parameters)).one_or_none()
         return None if row is None else _to_user(row)

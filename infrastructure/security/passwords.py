@@ -19,9 +19,7 @@ class Argon2PasswordHasher:
         self._hash = PasswordHash(
             (Argon2Hasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism),)
         )
-        # Made with the current parameters, so verifying against it costs what
-        # verifying a real user's password costs.
-        self._dummy_hash = self._hash.hash(secrets.token_urlsafe(16))
+        self._dummy_hash: str | None = None
 
     async def hash(self, password: str) -> str:
         return await asyncio.to_thread(self._hash.hash, _utf8(password))
@@ -33,7 +31,17 @@ class Argon2PasswordHasher:
         return await asyncio.to_thread(self._hash.verify_and_update, _utf8(password), password_hash)
 
     async def verify_dummy(self, password: str) -> None:
-        await asyncio.to_thread(self._hash.verify, _utf8(password), self._dummy_hash)
+        await asyncio.to_thread(self._verify_dummy, _utf8(password))
+
+    def _verify_dummy(self, password: bytes) -> None:
+        # Made with the current parameters, so verifying against it costs what
+        # verifying a real user's password costs. Made at the first login for an
+        # unknown account, not when the hasher is built: a hash holds
+        # `memory_cost` KiB while it runs (64 MiB by default), and a worker that
+        # only serves reads should never hold it.
+        if self._dummy_hash is None:
+            self._dummy_hash = self._hash.hash(secrets.token_urlsafe(16))
+        self._hash.verify(password, self._dummy_hash)
 
 
 def _utf8(password: str) -> bytes:

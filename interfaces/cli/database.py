@@ -1,7 +1,7 @@
 """`migrate`, `revision` and `seed`: the database's schema and contents."""
 
 import asyncio
-from typing import Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -10,10 +10,11 @@ from infrastructure.persistence import migrator
 from infrastructure.persistence.engine import build_engine
 from infrastructure.persistence.provisioning import display_url, provide_database
 from infrastructure.security.passwords import Argon2PasswordHasher
-from infrastructure.seeding import SEED_PASSWORD, NoAuthorsError, SeedReport
-from infrastructure.seeding import seed as seed_database
 from infrastructure.settings import Settings
 from interfaces.cli.app import ExitCode, app, fail, load_settings, one_line_errors
+
+if TYPE_CHECKING:
+    from infrastructure.seeding import SeedReport
 
 _OFFLINE_URL: Final = "postgresql+psycopg://offline"
 
@@ -68,6 +69,10 @@ def seed(
     more: names carry a run tag, so they never collide. Posts go to the new
     users, or to existing ones when --users is 0.
     """
+    # Imported here: `serve` runs in this process too, and Faker and factory-boy
+    # would add 7 MiB to every worker that never seeds.
+    from infrastructure.seeding import SEED_PASSWORD, NoAuthorsError  # noqa: PLC0415
+
     settings = _sql_settings()
     with one_line_errors(), provide_database(settings, migrate=False) as url:
         assert url is not None  # noqa: S101 - the SQL repository always yields a URL
@@ -84,7 +89,9 @@ def seed(
     )
 
 
-async def _seed(settings: Settings, users: int, posts: int, batch_size: int) -> SeedReport:
+async def _seed(settings: Settings, users: int, posts: int, batch_size: int) -> "SeedReport":
+    from infrastructure.seeding import SEED_PASSWORD, seed  # noqa: PLC0415 - see `seed`
+
     # A COPY of a large batch runs as long as Faker takes to write it: the
     # statement timeout bounds requests, not an operator's bulk load.
     engine = build_engine(settings.model_copy(update={"db_statement_timeout": 0}))
@@ -105,7 +112,7 @@ async def _seed(settings: Settings, users: int, posts: int, batch_size: int) -> 
                 "users": progress.add_task("users", total=users),
                 "posts": progress.add_task("posts", total=posts),
             }
-            return await seed_database(
+            return await seed(
                 engine,
                 users_count=users,
                 posts_count=posts,

@@ -17,10 +17,13 @@ POSTS = 20_000
 LIMIT = 20
 
 
-async def _plan(connection: AsyncConnection, statement: Select[Any]) -> dict[str, Any]:
+async def _plan(
+    connection: AsyncConnection, page: tuple[Select[Any], dict[str, Any]]
+) -> dict[str, Any]:
+    statement, parameters = page
     compiled = statement.compile(dialect=connection.dialect)
     result = await connection.exec_driver_sql(
-        f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}", compiled.params
+        f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}", compiled.construct_params(parameters)
     )
     plan: dict[str, Any] = result.scalar_one()[0]["Plan"]
     return plan

@@ -40,7 +40,7 @@ def test_pool_defaults_follow_the_documented_values(monkeypatch: pytest.MonkeyPa
         settings.db_pool_pre_ping,
         settings.db_pool_recycle,
         settings.db_pool_timeout,
-    ) == (10, 20, True, 3600, 30.0)
+    ) == (20, 0, True, 3600, 30.0)
 
     monkeypatch.setenv("DB_POOL_SIZE", "3")
     monkeypatch.setenv("DATABASE_URL", "postgresql://app@db/app")
@@ -67,6 +67,20 @@ async def test_argon2id_hashes_verify_only_the_right_password() -> None:
     assert not await hasher.verify("another password", first)
 
 
+async def test_the_dummy_hash_is_made_at_the_first_unknown_login_not_at_start() -> None:
+    """A hash holds memory_cost KiB while it runs: a worker serving only reads never pays it."""
+    hasher = Argon2PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    assert hasher._dummy_hash is None
+
+    await hasher.verify_dummy("any password")
+    dummy = hasher._dummy_hash
+    await hasher.verify_dummy("another password")
+
+    assert dummy is not None
+    assert dummy.startswith("$argon2id$v=19$m=1024,t=1,p=1$"), "made with the current parameters"
+    assert hasher._dummy_hash == dummy, "made once"
+
+
 def test_container_selects_the_adapter_from_settings() -> None:
     memory = Container(settings=providers.Object(make_settings(repository="memory")))
     sql = Container(
@@ -81,7 +95,9 @@ def test_container_selects_the_adapter_from_settings() -> None:
     assert isinstance(sql.uow(), SqlAlchemyUnitOfWork)
     engine = sql.engine()
     assert engine is sql.engine()
-    assert (engine.pool.size(), engine.pool._max_overflow) == (10, 20)  # type: ignore[attr-defined]
+    assert (engine.pool.size(), engine.pool._max_overflow) == (20, 0)  # type: ignore[attr-defined]
+    assert sql.connection_gate() is sql.connection_gate(), "one gate per engine"
+    assert sql.uow()._gate is sql.connection_gate()
 
 
 def test_production_refuses_the_development_secret() -> None:

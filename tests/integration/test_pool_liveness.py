@@ -1,0 +1,97 @@
+"""A pooled connection the server has closed is replaced at checkout, without a round trip."""
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.errors import StorageUnavailableError
+from infrastructure.persistence.engine import build_engine
+from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from tests.conftest import libpq_url, make_settings
+
+pytestmark = pytest.mark.postgres
+
+EngineFactory = Callable[[bool], Awaitable[AsyncEngine]]
+
+
+@pytest.fixture
+async def one_connection_engine(database_url: str) -> AsyncIterator[EngineFactory]:
+    """An engine with a pool of one connection, with or without DB_POOL_PRE_PING."""
+    engines: list[AsyncEngine] = []
+
+    async def build(pre_ping: bool) -> AsyncEngine:
+        settings = make_settings(
+            repository="sqlalchemy",
+            database_url=database_url,
+            db_pool_size=1,
+            db_max_overflow=0,
+            db_pool_pre_ping=pre_ping,
+        )
+        engines.append(build_engine(settings))
+        return engines[-1]
+
+    yield build
+    for engine in engines:
+        await engine.dispose()
+
+
+async def _backend_pid(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        pid: int = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        return pid
+
+
+async def _terminate(database_url: str, pid: int) -> None:
+    """Terminate a backend as an operator or a restart would, and wait until it is gone."""
+    async with await psycopg.AsyncConnection.connect(
+        libpq_url(database_url), autocommit=True
+    ) as admin:
+        await admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        for _ in range(200):
+            cursor = await admin.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,)
+            )
+            row = await cursor.fetchone()
+            if row is not None and row[0] == 0:
+                return
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"backend {pid} did not exit")
+
+
+async def test_a_terminated_connection_is_replaced_before_use_without_a_ping(
+    one_connection_engine: EngineFactory, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = await one_connection_engine(True)
+    pings: list[Any] = []
+    original_ping = engine.dialect.do_ping
+
+    def counting_ping(connection: Any) -> bool:
+        pings.append(connection)
+        return original_ping(connection)
+
+    monkeypatch.setattr(engine.dialect, "do_ping", counting_ping)
+    first = await _backend_pid(engine)
+    await _terminate(database_url, first)
+
+    async with SqlAlchemyUnitOfWork(engine).reading() as uow:
+        assert await uow.users.get(1) is None
+    assert await _backend_pid(engine) != first
+    assert pings == [], "the check costs no round trip"
+
+
+async def test_without_the_check_a_terminated_connection_fails_one_request(
+    one_connection_engine: EngineFactory, database_url: str
+) -> None:
+    engine = await one_connection_engine(False)
+    await _terminate(database_url, await _backend_pid(engine))
+
+    with pytest.raises(StorageUnavailableError):
+        async with SqlAlchemyUnitOfWork(engine).reading() as uow:
+            await uow.users.get(1)
+    async with SqlAlchemyUnitOfWork(engine).reading() as uow:
+        assert await uow.users.get(1) is None, "the pool recovers after the failure"
