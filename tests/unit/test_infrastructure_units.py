@@ -97,7 +97,8 @@ def test_container_selects_the_adapter_from_settings() -> None:
     assert engine is sql.engine()
     assert (engine.pool.size(), engine.pool._max_overflow) == (20, 0)  # type: ignore[attr-defined]
     assert sql.connection_gate() is sql.connection_gate(), "one gate per engine"
-    assert sql.uow()._gate is sql.connection_gate()
+    assert sql.uow()._primary == (engine, sql.connection_gate())
+    assert sql.uow()._replica is None, "no DATABASE_REPLICA_URL, no replica"
 
 
 def test_production_refuses_the_development_secret() -> None:
