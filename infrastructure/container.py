@@ -15,8 +15,7 @@ from infrastructure.persistence import migrator
 from infrastructure.persistence.engine import (
     build_engine,
     build_gate,
-    build_replica_engine,
-    build_replica_gate,
+    build_replica,
 )
 from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from infrastructure.ratelimit import PostgresStorage, RateLimits, redis_pool, redis_storage
@@ -36,9 +35,10 @@ class Container(containers.DeclarativeContainer):
 
     engine = providers.Singleton(build_engine, settings)
     # None unless DATABASE_REPLICA_URL is set; the reads that may lag go there.
-    replica_engine = providers.Singleton(build_replica_engine, settings)
+    replica = providers.Singleton(build_replica, settings)
+    replica_engine = replica.provided.engine
     connection_gate = providers.Singleton(build_gate, settings)
-    replica_gate = providers.Singleton(build_replica_gate, settings)
+    replica_gate = replica.provided.gate
     memory_store = providers.Singleton(InMemoryStore)
 
     uow = providers.Selector(
@@ -84,7 +84,7 @@ class Container(containers.DeclarativeContainer):
     )
     rate_limits = providers.Singleton(RateLimits.from_settings, settings, rate_limit_storage)
 
-    idempotency_key_lifetime = providers.Factory(
+    idempotency_key_lifetime = providers.Singleton(
         timedelta, hours=settings.provided.idempotency_key_ttl_hours
     )
 

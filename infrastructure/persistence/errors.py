@@ -3,7 +3,8 @@
 from collections.abc import Callable
 from typing import Final
 
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+import psycopg
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from domain.errors import DomainError
@@ -21,20 +22,31 @@ _CONSTRAINT_TO_ERROR: Final[dict[str, Callable[[], DomainError]]] = {
 }
 
 
-def translate_integrity_error(error: IntegrityError) -> Exception:
+def translate_integrity_error(error: psycopg.IntegrityError) -> Exception:
     """Return the domain error for the violated constraint, or the error itself.
 
     An unknown constraint is a bug in the service, not bad input, so it is
     returned unchanged to surface as one.
     """
-    diag = getattr(error.orig, "diag", None)
-    constraint = getattr(diag, "constraint_name", None)
-    domain_error = _CONSTRAINT_TO_ERROR.get(constraint or "")
+    domain_error = _CONSTRAINT_TO_ERROR.get(error.diag.constraint_name or "")
     return domain_error() if domain_error is not None else error
 
 
 def is_unavailability(error: BaseException) -> bool:
-    """Whether an error means "the database is out of reach", not "this request is wrong"."""
+    """Whether an error means "the database is out of reach", not "this request is wrong".
+
+    The repositories run on psycopg's connection and raise its errors; the
+    pool and the statements that go through SQLAlchemy raise SQLAlchemy's.
+    """
     if isinstance(error, PoolTimeoutError | OperationalError | InterfaceError):
         return True
+    if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
+        return True
     return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def is_statement_timeout(error: BaseException) -> bool:
+    """Whether `statement_timeout` (or a cancel) stopped the statement: the connection is fine."""
+    if isinstance(error, DBAPIError):
+        error = error.orig or error
+    return isinstance(error, psycopg.errors.QueryCanceled)

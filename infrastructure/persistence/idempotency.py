@@ -1,11 +1,11 @@
 """Idempotency keys stored in PostgreSQL, claimed with transaction-level advisory locks."""
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any, Final
 
-from sqlalchemy import Interval, Row, bindparam, delete, func, select
+from sqlalchemy import BigInteger, Interval, bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.idempotency import (
     IdempotencyKeyInUseError,
@@ -13,6 +13,7 @@ from domain.idempotency import (
     NewIdempotencyRecord,
     StoredResponse,
 )
+from infrastructure.persistence.statements import Driver, Statement
 from infrastructure.persistence.tables import idempotency_keys
 
 _LOCK_NAMESPACE: Final = b"idempotency_keys\x00"
@@ -29,8 +30,43 @@ def advisory_lock_id(scope: str, key: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def _to_record(row: Row[Any]) -> IdempotencyRecord:
-    values = row._mapping
+_CLAIM: Final = Statement(
+    select(func.pg_try_advisory_xact_lock(bindparam("lock_id", type_=BigInteger())))
+)
+_GET: Final = Statement(
+    select(idempotency_keys).where(
+        idempotency_keys.c.scope == bindparam("scope"),
+        idempotency_keys.c.key == bindparam("key"),
+        idempotency_keys.c.expires_at > func.now(),
+    )
+)
+_STORED: Final = {
+    "fingerprint": bindparam("fingerprint", type_=idempotency_keys.c.fingerprint.type),
+    "status": bindparam("status", type_=idempotency_keys.c.status.type),
+    "headers": bindparam("headers", type_=idempotency_keys.c.headers.type),
+    "body": bindparam("body", type_=idempotency_keys.c.body.type),
+    "created_at": func.now(),
+    "expires_at": func.now() + bindparam("lifetime", type_=Interval()),
+}
+_INSERTING: Final = insert(idempotency_keys).values(
+    scope=bindparam("scope", type_=idempotency_keys.c.scope.type),
+    key=bindparam("key", type_=idempotency_keys.c.key.type),
+    **_STORED,
+)
+# An expired record with this key is replaced in place: the lazy half of the purge.
+_ADD: Final = Statement(
+    _INSERTING.on_conflict_do_update(
+        index_elements=[idempotency_keys.c.scope, idempotency_keys.c.key],
+        set_={name: getattr(_INSERTING.excluded, name) for name in _STORED},
+        where=idempotency_keys.c.expires_at <= func.now(),
+    ).returning(*idempotency_keys.c)
+)
+_PURGE: Final = Statement(
+    delete(idempotency_keys).where(idempotency_keys.c.expires_at <= func.now())
+)
+
+
+def _to_record(values: Mapping[str, Any]) -> IdempotencyRecord:
     return IdempotencyRecord(
         scope=values["scope"],
         key=values["key"],
@@ -57,51 +93,32 @@ class SqlAlchemyIdempotencyKeyRepository:
     before the claim succeeded is found.
     """
 
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
+    def __init__(self, driver: Driver) -> None:
+        self._driver = driver
 
     async def claim(self, scope: str, key: str) -> bool:
-        claimed = await self._connection.scalar(
-            select(func.pg_try_advisory_xact_lock(advisory_lock_id(scope, key)))
-        )
-        return bool(claimed)
+        lock_id = advisory_lock_id(scope, key)
+        return bool(await _CLAIM.scalar(self._driver, {"lock_id": lock_id}))
 
     async def get(self, scope: str, key: str) -> IdempotencyRecord | None:
-        row = (
-            await self._connection.execute(
-                select(idempotency_keys).where(
-                    idempotency_keys.c.scope == scope,
-                    idempotency_keys.c.key == key,
-                    idempotency_keys.c.expires_at > func.now(),
-                )
-            )
-        ).one_or_none()
+        row = await _GET.first(self._driver, {"scope": scope, "key": key})
         return None if row is None else _to_record(row)
 
     async def add(self, record: NewIdempotencyRecord) -> IdempotencyRecord:
         response = record.response
         values = {
+            "scope": record.scope,
+            "key": record.key,
             "fingerprint": record.fingerprint,
             "status": response.status,
             "headers": [list(pair) for pair in response.headers],
             "body": response.body,
-            "created_at": func.now(),
-            "expires_at": func.now() + bindparam("lifetime", record.lifetime, type_=Interval()),
+            "lifetime": record.lifetime,
         }
-        inserting = insert(idempotency_keys).values(scope=record.scope, key=record.key, **values)
-        # An expired record with this key is replaced in place: the lazy half of the purge.
-        statement = inserting.on_conflict_do_update(
-            index_elements=[idempotency_keys.c.scope, idempotency_keys.c.key],
-            set_={name: getattr(inserting.excluded, name) for name in values},
-            where=idempotency_keys.c.expires_at <= func.now(),
-        ).returning(*idempotency_keys.c)
-        row = (await self._connection.execute(statement)).one_or_none()
+        row = await _ADD.first(self._driver, values)
         if row is None:
             raise IdempotencyKeyInUseError
         return _to_record(row)
 
     async def purge_expired(self) -> int:
-        result = await self._connection.execute(
-            delete(idempotency_keys).where(idempotency_keys.c.expires_at <= func.now())
-        )
-        return result.rowcount
+        return await _PURGE.rowcount(self._driver, {})

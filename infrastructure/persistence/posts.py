@@ -1,14 +1,14 @@
 """Posts stored in PostgreSQL, read with their authors in one statement."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any, Final
 
-from sqlalchemy import Row, Select, bindparam, insert, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Select, bindparam, insert, select, tuple_, update
 
 from domain.posts import Author, AuthoredPost, NewPost, Post, PostKey
 from domain.users import UserNotFoundError
+from infrastructure.persistence.statements import Driver, Statement
 from infrastructure.persistence.tables import posts, users
 from infrastructure.persistence.timestamps import stamp_after
 from infrastructure.persistence.versions import delete_row, refuse_if_moved, row_at
@@ -24,18 +24,19 @@ _AUTHORED: Final = select(
 ).join(users, users.c.id == posts.c.author_id)
 
 
-# Built once, like the user look-ups (see infrastructure/persistence/users.py).
 _BY_ID: Final = select(posts).where(posts.c.id == bindparam("post_id"))
 _AUTHORED_BY_ID: Final = _AUTHORED.where(posts.c.id == bindparam("post_id"))
-_BY_ID_FOR_UPDATE: Final = _BY_ID.with_for_update()
+_GET: Final = Statement(_BY_ID)
+_GET_FOR_UPDATE: Final = Statement(_BY_ID.with_for_update())
+_GET_AUTHORED: Final = Statement(_AUTHORED_BY_ID)
 # The post's row only: its author stays free for their own edits.
-_AUTHORED_BY_ID_FOR_UPDATE: Final = _AUTHORED_BY_ID.with_for_update(of=posts)
+_GET_AUTHORED_FOR_UPDATE: Final = Statement(_AUTHORED_BY_ID.with_for_update(of=posts))
 
 # INSERT ... SELECT ... WHERE the author exists, locked FOR KEY SHARE (the lock
 # the foreign key would take): a missing author inserts nothing instead of
 # raising, so the transaction stays usable, as the in-memory adapter's does,
 # without the two round trips of a savepoint.
-_ADD: Final = (
+_ADD: Final = Statement(
     insert(posts)
     .from_select(
         ["title", "content", "author_id"],
@@ -51,8 +52,7 @@ _ADD: Final = (
 )
 
 
-def _to_post(row: Row[Any]) -> Post:
-    values = row._mapping
+def _to_post(values: Mapping[str, Any]) -> Post:
     return Post(
         id=values["id"],
         title=values["title"],
@@ -64,8 +64,8 @@ def _to_post(row: Row[Any]) -> Post:
     )
 
 
-def _to_authored(row: Row[Any]) -> AuthoredPost:
-    post, values = _to_post(row), row._mapping
+def _to_authored(values: Mapping[str, Any]) -> AuthoredPost:
+    post = _to_post(values)
     return AuthoredPost(
         post=post,
         author=Author(
@@ -102,6 +102,27 @@ def page_statement(
 
 
 @cache
+def _compiled_page(shape: Select[Any]) -> Statement:
+    """A page's shape compiled once; the shapes themselves are built once each."""
+    return Statement(shape)
+
+
+@cache
+def _update(*, conditional: bool) -> Statement:
+    return Statement(
+        update(posts)
+        .where(row_at(posts, conditional=conditional))
+        .values(
+            title=bindparam("title", type_=posts.c.title.type),
+            content=bindparam("content", type_=posts.c.content.type),
+            updated_at=stamp_after(posts.c.updated_at),
+            version=posts.c.version + 1,
+        )
+        .returning(*posts.c)
+    )
+
+
+@cache
 def _page_shape(*, by_author: bool, after: bool, before: bool) -> Select[Any]:
     """One statement per combination of filters, built once, its values bound per call."""
     statement = _AUTHORED
@@ -118,26 +139,26 @@ def _page_shape(*, by_author: bool, after: bool, before: bool) -> Select[Any]:
 
 
 class SqlAlchemyPostRepository:
-    """The posts table, read and written through one transaction's connection."""
+    """The posts table, read and written through one unit of work's connection."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
+    def __init__(self, driver: Driver) -> None:
+        self._driver = driver
 
     async def add(self, post: NewPost) -> Post:
         values = {"title": post.title, "content": post.content, "author_id": post.author_id}
-        row = (await self._connection.execute(_ADD, values)).one_or_none()
+        row = await _ADD.first(self._driver, values)
         if row is None:
             raise UserNotFoundError
         return _to_post(row)
 
     async def get(self, post_id: int, *, for_update: bool = False) -> Post | None:
-        statement = _BY_ID_FOR_UPDATE if for_update else _BY_ID
-        row = (await self._connection.execute(statement, {"post_id": post_id})).one_or_none()
+        statement = _GET_FOR_UPDATE if for_update else _GET
+        row = await statement.first(self._driver, {"post_id": post_id})
         return None if row is None else _to_post(row)
 
     async def get_authored(self, post_id: int, *, for_update: bool = False) -> AuthoredPost | None:
-        statement = _AUTHORED_BY_ID_FOR_UPDATE if for_update else _AUTHORED_BY_ID
-        row = (await self._connection.execute(statement, {"post_id": post_id})).one_or_none()
+        statement = _GET_AUTHORED_FOR_UPDATE if for_update else _GET_AUTHORED
+        row = await statement.first(self._driver, {"post_id": post_id})
         return None if row is None else _to_authored(row)
 
     async def list_authored(
@@ -149,31 +170,25 @@ class SqlAlchemyPostRepository:
         after: PostKey | None = None,
         before: PostKey | None = None,
     ) -> Sequence[AuthoredPost]:
-        statement, parameters = page_statement(
+        shape, parameters = page_statement(
             limit=limit, skip=skip, author_id=author_id, after=after, before=before
         )
-        result = await self._connection.execute(statement, parameters)
-        found = [_to_authored(row) for row in result]
+        rows = await _compiled_page(shape).rows(self._driver, parameters)
+        found = [_to_authored(row) for row in rows]
         return found[::-1] if before is not None else found
 
     async def update(self, post: Post, *, expected_version: int | None = None) -> Post | None:
-        row = (
-            await self._connection.execute(
-                update(posts)
-                .where(row_at(posts, post.id, expected_version))
-                .values(
-                    title=post.title,
-                    content=post.content,
-                    updated_at=stamp_after(posts.c.updated_at),
-                    version=posts.c.version + 1,
-                )
-                .returning(*posts.c)
-            )
-        ).one_or_none()
+        values = {
+            "row_id": post.id,
+            "expected_version": expected_version,
+            "title": post.title,
+            "content": post.content,
+        }
+        row = await _update(conditional=expected_version is not None).first(self._driver, values)
         if row is None:
-            await refuse_if_moved(self._connection, posts, post.id, expected_version)
+            await refuse_if_moved(self._driver, posts, post.id, expected_version)
             return None
         return _to_post(row)
 
     async def delete(self, post_id: int, *, expected_version: int | None = None) -> bool:
-        return await delete_row(self._connection, posts, post_id, expected_version)
+        return await delete_row(self._driver, posts, post_id, expected_version)

@@ -1,39 +1,44 @@
 """A transaction on one pooled connection."""
 
 from types import TracebackType
-from typing import Self
+from typing import Self, cast
 
-from psycopg.errors import QueryCanceled
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine.interfaces import PoolProxiedConnection
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 
 from domain.errors import StorageTimeoutError, StorageUnavailableError
-from infrastructure.persistence.errors import is_unavailability
+from infrastructure.persistence.errors import is_statement_timeout, is_unavailability
 from infrastructure.persistence.gate import ConnectionGate
 from infrastructure.persistence.idempotency import SqlAlchemyIdempotencyKeyRepository
 from infrastructure.persistence.posts import SqlAlchemyPostRepository
+from infrastructure.persistence.statements import Driver
 from infrastructure.persistence.users import SqlAlchemyUserRepository
 
 
 def _unavailability(error: BaseException) -> StorageUnavailableError:
     """The retryable error to raise for `error`: a statement past its timeout says so."""
-    if isinstance(error, DBAPIError) and isinstance(error.orig, QueryCanceled):
-        return StorageTimeoutError()
-    return StorageUnavailableError()
+    return StorageTimeoutError() if is_statement_timeout(error) else StorageUnavailableError()
 
 
 class SqlAlchemyUnitOfWork:
     """Checks a connection out of the pool for the length of an `async with` block.
 
-    Core connections rather than ORM sessions: the repositories exchange
-    plain entities with the database, so a session's identity map and
-    flush machinery would only add cost.
+    The repositories run their compiled Core statements on the psycopg
+    connection inside the pooled one (see `statements`), so the unit of work
+    holds that pair rather than a SQLAlchemy `AsyncConnection`: the pool
+    (its size, pre-ping, invalidation and metrics) stays SQLAlchemy's, and
+    nothing else sits between a request and psycopg. A writing unit of work
+    is a psycopg transaction, begun by the first statement and rolled back
+    on leaving unless committed; a reading one runs in autocommit, each
+    statement alone, with no BEGIN or ROLLBACK round trips.
 
     A database that cannot be reached, a connection lost midway and a pool
     with no free connection within its timeout all leave the block as
     StorageUnavailableError, which callers can retry, instead of as driver
     errors; a statement cancelled by `statement_timeout` leaves it as
-    StorageTimeoutError, its kind.
+    StorageTimeoutError, its kind. A connection that broke is invalidated,
+    never handed to the next request.
 
     With a `replica` engine, blocks opened with `reading(may_lag=True)` run
     there; everything else runs on the primary `engine`. With a gate for an
@@ -53,7 +58,8 @@ class SqlAlchemyUnitOfWork:
         self._replica = None if replica is None else (replica, replica_gate)
         self._next = self._primary
         self._gate: ConnectionGate | None = None
-        self._connection: AsyncConnection | None = None
+        self._pooled: PoolProxiedConnection | None = None
+        self._driver: Driver | None = None
         self._users: SqlAlchemyUserRepository | None = None
         self._posts: SqlAlchemyPostRepository | None = None
         self._idempotency_keys: SqlAlchemyIdempotencyKeyRepository | None = None
@@ -84,37 +90,35 @@ class SqlAlchemyUnitOfWork:
         return self._idempotency_keys
 
     async def __aenter__(self) -> Self:
-        if self._connection is not None:
+        if self._pooled is not None:
             raise RuntimeError("the unit of work is already in use")
         (engine, gate), self._next = self._next, self._primary
         await self._enter_gate(gate)
         try:
-            connection = await engine.connect()
+            pooled = await engine.raw_connection()
         except Exception as error:
             self._leave_gate()
             self._read_only = False
             if is_unavailability(error):
                 raise _unavailability(error) from error
             raise
-        try:
-            if self._read_only:
-                # psycopg's autocommit: each statement alone, no BEGIN/ROLLBACK round trips.
-                # SQLAlchemy restores the connection's default when it goes back to the pool.
-                await connection.execution_options(isolation_level="AUTOCOMMIT")
-            else:
-                await connection.begin()
-        except BaseException as error:
+        # The psycopg AsyncConnection under SQLAlchemy's adapter; None only once closed.
+        driver = cast("Driver", pooled.driver_connection)
+        if self._read_only:
             try:
-                await connection.close()
-            finally:
+                # Given back with autocommit off again: other users of the pool expect it.
+                await driver.set_autocommit(True)
+            except BaseException as error:
+                await _discard(pooled)
                 self._leave_gate()
-            if is_unavailability(error):
-                raise _unavailability(error) from error
-            raise
-        self._connection = connection
-        self._users = SqlAlchemyUserRepository(connection)
-        self._posts = SqlAlchemyPostRepository(connection)
-        self._idempotency_keys = SqlAlchemyIdempotencyKeyRepository(connection)
+                self._read_only = False
+                if is_unavailability(error):
+                    raise _unavailability(error) from error
+                raise
+        self._pooled, self._driver = pooled, driver
+        self._users = SqlAlchemyUserRepository(driver)
+        self._posts = SqlAlchemyPostRepository(driver)
+        self._idempotency_keys = SqlAlchemyIdempotencyKeyRepository(driver)
         return self
 
     async def __aexit__(
@@ -123,21 +127,28 @@ class SqlAlchemyUnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        connection, read_only = self._connection, self._read_only
-        self._connection, self._users, self._posts = None, None, None
-        self._idempotency_keys = None
-        self._read_only = False
-        if connection is None:
+        pooled, driver, read_only = self._pooled, self._driver, self._read_only
+        self._pooled, self._driver, self._read_only = None, None, False
+        self._users, self._posts, self._idempotency_keys = None, None, None
+        if pooled is None or driver is None:
             return
         try:
-            if not read_only:
-                await connection.rollback()
-            await connection.close()
-        except Exception:
+            if read_only:
+                await driver.set_autocommit(False)
+            else:
+                # Nothing to undo after a commit: psycopg then sends no ROLLBACK.
+                await driver.rollback()
+        except Exception as error:
+            await _discard(pooled)
             if exc is None:
+                if is_unavailability(error):
+                    raise _unavailability(error) from error
                 raise
-            # The connection died with the work; the error that killed it is the story.
-            await connection.invalidate()
+        else:
+            if driver.broken or driver.closed:
+                await _discard(pooled)
+            else:
+                await greenlet_spawn(pooled.close)
         finally:
             self._leave_gate()
         if exc is not None and is_unavailability(exc):
@@ -166,7 +177,15 @@ class SqlAlchemyUnitOfWork:
     async def rollback(self) -> None:
         await self._active().rollback()
 
-    def _active(self) -> AsyncConnection:
-        if self._connection is None:
+    def _active(self) -> Driver:
+        if self._driver is None:
             raise RuntimeError("the unit of work is used outside `async with`")
-        return self._connection
+        return self._driver
+
+
+async def _discard(pooled: PoolProxiedConnection) -> None:
+    """Close a connection that failed and keep it out of the pool; it may be gone already."""
+    try:
+        await greenlet_spawn(pooled.invalidate)
+    except Exception:
+        return

@@ -1,33 +1,79 @@
 """Users stored in PostgreSQL."""
 
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any, Final
 
-from sqlalchemy import Row, Select, bindparam, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from psycopg import IntegrityError
+from sqlalchemy import bindparam, func, insert, select, update
 
 from domain.users import NewUser, User
 from infrastructure.persistence.errors import translate_integrity_error
+from infrastructure.persistence.statements import Driver, Statement, savepoint
 from infrastructure.persistence.tables import users
 from infrastructure.persistence.timestamps import stamp_after
 from infrastructure.persistence.versions import delete_row, refuse_if_moved, row_at
 
-# The hot look-ups are built once: SQLAlchemy then reuses the statement's cache
-# key and compiled form, and a call only binds its value. Building the SELECT on
-# every call cost about a third of the statement's CPU time on top of psycopg.
 _BY_ID: Final = select(users).where(users.c.id == bindparam("user_id"))
-_BY_ID_FOR_UPDATE: Final = _BY_ID.with_for_update()
-_BY_EMAIL: Final = select(users).where(
-    func.lower(users.c.email) == func.lower(bindparam("key", type_=users.c.email.type))
+_GET: Final = Statement(_BY_ID)
+_GET_FOR_UPDATE: Final = Statement(_BY_ID.with_for_update())
+_GET_BY_EMAIL: Final = Statement(
+    select(users).where(
+        func.lower(users.c.email) == func.lower(bindparam("key", type_=users.c.email.type))
+    )
 )
-_BY_USERNAME: Final = select(users).where(
-    func.lower(users.c.username) == func.lower(bindparam("key", type_=users.c.username.type))
+_GET_BY_USERNAME: Final = Statement(
+    select(users).where(
+        func.lower(users.c.username) == func.lower(bindparam("key", type_=users.c.username.type))
+    )
+)
+_ADD: Final = Statement(
+    insert(users)
+    .values(
+        email=bindparam("email", type_=users.c.email.type),
+        username=bindparam("username", type_=users.c.username.type),
+        password_hash=bindparam("password_hash", type_=users.c.password_hash.type),
+    )
+    .returning(*users.c)
+)
+_REPLACE_PASSWORD_HASH: Final = Statement(
+    update(users)
+    .where(users.c.id == bindparam("user_id"), users.c.password_hash == bindparam("old"))
+    .values(password_hash=bindparam("new", type_=users.c.password_hash.type))
 )
 
 
-def _to_user(row: Row[Any]) -> User:
-    values = row._mapping
+@cache
+def _page(*, after: bool, before: bool) -> Statement:
+    """One statement per kind of page, compiled on first use."""
+    statement = select(users)
+    if before:
+        # The page just before the key: read backwards from it, then turn around.
+        statement = statement.where(users.c.id < bindparam("key")).order_by(users.c.id.desc())
+    else:
+        if after:
+            statement = statement.where(users.c.id > bindparam("key"))
+        statement = statement.order_by(users.c.id)
+    return Statement(statement.offset(bindparam("skip")).limit(bindparam("limit")))
+
+
+@cache
+def _update(*, conditional: bool) -> Statement:
+    return Statement(
+        update(users)
+        .where(row_at(users, conditional=conditional))
+        .values(
+            email=bindparam("email", type_=users.c.email.type),
+            username=bindparam("username", type_=users.c.username.type),
+            password_hash=bindparam("password_hash", type_=users.c.password_hash.type),
+            updated_at=stamp_after(users.c.updated_at),
+            version=users.c.version + 1,
+        )
+        .returning(*users.c)
+    )
+
+
+def _to_user(values: Mapping[str, Any]) -> User:
     return User(
         id=values["id"],
         email=values["email"],
@@ -40,36 +86,37 @@ def _to_user(row: Row[Any]) -> User:
 
 
 class SqlAlchemyUserRepository:
-    """The users table, read and written through one transaction's connection."""
+    """The users table, read and written through one unit of work's connection."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
+    def __init__(self, driver: Driver) -> None:
+        self._driver = driver
 
     async def add(self, user: NewUser) -> User:
-        statement = (
-            insert(users)
-            .values(email=user.email, username=user.username, password_hash=user.password_hash)
-            .returning(*users.c)
-        )
+        values = {
+            "email": user.email,
+            "username": user.username,
+            "password_hash": user.password_hash,
+        }
         try:
             # A savepoint keeps the transaction usable after a unique
             # violation, as it stays usable in the in-memory adapter.
-            async with self._connection.begin_nested():
-                row = (await self._connection.execute(statement)).one()
+            async with savepoint(self._driver):
+                row = await _ADD.first(self._driver, values)
         except IntegrityError as error:
             raise translate_integrity_error(error) from error
+        if row is None:
+            raise RuntimeError("INSERT ... RETURNING returned no row")
         return _to_user(row)
 
     async def get(self, user_id: int, *, for_update: bool = False) -> User | None:
-        return await self._one_or_none(
-            _BY_ID_FOR_UPDATE if for_update else _BY_ID, {"user_id": user_id}
-        )
+        statement = _GET_FOR_UPDATE if for_update else _GET
+        return _maybe_user(await statement.first(self._driver, {"user_id": user_id}))
 
     async def get_by_email(self, email: str) -> User | None:
-        return await self._one_or_none(_BY_EMAIL, {"key": email})
+        return _maybe_user(await _GET_BY_EMAIL.first(self._driver, {"key": email}))
 
     async def get_by_username(self, username: str) -> User | None:
-        return await self._one_or_none(_BY_USERNAME, {"key": username})
+        return _maybe_user(await _GET_BY_USERNAME.first(self._driver, {"key": username}))
 
     async def list(
         self,
@@ -79,54 +126,38 @@ class SqlAlchemyUserRepository:
         after: int | None = None,
         before: int | None = None,
     ) -> Sequence[User]:
-        statement = select(users)
-        if before is not None:
-            # The page just before the key: read backwards from it, then turn around.
-            statement = statement.where(users.c.id < before).order_by(users.c.id.desc())
-        else:
-            if after is not None:
-                statement = statement.where(users.c.id > after)
-            statement = statement.order_by(users.c.id)
-        result = await self._connection.execute(statement.offset(skip).limit(limit))
-        found = [_to_user(row) for row in result]
+        statement = _page(after=after is not None, before=before is not None)
+        key = before if before is not None else after
+        rows = await statement.rows(self._driver, {"key": key, "skip": skip, "limit": limit})
+        found = [_to_user(row) for row in rows]
         return found[::-1] if before is not None else found
 
     async def update(self, user: User, *, expected_version: int | None = None) -> User | None:
-        statement = (
-            update(users)
-            .where(row_at(users, user.id, expected_version))
-            .values(
-                email=user.email,
-                username=user.username,
-                password_hash=user.password_hash,
-                updated_at=stamp_after(users.c.updated_at),
-                version=users.c.version + 1,
-            )
-            .returning(*users.c)
-        )
+        values = {
+            "row_id": user.id,
+            "expected_version": expected_version,
+            "email": user.email,
+            "username": user.username,
+            "password_hash": user.password_hash,
+        }
+        statement = _update(conditional=expected_version is not None)
         try:
-            async with self._connection.begin_nested():
-                row = (await self._connection.execute(statement)).one_or_none()
+            async with savepoint(self._driver):
+                row = await statement.first(self._driver, values)
         except IntegrityError as error:
             raise translate_integrity_error(error) from error
         if row is None:
-            await refuse_if_moved(self._connection, users, user.id, expected_version)
+            await refuse_if_moved(self._driver, users, user.id, expected_version)
             return None
         return _to_user(row)
 
     async def replace_password_hash(self, user_id: int, *, old: str, new: str) -> bool:
-        result = await self._connection.execute(
-            update(users)
-            .where(users.c.id == user_id, users.c.password_hash == old)
-            .values(password_hash=new)
-        )
-        return result.rowcount == 1
+        values = {"user_id": user_id, "old": old, "new": new}
+        return await _REPLACE_PASSWORD_HASH.rowcount(self._driver, values) == 1
 
     async def delete(self, user_id: int, *, expected_version: int | None = None) -> bool:
-        return await delete_row(self._connection, users, user_id, expected_version)
+        return await delete_row(self._driver, users, user_id, expected_version)
 
-    async def _one_or_none(
-        self, statement: Select[Any], parameters: Mapping[str, Any]
-    ) -> User | None:
-        row = (await self._connection.execute(statement, parameters)).one_or_none()
-        return None if row is None else _to_user(row)
+
+def _maybe_user(row: Mapping[str, Any] | None) -> User | None:
+    return None if row is None else _to_user(row)

@@ -88,7 +88,7 @@ def serve(
             _share_metrics_between_workers()
         trusted_proxies = [str(network) for network in settings.trusted_proxies]
         uvicorn.run(
-            "interfaces.http.app:create_app",
+            "interfaces.http.serving:create_served_app",
             factory=True,
             host=host or settings.host,
             port=port or settings.port,

@@ -3,11 +3,11 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from unittest.mock import patch
 
 import httpx
+import psycopg
 import pytest
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.integration.accounts import publish, sign_up
 
@@ -15,23 +15,28 @@ pytestmark = pytest.mark.postgres
 
 
 @contextmanager
-def recorded_statements(engine: AsyncEngine) -> Iterator[list[str]]:
-    """Collect the SQL the engine sends while the block runs."""
+def recorded_statements() -> Iterator[list[str]]:
+    """Collect the SQL sent through psycopg while the block runs.
+
+    At the driver, so that it sees every statement: the repositories' own,
+    which run on psycopg's connection, and any that go through SQLAlchemy.
+    """
     statements: list[str] = []
+    execute = psycopg.AsyncCursor.execute
 
-    def record(*args: Any) -> None:
-        statements.append(args[2])
+    async def record(
+        cursor: psycopg.AsyncCursor[Any], query: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        statements.append(str(query))
+        return await execute(cursor, query, *args, **kwargs)
 
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with patch.object(psycopg.AsyncCursor, "execute", record):
         yield statements
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
 @pytest.mark.parametrize("path", ["/posts/", "/users/{author}/posts", "/posts/?author_id={author}"])
 async def test_a_page_of_1_and_a_page_of_100_cost_the_same_statements(
-    pg_client: httpx.AsyncClient, app_engine: AsyncEngine, path: str
+    pg_client: httpx.AsyncClient, path: str
 ) -> None:
     authors = [await sign_up(pg_client) for _ in range(4)]
     for n in range(100):
@@ -39,9 +44,9 @@ async def test_a_page_of_1_and_a_page_of_100_cost_the_same_statements(
     url = path.format(author=authors[0].id)
     separator = "&" if "?" in url else "?"
 
-    with recorded_statements(app_engine) as one:
+    with recorded_statements() as one:
         small = await pg_client.get(f"{url}{separator}limit=1")
-    with recorded_statements(app_engine) as hundred:
+    with recorded_statements() as hundred:
         large = await pg_client.get(f"{url}{separator}limit=100")
 
     assert (len(small.json()), len(large.json())) == (1, 100)
@@ -50,12 +55,10 @@ async def test_a_page_of_1_and_a_page_of_100_cost_the_same_statements(
     assert sum("FROM posts JOIN users" in statement for statement in hundred) == 1
 
 
-async def test_reading_one_post_is_one_statement(
-    pg_client: httpx.AsyncClient, app_engine: AsyncEngine
-) -> None:
+async def test_reading_one_post_is_one_statement(pg_client: httpx.AsyncClient) -> None:
     post = await publish(pg_client, await sign_up(pg_client))
 
-    with recorded_statements(app_engine) as statements:
+    with recorded_statements() as statements:
         await pg_client.get(f"/posts/{post['id']}")
 
     assert len(statements) == 1
