@@ -11,12 +11,12 @@ from application.posts import PostService
 from application.users import UserService
 from infrastructure.memory import InMemoryStore, InMemoryUnitOfWork
 from infrastructure.observability.health import InMemoryReadinessProbe, PostgresReadinessProbe
-from infrastructure.persistence import migrator
 from infrastructure.persistence.engine import (
     build_engine,
     build_gate,
     build_replica,
 )
+from infrastructure.persistence.schema import SCHEMA_HEAD
 from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from infrastructure.ratelimit import PostgresStorage, RateLimits, redis_pool, redis_storage
 from infrastructure.security.passwords import Argon2PasswordHasher
@@ -59,7 +59,7 @@ class Container(containers.DeclarativeContainer):
             PostgresReadinessProbe,
             engine,
             replica=replica_engine,
-            expected_revision=providers.Callable(migrator.head_revision),
+            expected_revision=SCHEMA_HEAD,
             timeout=settings.provided.health_timeout,
         ),
         memory=providers.Singleton(InMemoryReadinessProbe),
