@@ -90,11 +90,14 @@ def stress_table(runs: Sequence[StressRun]) -> str:
     return "\n".join(lines)
 
 
-def memory_line(name: str, peak_kib: int | None, now_kib: int | None = None) -> str:
+def memory_line(
+    name: str, peak_kib: int | None, now_kib: int | None = None, *, during: str = ""
+) -> str:
+    label = f"Peak RSS (VmHWM) of the {name}{f' {during}' if during else ''}"
     if peak_kib is None:
-        return f"Peak RSS (VmHWM) of the {name}: unknown (no /proc)"
+        return f"{label}: unknown (no /proc)"
     now = "" if now_kib is None else f" (RSS at the end: {now_kib / 1024:.1f} MiB)"
-    return f"Peak RSS (VmHWM) of the {name}: {peak_kib / 1024:.1f} MiB{now}"
+    return f"{label}: {peak_kib / 1024:.1f} MiB{now}"
 
 
 def as_json(comparisons: Sequence[Comparison], stress: Sequence[StressRun]) -> dict[str, Any]:

@@ -58,8 +58,17 @@ class Server:
         return f"http://{HOST}:{self.port}"
 
     def peak_rss_kib(self) -> int | None:
-        """VmHWM: the most resident memory the process has held since it started."""
+        """VmHWM: the most resident memory the process has held since it started, or since
+        `reset_peak_rss`."""
         return self._status_kib("VmHWM")
+
+    def reset_peak_rss(self) -> bool:
+        """Start VmHWM again from the current RSS (Linux 4.0 and later); False if refused."""
+        try:
+            Path(f"/proc/{self.process.pid}/clear_refs").write_text("5")
+        except OSError:
+            return False
+        return True
 
     def rss_kib(self) -> int | None:
         """VmRSS: what it holds now. Far below the peak, the peak was a passing allocation
