@@ -13,16 +13,11 @@ from infrastructure.persistence.engine import DatabaseNotConfiguredError, pool_s
 from infrastructure.ratelimit import IN_PROCESS_WARNING
 from interfaces.http.auth.router import router as auth_router
 from interfaces.http.errors import error_responses, register_error_handlers
-from interfaces.http.headers import SecurityHeadersMiddleware, install_cors
+from interfaces.http.headers import install_cors
 from interfaces.http.health import router as health_router
 from interfaces.http.idempotency import RequestFingerprints
 from interfaces.http.metrics import router as metrics_router
-from interfaces.http.middleware import (
-    BodySizeLimitMiddleware,
-    MetricsMiddleware,
-    RequestContextMiddleware,
-    UnexpectedErrorMiddleware,
-)
+from interfaces.http.middleware import RequestEnvelopeMiddleware
 from interfaces.http.openapi import install_openapi, operation_id
 from interfaces.http.pagination import CursorCodec
 from interfaces.http.params import reject_repeated_query_parameters
@@ -116,18 +111,17 @@ def create_app(container: Container | None = None) -> FastAPI:
         ),
     )
     register_error_handlers(app)
-    app.add_middleware(BodySizeLimitMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware, behind_tls=settings.behind_tls)
     install_cors(
         app,
         origins=settings.cors_allow_origins,
         methods=settings.cors_allow_methods,
         headers=settings.cors_allow_headers,
     )
-    app.add_middleware(UnexpectedErrorMiddleware)
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    # Added last, so outermost: the id is set before anything can log, 500s included.
-    app.add_middleware(RequestContextMiddleware)
+    # Added last, so outermost: the id is set before anything can log, 500s included,
+    # and CORS answers (preflights too) carry the security headers.
+    app.add_middleware(
+        RequestEnvelopeMiddleware, metrics=app.state.metrics, behind_tls=settings.behind_tls
+    )
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(auth_router)

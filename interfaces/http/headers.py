@@ -4,9 +4,9 @@ from collections.abc import Sequence
 from typing import Final
 
 from fastapi import FastAPI, Request
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from interfaces.http.problems import problem_response
 
@@ -28,33 +28,23 @@ NO_STORE_PATHS: Final = frozenset({"/auth/token"})
 """Responses holding a token: no cache, shared or private, may keep them."""
 
 
-class SecurityHeadersMiddleware:
-    """Add the headers every response should carry, whichever route or error produced it."""
+_ALWAYS: Final = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"))
+_OVER_TLS: Final = (("Strict-Transport-Security", HSTS),)
 
-    def __init__(self, app: ASGIApp, *, behind_tls: bool) -> None:
-        self.app = app
-        self.behind_tls = behind_tls
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path = scope["path"]
+def security_headers(path: str, *, behind_tls: bool) -> tuple[tuple[str, str], ...]:
+    """The headers every response to `path` should carry, whichever route or error made it.
 
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["Referrer-Policy"] = "no-referrer"
-                if self.behind_tls:
-                    headers["Strict-Transport-Security"] = HSTS
-                if path in NO_STORE_PATHS:
-                    headers["Cache-Control"] = "no-store"
-                if path in DOCS_PATHS:
-                    headers["Content-Security-Policy"] = DOCS_CONTENT_SECURITY_POLICY
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
+    HSTS only when the service is reached over TLS (BEHIND_TLS): over plain
+    HTTP a browser ignores it, and a proxy that terminates TLS is what makes
+    the promise.
+    """
+    headers: tuple[tuple[str, str], ...] = _ALWAYS + _OVER_TLS if behind_tls else _ALWAYS
+    if path in NO_STORE_PATHS:
+        headers += (("Cache-Control", "no-store"),)
+    if path in DOCS_PATHS:
+        headers += (("Content-Security-Policy", DOCS_CONTENT_SECURITY_POLICY),)
+    return headers
 
 
 class ProblemCORSMiddleware(CORSMiddleware):
