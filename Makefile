@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test check lint format typecheck importlint pytest migrate revision lock pre-commit bench clean
+.PHONY: help install run test check lint format typecheck importlint pytest migrate revision lock pre-commit bench bench-ladder clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ revision: $(INSTALLED) ## New migration from the tables: make revision id=0002 m
 
 bench: $(INSTALLED) ## Service vs raw-driver floor under wrk (BENCH_ARGS=--quick for ~1 min)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+bench-ladder: $(INSTALLED) ## GET /users/{id} from the floor to the service, one layer a rung
+	$(BIN)/python -m benchmarks --ladder $(BENCH_ARGS)
 
 lock: $(INSTALLED) ## Re-resolve both lock files from pyproject.toml
 	$(BIN)/python -m pip install --quiet uv==0.13.9

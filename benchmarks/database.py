@@ -23,6 +23,9 @@ EMBEDDED_DIR: Final = PROJECT_ROOT / ".data" / "bench-postgres"
 BENCHMARK_TITLE: Final = "wrk benchmark post"
 """The title of every post the benchmark writes: how it finds them again to delete them."""
 
+EMBEDDED_MAX_CONNECTIONS: Final = 200
+"""Room for the ladder's four pooled servers (100 connections at their peak) and more."""
+
 _MIGRATE_TIMEOUT_SECONDS: Final = 300
 _SEED_TIMEOUT_SECONDS: Final = 1800
 _SAMPLE_IDS: Final = 10_000
@@ -50,7 +53,7 @@ def provide(data_dir: Path = EMBEDDED_DIR) -> Iterator[str]:
     if named:
         yield to_sqlalchemy_url(named)
         return
-    server = EmbeddedPostgres(data_dir, durable=False)
+    server = EmbeddedPostgres(data_dir, durable=False, max_connections=EMBEDDED_MAX_CONNECTIONS)
     print(f"Starting (or reusing) the embedded PostgreSQL in {server.data_dir}...", flush=True)
     started = server.start()
     try:
@@ -132,6 +135,26 @@ def fixtures(url: str) -> Fixtures:
     if not ids or author is None:
         raise RuntimeError("the database holds no seeded user")
     return Fixtures(user_ids=ids, author_id=int(author[0]), author_username=str(author[1]))
+
+
+def connection_room(url: str) -> int:
+    """How many more connections the server would accept from this role right now.
+
+    A superuser may also take the slots reserved for superusers; anyone else
+    may not.
+    """
+    with _connect(url) as connection:
+        row = connection.execute(
+            "SELECT current_setting('max_connections')::int"
+            " - CASE WHEN current_setting('is_superuser') = 'on' THEN 0 ELSE"
+            " current_setting('superuser_reserved_connections')::int"
+            " + coalesce(current_setting('reserved_connections', true)::int, 0) END"
+            " - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')"
+        ).fetchone()
+    if row is None:
+        raise RuntimeError("the connection count returned no row")
+    # This connection is counted as in use, and is closed by now.
+    return int(row[0]) + 1
 
 
 def _counts(url: str) -> tuple[int, int]:

@@ -23,6 +23,8 @@ class Options:
     users: int
     posts: int
     results_dir: Path | None
+    ladder: bool = False
+    """GET /users/{id} on servers that add the service's layers one at a time, instead."""
 
     def estimated_seconds(self, routes: int) -> int:
         """Load time alone: what the run costs after the data is ready."""
@@ -45,6 +47,14 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     add = parser.add_argument
+    add(
+        "--ladder",
+        action="store_true",
+        help=(
+            "Instead of service vs floor: GET /users/{id} on the floor, minimal FastAPI apps "
+            "and the service, each adding one layer (the stress options do not apply)."
+        ),
+    )
     add("--quick", action="store_true", help="Short runs (about a minute of load).")
     add("--duration", type=int, help="Seconds per measured run (full: 8, quick: 2).")
     add("--warmup", type=int, help="Seconds of warm-up per route and target (full: 3, quick: 1).")
@@ -80,6 +90,7 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         users=arguments.users,
         posts=arguments.posts,
         results_dir=None if arguments.no_save else arguments.results_dir,
+        ladder=arguments.ladder,
     )
     _check(options)
     return options

@@ -50,8 +50,60 @@ class StressRun:
     result: Result
 
 
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One rung of the ladder: a server, the layer it adds to the one before, its figures."""
+
+    rung: str
+    adds: str
+    summary: Summary
+
+
 def _ratio(numerator: float, denominator: float) -> str:
     return f"{numerator / denominator:.2f}x" if denominator else "-"
+
+
+def _share(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def step_ratios(steps: Sequence[Step]) -> list[tuple[float | None, float | None]]:
+    """Per step, its req/s over the first step's (the floor's) and over the previous step's:
+    the first says how far from the floor a rung is, the second what its own layer costs."""
+    rates = [step.summary.rps for step in steps]
+    return [
+        (_share(rate, rates[0]), _share(rate, rates[index - 1]) if index else None)
+        for index, rate in enumerate(rates)
+    ]
+
+
+def _times(ratio: float | None) -> str:
+    return "-" if ratio is None else f"{ratio:.2f}x"
+
+
+def ladder_table(steps: Sequence[Step]) -> str:
+    rung_width = max((len(step.rung) for step in steps), default=4) + 2
+    adds_width = max((len(step.adds) for step in steps), default=4) + 2
+    header = (
+        f"{'rung':<{rung_width}}{'adds':<{adds_width}}{'req/s':>9}{'spread':>8}{'p50':>10}"
+        f"{'p99':>10}{'errors':>8}{'/floor':>8}{'/prev':>8}"
+    )
+    lines = [header, "-" * len(header)]
+    for step, (to_floor, to_previous) in zip(steps, step_ratios(steps), strict=True):
+        summary = step.summary
+        lines.append(
+            f"{step.rung:<{rung_width}}{step.adds:<{adds_width}}{summary.rps:>9,.0f}"
+            f"{summary.spread:>8.0%}{summary.p50_ms:>8.2f}ms{summary.p99_ms:>8.2f}ms"
+            f"{summary.errors:>8,}{_times(to_floor):>8}{_times(to_previous):>8}"
+        )
+    return "\n".join(lines)
+
+
+def ladder_json(steps: Sequence[Step]) -> list[dict[str, Any]]:
+    return [
+        asdict(step) | {"to_floor": to_floor, "to_previous": to_previous}
+        for step, (to_floor, to_previous) in zip(steps, step_ratios(steps), strict=True)
+    ]
 
 
 def comparison_table(rows: Sequence[Comparison]) -> str:

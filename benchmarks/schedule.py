@@ -1,6 +1,7 @@
 """The measuring schedule: warm-up, alternating repetitions, then the error check."""
 
 import sys
+from collections.abc import Sequence
 
 from benchmarks import routes, wrk
 from benchmarks.machine import CpuWatch
@@ -12,8 +13,15 @@ Key = tuple[str, str]
 """(route name, target name)"""
 
 
+def alternate(targets: Sequence[str], repetition: int) -> tuple[str, ...]:
+    """The targets in order, then reversed, and so on: across an even number of
+    repetitions each target's mean position is the same, so a drift of the
+    machine during the run favours none of them."""
+    return tuple(targets) if repetition % 2 == 0 else tuple(reversed(targets))
+
+
 class Bench:
-    """Runs the schedule against two targets and keeps every result."""
+    """Runs the schedule against its targets and keeps every result."""
 
     def __init__(
         self,
@@ -65,7 +73,7 @@ class Bench:
             for key in self._jobs:
                 self._run(key, options.warmup, options.connections, measured=False)
         for repetition in range(options.repetitions):
-            order = targets if repetition % 2 == 0 else targets[::-1]
+            order = alternate(targets, repetition)
             for route in routes.ROUTES:
                 for target in order:
                     result = self._run((route.name, target), options.duration, options.connections)
@@ -83,6 +91,26 @@ class Bench:
             )
             for route in routes.ROUTES
         ]
+
+    def measure(self, route: routes.Route, targets: Sequence[str]) -> dict[str, Summary]:
+        """One route on any number of targets: each warmed up, then all of them in every
+        repetition, in alternating order."""
+        options = self.options
+        if options.warmup:
+            _progress(f"warming up: {options.warmup} s per target")
+            for target in targets:
+                self._run((route.name, target), options.warmup, options.connections, measured=False)
+        width = max(map(len, targets)) + 2
+        for repetition in range(options.repetitions):
+            for target in alternate(targets, repetition):
+                result = self._run((route.name, target), options.duration, options.connections)
+                self.results[route.name, target].append(result)
+                _progress(
+                    f"{repetition + 1}/{options.repetitions} {target:<{width}}"
+                    f"{result.rps:>9,.0f} req/s  p99 {result.p99_ms:7.2f} ms  "
+                    f"errors {result.errors}  {self.others_note()}"
+                )
+        return {target: Summary.of(self.results[route.name, target]) for target in targets}
 
     def stress(self, target: str) -> list[StressRun]:
         runs = []

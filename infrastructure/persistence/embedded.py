@@ -57,14 +57,24 @@ def _bin_dir() -> Path:
 class EmbeddedPostgres:
     """One PostgreSQL server whose data lives in `data_dir`."""
 
-    def __init__(self, data_dir: Path, *, durable: bool = True, port: int | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        durable: bool = True,
+        port: int | None = None,
+        max_connections: int | None = None,
+    ) -> None:
         """`durable=False` turns off fsync: much faster, for throwaway test data only.
 
         `port`: also listen on 127.0.0.1 at this TCP port, and give URLs through it.
+        `max_connections`: instead of PostgreSQL's 100, for several pooled servers at
+        once; it applies when this object starts the server, not to one already running.
         """
         self.data_dir = data_dir.resolve()
         self._durable = durable
         self._tcp_port = port
+        self._max_connections = max_connections
         self._bin = _bin_dir()
         self._run_as = SYSTEM_USER if os.geteuid() == 0 else None
 
@@ -104,6 +114,8 @@ class EmbeddedPostgres:
         options = f"-h {listen} -k {self._new_socket_dir()} -p {self._tcp_port or _PORT}"
         if not self._durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        if self._max_connections is not None:
+            options += f" -c max_connections={self._max_connections}"
         self._pg_ctl(
             "start",
             "-w",

@@ -1,0 +1,206 @@
+"""What every kind of benchmark run shares: its data, its servers, its cleanup and its files.
+
+`python -m benchmarks` and `python -m benchmarks --ladder` start the service
+and the floor from here, so that both measure the same processes, started
+the same way, on the same data.
+"""
+
+import importlib.util
+import json
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Final
+
+from benchmarks import database, machine, wrk
+from benchmarks.options import Options
+from benchmarks.schedule import Bench
+from benchmarks.servers import Cpus, Server, free_port, running
+from infrastructure.settings import DEVELOPMENT_JWT_SECRET
+
+FLOOR_MODULES: Final = ("psycopg_pool", "orjson")
+EXIT_CANNOT_RUN: Final = 2
+EXIT_INTERRUPTED: Final = 130
+
+
+class CannotRunError(RuntimeError):
+    """Something the benchmark needs is missing; the message says what to do."""
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM unwinds like Ctrl-C does, so that every server and the database get stopped."""
+    raise KeyboardInterrupt
+
+
+def _check_floor_modules() -> None:
+    missing = [name for name in FLOOR_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        packages = [name.replace("_", "-") for name in missing]
+        raise CannotRunError(
+            f"the floor needs {' and '.join(packages)}, not installed in {sys.prefix}: add them "
+            f"to the dev dependencies, then `make lock` and `make install` "
+            f"(or pip install {' '.join(packages)})"
+        )
+
+
+def wrk_or_stop() -> str:
+    _check_floor_modules()
+    try:
+        return wrk.ensure_wrk()
+    except wrk.WrkUnavailableError as error:
+        raise CannotRunError(str(error)) from None
+
+
+def jwt_settings() -> tuple[str, str]:
+    """The signing key and algorithm: the caller's, or the development ones."""
+    secret = os.environ.get("JWT_SECRET") or DEVELOPMENT_JWT_SECRET
+    return secret, os.environ.get("JWT_ALGORITHM") or "HS256"
+
+
+def environment(secret: str, algorithm: str) -> dict[str, str]:
+    """The servers' and the CLI's settings: quiet logs, and the same signing key for both."""
+    return os.environ | {
+        "REPOSITORY": "sqlalchemy",
+        "ENVIRONMENT": "development",
+        "LOG_LEVEL": "WARNING",
+        "JWT_SECRET": secret,
+        "JWT_ALGORITHM": algorithm,
+    }
+
+
+def prepare_data(
+    options: Options, stack: ExitStack, environment: dict[str, str]
+) -> database.Fixtures:
+    """The database, migrated and seeded; the benchmark's own posts go on the way out.
+
+    Sets DATABASE_URL in `environment`, for the command line and the servers.
+    """
+    url = stack.enter_context(database.provide())
+    environment["DATABASE_URL"] = url
+    database.migrate(environment)
+    database.delete_benchmark_posts(url)
+    stack.callback(database.tidy_up, url)
+    database.ensure_seeded(url, environment, users=options.users, posts=options.posts)
+    return database.fixtures(url)
+
+
+def write_user_ids(folder: Path, fixtures: database.Fixtures) -> Path:
+    """The ids the GET /users/{id} script picks from: existing users only, so every answer
+    is a 200 with a row, not a cheap 404."""
+    path = folder / "user_ids.txt"
+    path.write_text("\n".join(str(user_id) for user_id in fixtures.user_ids) + "\n")
+    return path
+
+
+@contextmanager
+def serving(
+    name: str,
+    command: Callable[[int], list[str]],
+    *,
+    environment: dict[str, str],
+    folder: Path,
+    ready_path: str,
+) -> Iterator[Server]:
+    """Start a server on a port picked just before it starts, leaving little time for
+    another process to take it.
+
+    `command` gets the port; the output goes to `folder`/`name`.log, which an
+    error on start-up quotes.
+    """
+    port = free_port()
+    with running(
+        name,
+        command(port),
+        port=port,
+        environment=environment,
+        log=folder / f"{name}.log",
+        ready_path=ready_path,
+    ) as server:
+        yield server
+
+
+@contextmanager
+def service(cpus: Cpus, environment: dict[str, str], folder: Path) -> Iterator[Server]:
+    """The service as an operator serves it: its own command line, one worker."""
+
+    def command(port: int) -> list[str]:
+        return [
+            *cpus.server,
+            *(sys.executable, "-m", "interfaces", "serve", "--workers", "1"),
+            *("--host", "127.0.0.1", "--port", str(port)),
+        ]
+
+    with serving(
+        "service", command, environment=environment, folder=folder, ready_path="/health/ready"
+    ) as server:
+        yield server
+
+
+@contextmanager
+def floor(
+    cpus: Cpus, environment: dict[str, str], folder: Path, ready_user: int
+) -> Iterator[Server]:
+    """The floor answers no health route: its readiness is a user it can read."""
+
+    def command(port: int) -> list[str]:
+        return [*cpus.server, sys.executable, "-m", "benchmarks.floor", "--port", str(port)]
+
+    with serving(
+        "floor", command, environment=environment, folder=folder, ready_path=f"/users/{ready_user}"
+    ) as server:
+        yield server
+
+
+def cpu_watch() -> machine.CpuWatch:
+    """The harness, its children and the embedded PostgreSQL: everything else is "others"."""
+    return machine.CpuWatch({os.getpid(), *database.embedded_server_pids()})
+
+
+def pinning(cpus: Cpus) -> str:
+    if cpus.pinned:
+        return f"server on CPU {cpus.server[-1]}, wrk on CPU {cpus.wrk[-1]}"
+    return "not pinned (taskset or a second core is missing)"
+
+
+def print_others(bench: Bench) -> None:
+    disturbed, worst = bench.disturbed(machine.OTHERS_ABOVE)
+    if not disturbed:
+        print(f"The machine was quiet: other processes used at most {worst:.0%} of the CPU.")
+        return
+    print(
+        f"WARNING: other processes used more than {machine.OTHERS_ABOVE:.0%} of the CPU in "
+        f"{disturbed} of {len(bench.others)} measured runs (up to {worst:.0%}; see the "
+        "'others' column above): those runs are slower and noisier than on a quiet machine."
+    )
+
+
+def save(options: Options, payload: dict[str, object], *, kind: str) -> Path | None:
+    """Write `payload` as results/`kind`-<UTC time>.json, unless --no-save."""
+    if options.results_dir is None:
+        return None
+    options.results_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = options.results_dir / f"{kind}-{stamp}.json"
+    path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    return path
+
+
+def guarded(work: Callable[[ExitStack], int]) -> int:
+    """Run `work` with everything it starts registered for cleanup, whatever ends it."""
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with ExitStack() as stack:
+            return work(stack)
+    except CannotRunError as error:
+        print(f"Cannot run the benchmark: {error}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    except KeyboardInterrupt:
+        print("\nInterrupted: servers and database stopped.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
