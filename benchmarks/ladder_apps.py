@@ -8,6 +8,8 @@ and answer with the service's own response model.
 
 Each is a uvicorn factory:
 `DATABASE_URL=... uvicorn benchmarks.ladder_apps:fastapi_app --factory`.
+Each settles the garbage collector as `serve` does for the service, so that a
+rung differs from the next by its layer alone.
 """
 
 import os
@@ -23,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from benchmarks.floor import MAX_ID, POOL_MAX, POOL_MIN, SELECT_USER, libpq_url
 from infrastructure.persistence.tables import users
 from infrastructure.settings import to_sqlalchemy_url
+from interfaces.http.serving import settle_garbage_collector
 from interfaces.http.users.schemas import UserRead
 
 ENGINE_POOL_SIZE: Final = 20
@@ -61,6 +64,7 @@ def users_app(fetch: Fetch, lifespan: Lifespan) -> FastAPI:
             raise HTTPException(status_code=404, detail="User not found")
         return _user(row)
 
+    settle_garbage_collector()
     return app
 
 
