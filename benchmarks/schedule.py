@@ -76,13 +76,7 @@ class Bench:
             order = alternate(targets, repetition)
             for route in routes.ROUTES:
                 for target in order:
-                    result = self._run((route.name, target), options.duration, options.connections)
-                    self.results[route.name, target].append(result)
-                    _progress(
-                        f"{repetition + 1}/{options.repetitions} {route.name:<22}{target:<8}"
-                        f"{result.rps:>9,.0f} req/s  p99 {result.p99_ms:7.2f} ms  "
-                        f"errors {result.errors}  {self.others_note()}"
-                    )
+                    self._repetition(route, target, repetition, f"{route.name:<22}{target:<8}")
         return [
             Comparison(
                 route=route.name,
@@ -103,14 +97,18 @@ class Bench:
         width = max(map(len, targets)) + 2
         for repetition in range(options.repetitions):
             for target in alternate(targets, repetition):
-                result = self._run((route.name, target), options.duration, options.connections)
-                self.results[route.name, target].append(result)
-                _progress(
-                    f"{repetition + 1}/{options.repetitions} {target:<{width}}"
-                    f"{result.rps:>9,.0f} req/s  p99 {result.p99_ms:7.2f} ms  "
-                    f"errors {result.errors}  {self.others_note()}"
-                )
+                self._repetition(route, target, repetition, f"{target:<{width}}")
         return {target: Summary.of(self.results[route.name, target]) for target in targets}
+
+    def _repetition(self, route: routes.Route, target: str, repetition: int, label: str) -> None:
+        """One measured run of `route` on `target`, kept for the medians and shown as it ends."""
+        options = self.options
+        result = self._run((route.name, target), options.duration, options.connections)
+        self.results[route.name, target].append(result)
+        _progress(
+            f"{repetition + 1}/{options.repetitions} {label}{result.rps:>9,.0f} req/s  "
+            f"p99 {result.p99_ms:7.2f} ms  errors {result.errors}  {self.others_note()}"
+        )
 
     def stress(self, target: str) -> list[StressRun]:
         runs = []
