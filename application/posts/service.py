@@ -6,8 +6,8 @@ from application.idempotency import DEFAULT_KEY_LIFETIME, IdempotencyGuard, Once
 from application.pagination import Page, PageRequest, trim
 from application.posts.commands import EditPost, PublishPost
 from application.preconditions import Precondition, pin
+from domain.idempotency import IdempotencyKeyInUseError, IdempotencyKeyReusedError
 from domain.posts import (
-    Author,
     AuthoredPost,
     NewPost,
     NotPostAuthorError,
@@ -16,11 +16,6 @@ from domain.posts import (
 )
 from domain.unit_of_work import UnitOfWork
 from domain.users import User, UserNotFoundError
-
-
-def _as_author(user: User) -> Author:
-    """The caller as readers of their new post see them."""
-    return Author(id=user.id, username=user.username, version=user.version)
 
 
 class PostService:
@@ -32,30 +27,44 @@ class PostService:
         self._uow = uow
         self._keys = IdempotencyGuard(idempotency_key_lifetime)
 
-    async def publish_post(self, author: User, command: PublishPost) -> AuthoredPost:
-        """Publish a post as `author`; the author is never taken from the input."""
-        draft = NewPost.create(title=command.title, content=command.content, author_id=author.id)
+    async def publish_post(self, author_id: int, command: PublishPost) -> AuthoredPost:
+        """Publish a post as the user `author_id`; the author is never taken from the input.
+
+        The id comes authenticated from the caller, who need not have read the
+        account: the INSERT itself checks that the account still exists and
+        names its author, so a create is one unit of work. Raises
+        UserNotFoundError when the account is gone.
+        """
+        draft = NewPost.create(title=command.title, content=command.content, author_id=author_id)
         async with self._uow as uow:
-            post = await uow.posts.add(draft)
+            authored = await uow.posts.add(draft)
             await uow.commit()
-        return AuthoredPost(post=post, author=_as_author(author))
+        return authored
 
     async def publish_post_once(
-        self, author: User, command: PublishPost, once: Once[AuthoredPost]
+        self, author_id: int, command: PublishPost, once: Once[AuthoredPost]
     ) -> Outcome:
         """`publish_post` at most once per idempotency key (see `application.idempotency`).
 
         A key's scope is its author: another user's identical key is another
         request. One transaction claims the key, checks it, inserts the post
-        and stores the answer; nothing costly comes before it to spare.
+        and stores the answer; nothing costly comes before it to spare. A
+        replayed or refused key gives an answer without the INSERT, so it
+        checks the account itself: a deleted account's retry fails as its
+        first try would, instead of getting the answer kept from before.
         """
-        draft = NewPost.create(title=command.title, content=command.content, author_id=author.id)
-        scope = f"user:{author.id}"
+        draft = NewPost.create(title=command.title, content=command.content, author_id=author_id)
+        scope = f"user:{author_id}"
         async with self._uow as uow:
-            if (replay := await self._keys.replay(uow, scope, once)) is not None:
+            try:
+                replay = await self._keys.replay(uow, scope, once)
+            except (IdempotencyKeyInUseError, IdempotencyKeyReusedError):
+                await _require_account(uow, author_id)
+                raise
+            if replay is not None:
+                await _require_account(uow, author_id)
                 return replay
-            post = await uow.posts.add(draft)
-            authored = AuthoredPost(post=post, author=_as_author(author))
+            authored = await uow.posts.add(draft)
             return await self._keys.record(uow, scope, once, authored)
 
     async def get_post(self, post_id: int) -> AuthoredPost:
@@ -153,3 +162,8 @@ class PostService:
         if authored.post.author_id != actor.id:
             raise NotPostAuthorError
         return authored
+
+
+async def _require_account(uow: UnitOfWork, user_id: int) -> None:
+    if await uow.users.get(user_id) is None:
+        raise UserNotFoundError

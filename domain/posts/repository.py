@@ -14,10 +14,16 @@ class PostRepository(Protocol):
     the page size.
     """
 
-    async def add(self, post: NewPost) -> Post:
-        """Store a new post and return it with its id and timestamps.
+    async def add(self, post: NewPost) -> AuthoredPost:
+        """Store a new post; return it, with its id and timestamps, and its author.
 
-        Raises UserNotFoundError when the author does not exist.
+        One statement finds the author, locks their row against deletion
+        until the transaction ends (as the foreign key would), inserts the
+        post and names the author as it saw them: a caller who knows only
+        the author's id needs no read of the account beforehand, and the
+        name it gets back cannot belong to an account deleted meanwhile.
+        Raises UserNotFoundError when the author does not exist, inserting
+        nothing and leaving the transaction usable.
         """
         ...
 

@@ -17,7 +17,7 @@ class InMemoryPostRepository:
         self._users = transaction.users
         self._posts = transaction.posts
 
-    async def add(self, post: NewPost) -> Post:
+    async def add(self, post: NewPost) -> AuthoredPost:
         post_id = next(self._tx.store.post_ids)
         # The foreign key: like PostgreSQL's KEY SHARE lock on the author, this
         # waits for a transaction deleting the author, and holds off later ones.
@@ -34,7 +34,7 @@ class InMemoryPostRepository:
             version=1,
         )
         self._posts.put(post_id, stored)
-        return stored
+        return self._authored(stored)
 
     async def get(self, post_id: int, *, for_update: bool = False) -> Post | None:
         if for_update:

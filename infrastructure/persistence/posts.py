@@ -1,4 +1,4 @@
-"""Posts stored in PostgreSQL, read with their authors in one statement."""
+"""Posts stored in PostgreSQL, read and written with their authors in one statement."""
 
 from collections.abc import Mapping, Sequence
 from functools import cache
@@ -32,23 +32,37 @@ _GET_AUTHORED: Final = Statement(_AUTHORED_BY_ID)
 # The post's row only: its author stays free for their own edits.
 _GET_AUTHORED_FOR_UPDATE: Final = Statement(_AUTHORED_BY_ID.with_for_update(of=posts))
 
-# INSERT ... SELECT ... WHERE the author exists, locked FOR KEY SHARE (the lock
-# the foreign key would take): a missing author inserts nothing instead of
-# raising, so the transaction stays usable, as the in-memory adapter's does,
-# without the two round trips of a savepoint.
-_ADD: Final = Statement(
+# The author, locked FOR KEY SHARE (the lock the foreign key would take, so a
+# delete of the account waits for this transaction), feeds the INSERT's
+# SELECT and then names the author next to the stored post: one statement
+# verifies, locks and names the author. A missing author inserts nothing and
+# returns no row, instead of raising, so the transaction stays usable, as the
+# in-memory adapter's does, without the two round trips of a savepoint.
+_AUTHOR: Final = (
+    select(users.c.id, users.c.username, users.c.version)
+    .where(users.c.id == bindparam("author_id"))
+    .with_for_update(read=True, key_share=True)
+    .cte("author")
+)
+_INSERTED: Final = (
     insert(posts)
     .from_select(
         ["title", "content", "author_id"],
         select(
             bindparam("title", type_=posts.c.title.type),
             bindparam("content", type_=posts.c.content.type),
-            users.c.id,
-        )
-        .where(users.c.id == bindparam("author_id"))
-        .with_for_update(read=True, key_share=True),
+            _AUTHOR.c.id,
+        ),
     )
     .returning(*posts.c)
+    .cte("post")
+)
+_ADD: Final = Statement(
+    select(
+        _INSERTED,
+        _AUTHOR.c.username.label("author_username"),
+        _AUTHOR.c.version.label("author_version"),
+    ).join_from(_INSERTED, _AUTHOR, _INSERTED.c.author_id == _AUTHOR.c.id)
 )
 
 
@@ -144,12 +158,12 @@ class SqlAlchemyPostRepository:
     def __init__(self, driver: Driver) -> None:
         self._driver = driver
 
-    async def add(self, post: NewPost) -> Post:
+    async def add(self, post: NewPost) -> AuthoredPost:
         values = {"title": post.title, "content": post.content, "author_id": post.author_id}
         row = await _ADD.first(self._driver, values)
         if row is None:
             raise UserNotFoundError
-        return _to_post(row)
+        return _to_authored(row)
 
     async def get(self, post_id: int, *, for_update: bool = False) -> Post | None:
         statement = _GET_FOR_UPDATE if for_update else _GET

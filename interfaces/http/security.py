@@ -1,11 +1,14 @@
 """Who is calling: the bearer token of the OAuth2 password flow, checked on each request."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Final
 
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 
-from domain.users import User
+from application.auth import InvalidTokenError
+from domain.users import User, UserNotFoundError
 from interfaces.http.dependencies import AuthServiceDep
 
 TOKEN_PATH: Final = "/auth/token"  # noqa: S105 - a path, not a secret
@@ -21,4 +24,26 @@ async def _current_user(
     return await auth.authenticate(token)
 
 
+async def _caller_id(token: Annotated[str, Depends(oauth2_scheme)], auth: AuthServiceDep) -> int:
+    return auth.caller_id(token)
+
+
 CurrentUser = Annotated[User, Depends(_current_user)]
+
+CallerId = Annotated[int, Depends(_caller_id)]
+"""The id in a valid token, its account unread: only for a route run in `caller_must_exist`."""
+
+
+@contextmanager
+def caller_must_exist() -> Iterator[None]:
+    """Answer a `CallerId` route whose account turns out to be gone as `CurrentUser` would.
+
+    The use case reports what its statement found, a user that does not
+    exist; only this layer knows that the id came from a token, so only here
+    does that mean the token names no account any more: the same 401 problem,
+    with its `WWW-Authenticate`, that a deleted account's token gets anywhere.
+    """
+    try:
+        yield
+    except UserNotFoundError:
+        raise InvalidTokenError from None

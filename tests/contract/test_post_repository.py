@@ -24,9 +24,9 @@ async def _user(uow_factory: UowFactory, **overrides: str) -> User:
 
 async def _post(uow_factory: UowFactory, author: User, **overrides: str) -> Post:
     async with uow_factory() as uow:
-        post = await uow.posts.add(new_post(author_id=author.id, **overrides))
+        added = await uow.posts.add(new_post(author_id=author.id, **overrides))
         await uow.commit()
-    return post
+    return added.post
 
 
 def _authored(post: Post, author: User) -> AuthoredPost:
@@ -51,16 +51,60 @@ async def test_add_assigns_an_id_and_timestamps(uow_factory: UowFactory) -> None
         assert await uow.posts.get_authored(post.id + 1000) is None
 
 
+async def test_add_returns_the_post_with_its_author(uow_factory: UowFactory) -> None:
+    author = await _user(uow_factory, username="writer")
+
+    async with uow_factory() as uow:
+        added = await uow.posts.add(new_post(author_id=author.id))
+        await uow.commit()
+
+    assert added == _authored(added.post, author)
+    assert (added.author.username, added.author.version) == ("writer", 1)
+    async with uow_factory() as uow:
+        assert await uow.posts.get_authored(added.post.id) == added
+
+
+async def test_add_names_the_author_as_its_transaction_sees_them(uow_factory: UowFactory) -> None:
+    author = await _user(uow_factory, username="before")
+
+    async with uow_factory() as uow:
+        renamed = await uow.users.update(author.changed(username="after"))
+        added = await uow.posts.add(new_post(author_id=author.id))
+        await uow.commit()
+
+    assert renamed is not None
+    assert added.author == Author(id=author.id, username="after", version=2)
+
+
+async def test_add_neither_waits_for_nor_sees_a_rename_in_progress(
+    uow_factory: UowFactory,
+) -> None:
+    """The author's row is locked as the foreign key locks it: against deletion only."""
+    author = await _user(uow_factory, username="before")
+
+    async with uow_factory() as renaming:
+        assert await renaming.users.update(author.changed(username="after")) is not None
+        async with uow_factory() as publishing:
+            added = await asyncio.wait_for(
+                publishing.posts.add(new_post(author_id=author.id)), timeout=5
+            )
+            await publishing.commit()
+        await renaming.commit()
+
+    assert added.author == Author(id=author.id, username="before", version=1)
+
+
 async def test_a_post_needs_an_existing_author(uow_factory: UowFactory) -> None:
     async with uow_factory() as uow:
         with pytest.raises(UserNotFoundError):
             await uow.posts.add(new_post(author_id=987654))
         author = await uow.users.add(new_user())
-        post = await uow.posts.add(new_post(author_id=author.id))
+        added = await uow.posts.add(new_post(author_id=author.id))
         await uow.commit()
 
     async with uow_factory() as uow:
-        assert await uow.posts.get(post.id) == post, "the transaction went on after the refusal"
+        listed = await uow.posts.list_authored(limit=100)
+    assert listed == [added], "nothing stored for the refusal, and the transaction went on"
 
 
 async def test_listing_is_newest_first_then_by_id(uow_factory: UowFactory) -> None:
@@ -68,7 +112,7 @@ async def test_listing_is_newest_first_then_by_id(uow_factory: UowFactory) -> No
     oldest = await _post(uow_factory, ada)
     async with uow_factory() as uow:
         # One transaction, one now(): the id breaks the tie.
-        same_time = [await uow.posts.add(new_post(author_id=bob.id)) for _ in range(3)]
+        same_time = [(await uow.posts.add(new_post(author_id=bob.id))).post for _ in range(3)]
         await uow.commit()
     newest = await _post(uow_factory, ada)
 

@@ -65,7 +65,8 @@ class UserRows:
 class PostRows:
     async def add(self, uow: UnitOfWork) -> Row:
         author = await uow.users.add(new_user())
-        return await uow.posts.add(new_post(author_id=author.id))
+        added = await uow.posts.add(new_post(author_id=author.id))
+        return added.post
 
     async def get(self, uow: UnitOfWork, row_id: int) -> Row | None:
         return await uow.posts.get(row_id)
@@ -254,7 +255,7 @@ async def test_a_rehash_of_the_password_keeps_the_version(uow_factory: UowFactor
 async def test_a_post_is_read_with_its_authors_version(uow_factory: UowFactory) -> None:
     async with uow_factory() as uow:
         author = await uow.users.add(new_user())
-        post = await uow.posts.add(new_post(author_id=author.id))
+        added = await uow.posts.add(new_post(author_id=author.id))
         await uow.commit()
     async with uow_factory() as uow:
         renamed = await uow.users.update(author.changed(username="renamed"))
@@ -262,7 +263,7 @@ async def test_a_post_is_read_with_its_authors_version(uow_factory: UowFactory) 
     assert renamed is not None
 
     async with uow_factory() as uow:
-        authored = await uow.posts.get_authored(post.id)
+        authored = await uow.posts.get_authored(added.post.id)
         listed = await uow.posts.list_authored(limit=10)
 
     assert authored is not None

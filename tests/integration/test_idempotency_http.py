@@ -287,6 +287,22 @@ async def test_a_keyed_request_without_a_body_is_a_422(api: Api) -> None:
     assert await api.key_count() == 0
 
 
+async def test_a_deleted_accounts_repeat_is_a_401_not_the_kept_answer(api: Api) -> None:
+    ada = await sign_up(api.client)
+    first = await api.client.post("/posts/", json=HELLO, headers=_keyed(ada, "post-1"))
+    assert first.status_code == 201, first.text
+    await api.client.delete(f"/users/{ada.id}", headers=ada.headers)
+
+    again = await api.client.post("/posts/", json=HELLO, headers=_keyed(ada, "post-1"))
+    changed = await api.client.post(
+        "/posts/", json=HELLO | {"title": "Other"}, headers=_keyed(ada, "post-1")
+    )
+
+    assert_problem(again, 401, "Could not validate credentials")
+    assert_problem(changed, 401, "Could not validate credentials")
+    assert await api.post_count() == 0
+
+
 async def test_a_failed_create_keeps_no_key(api: Api) -> None:
     body = {"email": "ada@example.com", "username": "ada", "password": PASSWORD}
     await api.client.post("/users/", json=body)

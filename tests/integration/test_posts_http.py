@@ -52,6 +52,25 @@ async def test_publishing_needs_a_token(client: httpx.AsyncClient) -> None:
     assert (await client.get("/posts/")).json() == []
 
 
+@pytest.mark.parametrize("keyed", [False, True], ids=["plain", "idempotency-key"])
+async def test_a_deleted_accounts_token_is_401_and_stores_nothing(
+    client: httpx.AsyncClient, keyed: bool
+) -> None:
+    """The 401 any route gives that token, though this one reads no account before its INSERT."""
+    account = await sign_up(client)
+    headers = account.headers | ({"Idempotency-Key": "k-1"} if keyed else {})
+    assert (await client.delete(f"/users/{account.id}", headers=account.headers)).status_code == 204
+
+    response = await client.post("/posts/", json={"title": "t", "content": "c"}, headers=headers)
+    elsewhere = await client.get("/users/me", headers=account.headers)
+
+    body = assert_problem(response, 401, "Could not validate credentials")
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert body | {"instance": None} == elsewhere.json() | {"instance": None}
+    assert response.headers["www-authenticate"] == elsewhere.headers["www-authenticate"]
+    assert (await client.get("/posts/")).json() == []
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -1,4 +1,5 @@
-"""Listing posts with their authors costs the same statements whatever the page size."""
+"""What requests cost in statements: a page of posts with their authors the same whatever
+its size, a post read or published one statement each."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,3 +63,21 @@ async def test_reading_one_post_is_one_statement(pg_client: httpx.AsyncClient) -
         await pg_client.get(f"/posts/{post['id']}")
 
     assert len(statements) == 1
+
+
+async def test_publishing_is_one_statement_with_no_read_of_the_account_first(
+    pg_client: httpx.AsyncClient,
+) -> None:
+    """The INSERT checks and names the author; BEGIN and COMMIT are psycopg's own, unseen here."""
+    author = await sign_up(pg_client)
+
+    with recorded_statements() as statements:
+        response = await pg_client.post(
+            "/posts/", json={"title": "t", "content": "c"}, headers=author.headers
+        )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["author"] == {"id": author.id, "username": author.username}
+    assert len(statements) == 1
+    assert "INSERT INTO posts" in statements[0]
+    assert "FOR KEY SHARE" in statements[0]

@@ -62,10 +62,10 @@ async def replicated(
         await connection.execute(text("ALTER TABLE users ALTER COLUMN id RESTART WITH 1000"))
     async with SqlAlchemyUnitOfWork(replica) as uow:
         user = await uow.users.add(new_user(username="only_on_replica"))
-        post = await uow.posts.add(new_post(author_id=user.id, title="From the replica"))
+        added = await uow.posts.add(new_post(author_id=user.id, title="From the replica"))
         await uow.commit()
     async with SqlAlchemyUnitOfWork(replica).reading() as uow:
-        authored = await uow.posts.get_authored(post.id)
+        authored = await uow.posts.get_authored(added.post.id)
     assert authored is not None
     transport = httpx.ASGITransport(app=create_app(container))
     try:

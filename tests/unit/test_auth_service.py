@@ -121,3 +121,22 @@ async def test_a_token_of_a_deleted_user_is_not_valid(
 
     with pytest.raises(InvalidTokenError):
         await auth.authenticate(token.token)
+
+
+async def test_the_callers_id_is_checked_as_a_token_but_the_account_is_not_read(
+    uow: InMemoryUnitOfWork, auth: AuthService, hasher: CountingHasher, ada: User
+) -> None:
+    """`caller_id` leaves the account to the use case's own statement (a post's INSERT)."""
+    token = await auth.login(login="Ada", password="correct horse")
+    expired = JwtTokenIssuer(
+        secret="s" * 40, algorithm="HS256", lifetime=timedelta(minutes=-1)
+    ).issue(ada.id)
+    foreign = JwtTokenIssuer(
+        secret="t" * 40, algorithm="HS256", lifetime=timedelta(minutes=30)
+    ).issue(ada.id)
+    await UserService(uow, hasher).delete_user(ada, ada.id)
+
+    assert auth.caller_id(token.token) == ada.id
+    for refused in (expired.token, foreign.token, token.token[:-2], "not a token"):
+        with pytest.raises(InvalidTokenError):
+            auth.caller_id(refused)

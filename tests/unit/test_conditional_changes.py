@@ -41,7 +41,7 @@ async def ada(users: UserService) -> User:
 
 @pytest.fixture
 async def published(posts: PostService, ada: User) -> AuthoredPost:
-    return await posts.publish_post(ada, PublishPost(title="Draft", content="Text"))
+    return await posts.publish_post(ada.id, PublishPost(title="Draft", content="Text"))
 
 
 def test_a_precondition_pins_the_version_it_was_read_at() -> None:

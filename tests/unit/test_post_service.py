@@ -40,11 +40,23 @@ async def test_publishing_makes_the_caller_the_author(
 ) -> None:
     ada = await _member(users, username="ada")
 
-    published = await posts.publish_post(ada, PublishPost(title="Hello", content="World"))
+    published = await posts.publish_post(ada.id, PublishPost(title="Hello", content="World"))
 
     assert published.post.author_id == ada.id
     assert (published.author.id, published.author.username) == (ada.id, "ada")
     assert await posts.get_post(published.post.id) == published
+
+
+async def test_publishing_as_an_account_that_is_gone_stores_nothing(
+    posts: PostService, users: UserService, uow: InMemoryUnitOfWork
+) -> None:
+    """The caller's id came from a token; the INSERT finds the account deleted since."""
+    ada = await _member(users)
+    await users.delete_user(ada, ada.id)
+
+    with pytest.raises(UserNotFoundError):
+        await posts.publish_post(ada.id, PublishPost(title="Hello", content="World"))
+    assert uow.store.posts == {}
 
 
 @pytest.mark.parametrize(
@@ -70,7 +82,7 @@ async def test_invalid_posts_are_refused(
     ada = await _member(users)
 
     with pytest.raises(InvalidPostError, match=message):
-        await posts.publish_post(ada, PublishPost(title=title, content=content))
+        await posts.publish_post(ada.id, PublishPost(title=title, content=content))
     assert uow.store.posts == {}
 
 
@@ -83,9 +95,9 @@ async def test_listing_is_newest_first_and_filters_by_author(
     posts: PostService, users: UserService
 ) -> None:
     ada, bob = await _member(users), await _member(users)
-    first = await posts.publish_post(ada, PublishPost(title="1", content="c"))
-    second = await posts.publish_post(bob, PublishPost(title="2", content="c"))
-    third = await posts.publish_post(ada, PublishPost(title="3", content="c"))
+    first = await posts.publish_post(ada.id, PublishPost(title="1", content="c"))
+    second = await posts.publish_post(bob.id, PublishPost(title="2", content="c"))
+    third = await posts.publish_post(ada.id, PublishPost(title="3", content="c"))
 
     assert (await posts.list_posts()).items == [third, second, first]
     assert (await posts.list_posts(author_id=ada.id)).items == [third, first]
@@ -122,7 +134,7 @@ async def test_pages_out_of_range_are_refused(
 
 async def test_the_author_edits_and_others_may_not(posts: PostService, users: UserService) -> None:
     ada, bob = await _member(users), await _member(users)
-    published = await posts.publish_post(ada, PublishPost(title="Draft", content="Text"))
+    published = await posts.publish_post(ada.id, PublishPost(title="Draft", content="Text"))
 
     with pytest.raises(NotPostAuthorError, match="Not the author of this post"):
         await posts.edit_post(bob, published.post.id, EditPost(title="Mine"))
@@ -134,7 +146,7 @@ async def test_the_author_edits_and_others_may_not(posts: PostService, users: Us
 
 async def test_an_empty_edit_changes_nothing(posts: PostService, users: UserService) -> None:
     ada = await _member(users)
-    published = await posts.publish_post(ada, PublishPost(title="t", content="c"))
+    published = await posts.publish_post(ada.id, PublishPost(title="t", content="c"))
 
     assert await posts.edit_post(ada, published.post.id, EditPost()) == published
 
@@ -154,7 +166,7 @@ async def test_only_the_author_deletes(
     posts: PostService, users: UserService, uow: InMemoryUnitOfWork
 ) -> None:
     ada, bob = await _member(users), await _member(users)
-    published = await posts.publish_post(ada, PublishPost(title="t", content="c"))
+    published = await posts.publish_post(ada.id, PublishPost(title="t", content="c"))
 
     with pytest.raises(NotPostAuthorError):
         await posts.delete_post(bob, published.post.id)
