@@ -13,6 +13,7 @@ from domain.errors import StorageUnavailableError
 from infrastructure.persistence.engine import build_engine
 from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from tests.conftest import libpq_url, make_settings
+from tests.factories import new_user
 
 pytestmark = pytest.mark.postgres
 
@@ -95,3 +96,39 @@ async def test_without_the_check_a_terminated_connection_fails_one_request(
             await uow.users.get(1)
     async with SqlAlchemyUnitOfWork(engine).reading() as uow:
         assert await uow.users.get(1) is None, "the pool recovers after the failure"
+
+
+async def test_a_unit_of_work_cancelled_mid_statement_gives_its_connection_back(
+    one_connection_engine: EngineFactory, database_url: str
+) -> None:
+    # The repositories await psycopg directly: a request cancelled while its statement
+    # waits (a shutdown's deadline, say) must neither keep the pool's only connection
+    # nor hand it on mid-statement or still in a transaction.
+    engine = await one_connection_engine(True)
+    async with SqlAlchemyUnitOfWork(engine) as uow:
+        user = await uow.users.add(new_user())
+        await uow.commit()
+
+    async with await psycopg.AsyncConnection.connect(libpq_url(database_url)) as locker:
+        await locker.execute("SELECT 1 FROM users WHERE id = %s FOR UPDATE", (user.id,))
+
+        async def wait_for_the_row() -> None:
+            async with SqlAlchemyUnitOfWork(engine) as uow:
+                await uow.users.get(user.id, for_update=True)
+
+        waiting = asyncio.create_task(wait_for_the_row())
+        await asyncio.sleep(0.3)
+        assert not waiting.done(), "the row lock should hold the statement"
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await locker.rollback()
+
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    async with asyncio.timeout(5), SqlAlchemyUnitOfWork(engine).reading() as uow:
+        assert await uow.users.get(user.id) == user
+    async with asyncio.timeout(5), SqlAlchemyUnitOfWork(engine) as uow:
+        await uow.users.delete(user.id)
+        # Not committed: the unit of work is a transaction again, so nothing changes.
+    async with SqlAlchemyUnitOfWork(engine).reading() as uow:
+        assert await uow.users.get(user.id) == user
