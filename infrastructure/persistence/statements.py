@@ -12,6 +12,9 @@ Each statement is compiled once, when its module is imported (or, for a
 statement with a few shapes, when a shape is first used), so a call only
 binds values. The values go through the same bind processors SQLAlchemy
 would apply (JSONB's, for one), so what reaches PostgreSQL is unchanged.
+Rows come back as psycopg loads them, with no result processing: for the
+column types these tables use, psycopg's own loaders give what SQLAlchemy
+would (the contract tests read every column back on both adapters).
 """
 
 from collections.abc import AsyncIterator, Callable, Mapping
