@@ -14,7 +14,7 @@ binds values. The values go through the same bind processors SQLAlchemy
 would apply (JSONB's, for one), so what reaches PostgreSQL is unchanged.
 Rows come back as psycopg loads them, with no result processing: for the
 column types these tables use, psycopg's own loaders give what SQLAlchemy
-would (the contract tests read every column back on both adapters).
+would (the contract tests and the idempotent replays read them back).
 """
 
 from collections.abc import AsyncIterator, Callable, Mapping
