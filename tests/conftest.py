@@ -20,13 +20,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final
 
+import httpx
 import psycopg
 import pytest
+from dependency_injector import providers
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.ports import PasswordHasher
 from domain.unit_of_work import UnitOfWork
+from infrastructure.container import Container
 from infrastructure.memory import InMemoryStore, InMemoryUnitOfWork
 from infrastructure.persistence import migrator
 from infrastructure.persistence.embedded import embedded_postgres
@@ -35,6 +38,7 @@ from infrastructure.persistence.tables import metadata
 from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from infrastructure.security.passwords import Argon2PasswordHasher
 from infrastructure.settings import Settings, to_sqlalchemy_url
+from interfaces.http.app import create_app
 from tests.pgbouncer import PgBouncer, PgBouncerUnavailableError, find_pgbouncer, running_pgbouncer
 
 VIA_PGBOUNCER: Final = os.environ.get("TEST_VIA_PGBOUNCER", "") not in {"", "0", "false"}
@@ -199,3 +203,42 @@ def password_hasher() -> PasswordHasher:
         memory_cost=settings.password_hash_memory_cost,
         parallelism=settings.password_hash_parallelism,
     )
+
+
+# HTTP through the real app, on the run's PostgreSQL and on the in-memory adapter; shared by
+# tests/integration and tests/security.
+
+
+def _client(container: Container) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=create_app(container))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+@pytest.fixture
+async def pg_client(
+    pg_engine: AsyncEngine, app_engine: AsyncEngine, database_url: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app on PostgreSQL (through PgBouncer with TEST_VIA_PGBOUNCER=1),
+    for tests that also look into the database."""
+    container = Container(
+        settings=providers.Object(make_settings(repository="sqlalchemy", database_url=database_url))
+    )
+    # One engine for the whole run: a fresh pool per test would only add connects.
+    # pg_engine (direct) empties the tables after the test.
+    container.engine.override(providers.Object(app_engine))
+    async with _client(container) as client:
+        yield client
+
+
+@pytest.fixture
+async def memory_client() -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app on the in-memory adapter, with a store of its own."""
+    async with _client(Container(settings=providers.Object(make_settings()))) as client:
+        yield client
+
+
+@pytest.fixture(params=[pytest.param("pg_client", marks=pytest.mark.postgres), "memory_client"])
+def client(request: pytest.FixtureRequest) -> httpx.AsyncClient:
+    """A client of the app on each adapter in turn: the API must behave the same on both."""
+    chosen: httpx.AsyncClient = request.getfixturevalue(request.param)
+    return chosen

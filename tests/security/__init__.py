@@ -1,0 +1,1 @@
+"""Attacks the service refuses, each replayed by a test named after it."""
