@@ -151,6 +151,36 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1)
 
+    # What `serve` holds every client to, before and around the app.
+    max_header_bytes: int = Field(
+        default=8192, ge=256, description="Bytes one request header may take; past it a 431."
+    )
+    max_headers_bytes: int = Field(
+        default=32768, ge=256, description="Bytes a request's headers may take together; a 431."
+    )
+    keep_alive_timeout: int = Field(
+        default=5,
+        ge=1,
+        description="Seconds a connection may wait for its next request, or for its first.",
+    )
+    max_concurrent_connections: int = Field(
+        default=1024,
+        ge=1,
+        description="Connections (or requests in flight) per worker; past it a 503 problem.",
+    )
+    http_parser: Literal["httptools", "h11"] = Field(
+        default="httptools", description="uvicorn's HTTP/1.1 parser for `serve`."
+    )
+
+    @model_validator(mode="after")
+    def _one_header_fits_in_all(self) -> "Settings":
+        if self.max_header_bytes > self.max_headers_bytes:
+            raise ValueError(
+                f"MAX_HEADER_BYTES ({self.max_header_bytes}) cannot be more than "
+                f"MAX_HEADERS_BYTES ({self.max_headers_bytes}), the limit for all headers"
+            )
+        return self
+
     @model_validator(mode="after")
     def _refuse_weak_secret_in_production(self) -> "Settings":
         if self.environment != "production":

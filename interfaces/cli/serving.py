@@ -1,5 +1,6 @@
 """`serve`: the HTTP API under uvicorn."""
 
+import ipaddress
 import logging
 import logging.config
 import os
@@ -16,7 +17,9 @@ import uvicorn
 from infrastructure.observability.logging import logging_config
 from infrastructure.observability.metrics import MULTIPROCESS_ENV
 from infrastructure.persistence.provisioning import display_url, provide_database
+from infrastructure.settings import DEVELOPMENT_JWT_SECRET, Settings
 from interfaces.cli.app import ExitCode, app, fail, load_settings, one_line_errors
+from interfaces.http.server_protocols import PROTOCOLS
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
@@ -41,6 +44,27 @@ def _share_metrics_between_workers() -> None:
     os.environ[MULTIPROCESS_ENV] = str(folder)
 
 
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name, which may resolve to anything
+
+
+def _refuse_public_address_with_development_secret(settings: Settings, host: str) -> None:
+    """The development JWT_SECRET is in the source: on an address others can reach, anyone
+    could sign themselves a token. Production refuses it outright; elsewhere it stays on
+    loopback."""
+    if settings.jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET and not _is_loopback(host):
+        raise fail(
+            f"JWT_SECRET is the public development value, so serve binds only a loopback "
+            f"address with it, not {host}; set JWT_SECRET to a random value to bind {host}",
+            ExitCode.INVALID_SETTINGS,
+        )
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind; HOST setting.")] = None,
@@ -59,6 +83,8 @@ def serve(
     """
     signal.signal(signal.SIGTERM, _exit_cleanly)
     settings = load_settings()
+    bind_host = host or settings.host
+    _refuse_public_address_with_development_secret(settings, bind_host)
     worker_count = 1 if reload else workers or settings.workers
     if settings.repository == "memory" and worker_count > 1:
         # Each worker would hold a store of its own: a user registered through
@@ -90,7 +116,7 @@ def serve(
         uvicorn.run(
             "interfaces.http.serving:create_served_app",
             factory=True,
-            host=host or settings.host,
+            host=bind_host,
             port=port or settings.port,
             workers=None if reload else worker_count,
             reload=reload,
@@ -102,4 +128,10 @@ def serve(
             # TRUSTED_PROXIES is the one list the app and the server trust.
             proxy_headers=bool(trusted_proxies),
             forwarded_allow_ips=trusted_proxies,
+            # Each worker's own limits; interfaces/http/server_protocols.py says what uvicorn
+            # alone would leave open.
+            http=PROTOCOLS[settings.http_parser],
+            h11_max_incomplete_event_size=settings.max_headers_bytes + settings.max_header_bytes,
+            timeout_keep_alive=settings.keep_alive_timeout,
+            limit_concurrency=settings.max_concurrent_connections,
         )

@@ -13,6 +13,7 @@ from infrastructure.persistence.engine import DatabaseNotConfiguredError, pool_s
 from infrastructure.ratelimit import IN_PROCESS_WARNING
 from interfaces.http.auth.router import router as auth_router
 from interfaces.http.errors import error_responses, register_error_handlers
+from interfaces.http.header_limits import HeaderLimits
 from interfaces.http.headers import install_cors
 from interfaces.http.health import router as health_router
 from interfaces.http.idempotency import RequestFingerprints
@@ -31,7 +32,8 @@ Users and their posts, over PostgreSQL.
   documents (`application/problem+json`); a 422 lists every invalid field.
 * **Authentication**: `POST /auth/token` with a username (or email) and a
   password gives a bearer token; the *Authorize* button does it for you.
-* **Limits**: request bodies up to 1 MiB; a query parameter given twice is a 422.
+* **Limits**: request bodies up to 1 MiB; headers up to 8 KiB each and 32 KiB in all
+  (by default; past them a 431); a query parameter given twice is a 422.
   Logging in and registering are rate-limited per client address (429 with
   `Retry-After`).
 * **Safe retries**: `POST /users/` and `POST /posts/` take an `Idempotency-Key`
@@ -120,7 +122,10 @@ def create_app(container: Container | None = None) -> FastAPI:
     # Added last, so outermost: the id is set before anything can log, 500s included,
     # and CORS answers (preflights too) carry the security headers.
     app.add_middleware(
-        RequestEnvelopeMiddleware, metrics=app.state.metrics, behind_tls=settings.behind_tls
+        RequestEnvelopeMiddleware,
+        metrics=app.state.metrics,
+        behind_tls=settings.behind_tls,
+        header_limits=HeaderLimits(one=settings.max_header_bytes, all=settings.max_headers_bytes),
     )
     app.include_router(health_router)
     app.include_router(metrics_router)

@@ -17,7 +17,6 @@ not content the API could not process (422), and ignoring a malformed
 `If-Match` would turn a conditional write into an unconditional one.
 """
 
-import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
@@ -26,19 +25,13 @@ from starlette.exceptions import HTTPException
 
 from application.preconditions import Precondition
 from domain.errors import VersionMismatchError
+from interfaces.http.entity_tags import (
+    TAG_LIST_PATTERN,
+    EntityTags,
+    MalformedTagListError,
+    parse_tag_list,
+)
 from interfaces.http.errors import error_responses
-
-_TAG: Final = r'(?:W/)?"[!#-~]*"'
-"""One entity tag. Its characters are ASCII's visible ones but `"`: every tag this API
-sends is ASCII, and RFC 9110's obs-text (bytes over 0x7F) could never match one."""
-
-TAG_LIST_PATTERN: Final = rf"^[ \t]*\*[ \t]*$|^[ \t,]*(?:{_TAG}(?:[ \t]*,[ \t,]*{_TAG})*)?[ \t,]*$"
-"""`*`, or a comma-separated list of entity tags (empty elements allowed, as RFC 9110's
-list rule asks). Also the documented pattern of both headers, so that the document
-and the parser agree on what is malformed."""
-
-_TAG_LIST: Final = re.compile(TAG_LIST_PATTERN)
-_TAGS: Final = re.compile(r'(W/)?"([!#-~]*)"')
 
 
 def entity_tag(revision: str) -> str:
@@ -51,45 +44,19 @@ def tag(response: Response, revision: str) -> None:
     response.headers["ETag"] = entity_tag(revision)
 
 
-@dataclass(frozen=True, slots=True)
-class EntityTags:
-    """A parsed `If-Match` or `If-None-Match`: `*`, or the listed tags."""
-
-    any: bool
-    strong: frozenset[str]
-    """The opaque parts of the tags that are not weak: the only ones strong comparison matches."""
-    all: frozenset[str]
-    """The opaque parts of every tag, weak or not, for weak comparison."""
-
-    def match_strongly(self, revision: str) -> bool:
-        """RFC 9110's strong comparison, for `If-Match`: a weak tag never matches."""
-        return self.any or revision in self.strong
-
-    def match_weakly(self, revision: str) -> bool:
-        """RFC 9110's weak comparison, for `If-None-Match`: `W/"3"` matches `"3"`."""
-        return self.any or revision in self.all
-
-
 def parse_entity_tags(request: Request, name: str) -> EntityTags | None:
     """Read the header `name` (all its lines, as one list); None when it is absent."""
     lines = request.headers.getlist(name)
     if not lines:
         return None
-    value = ", ".join(lines)
-    if not _TAG_LIST.fullmatch(value):
+    try:
+        return parse_tag_list(", ".join(lines))
+    except MalformedTagListError:
         raise HTTPException(
             400,
             f'{name} must be "*" or a list of entity tags such as "3" or W/"3", '
             "as the ETag header gives them",
-        )
-    if value.strip() == "*":
-        return EntityTags(any=True, strong=frozenset(), all=frozenset())
-    tags = _TAGS.findall(value)
-    return EntityTags(
-        any=False,
-        strong=frozenset(opaque for weak, opaque in tags if not weak),
-        all=frozenset(opaque for _, opaque in tags),
-    )
+        ) from None
 
 
 _IF_MATCH_DESCRIPTION: Final = (

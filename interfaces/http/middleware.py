@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from infrastructure.observability.logging import request_id
 from infrastructure.observability.metrics import Metrics
 from interfaces.http.errors import unexpected_error
+from interfaces.http.header_limits import HeaderLimits
 from interfaces.http.headers import security_headers
 from interfaces.http.problems import problem_response
 
@@ -35,6 +36,7 @@ QUIET_PATHS: Final = frozenset({"/health/live", "/health/ready", "/metrics"})
 """Probed every few seconds; logged at DEBUG so they do not drown the access log."""
 
 MAX_BODY_BYTES: Final = 1024 * 1024
+DEFAULT_HEADER_LIMITS: Final = HeaderLimits(one=8 * 1024, all=32 * 1024)
 
 
 def _too_large(limit: int) -> str:
@@ -49,6 +51,12 @@ class RequestEnvelopeMiddleware:
     - **Id.** `X-Request-ID` when it is short and plain (so a proxy's or a
       client's id follows the request through), else a new one; stamped on
       every log line while the request runs, and returned.
+    - **Header limits.** A header over `header_limits.one` bytes, or
+      headers over `header_limits.all` together, are refused with a 431
+      problem before routing, so nothing downstream parses them (the
+      entity-tag lists of the conditional headers among them). The server
+      refuses heads that grow past both without ever ending
+      (`server_protocols`); this answers those that arrive whole.
     - **Body limit.** A declared Content-Length over `max_body_bytes` is
       refused with a 413 problem before routing, so nothing of the body is
       read; a body without one (chunked) is counted as it streams in and
@@ -75,11 +83,13 @@ class RequestEnvelopeMiddleware:
         metrics: Metrics,
         behind_tls: bool,
         max_body_bytes: int = MAX_BODY_BYTES,
+        header_limits: HeaderLimits = DEFAULT_HEADER_LIMITS,
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.behind_tls = behind_tls
         self.max_body_bytes = max_body_bytes
+        self.header_limits = header_limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -105,6 +115,11 @@ class RequestEnvelopeMiddleware:
 
         self.metrics.in_flight.inc()
         try:
+            excess = self.header_limits.excess(scope["headers"])
+            if excess is not None:
+                refusal = problem_response(Request(scope), 431, excess)
+                await refusal(scope, receive, enveloped_send)
+                return
             declared = headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self.max_body_bytes:
                 refusal = problem_response(Request(scope), 413, _too_large(self.max_body_bytes))
