@@ -3,11 +3,18 @@
 Both formats carry the request id of the request being served, whichever
 logger wrote the line (SQLAlchemy's, uvicorn's, ours), through a filter and
 a context variable rather than through every call site.
+
+Both keep one record on one line, whatever a client puts in what gets
+logged (a path with `%0a` in it, say): JSON escapes control characters by
+itself, and the console format escapes them in everything it prints, so a
+client can neither start a line that looks like a record of ours nor send
+a terminal escape sequence to whoever reads the log.
 """
 
 import json
 import logging
 import logging.config
+import re
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
@@ -18,6 +25,23 @@ request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 _STANDARD_ATTRIBUTES: Final = frozenset(
     logging.LogRecord("", 0, "", 0, "", None, None).__dict__
 ) | {"message", "asctime", "request_id", "color_message"}
+
+
+_CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+"""C0, DEL and C1 controls, and Unicode's line and paragraph separators: everything a
+terminal or `str.splitlines` may take for a line break or a command."""
+_CONTROL_BUT_LINE_FEED: Final = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED: Final = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(match: re.Match[str]) -> str:
+    character = match.group()
+    return _NAMED.get(character) or f"\\u{ord(character):04x}"
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every control character written out (`\\n`, `\\u001b`): one line, inert."""
+    return _CONTROL.sub(_escaped, text)
 
 
 class RequestIdFilter(logging.Filter):
@@ -66,6 +90,17 @@ class ConsoleFormatter(logging.Formatter):
         extras.pop("extra", None)
         record.extra = "".join(f" {key}={value}" for key, value in extras.items())
         return super().format(record)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        # The whole line at once: message, extras, request id, logger name.
+        return escape_controls(super().formatMessage(record))
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+        # A traceback is ours and spans lines; only its other controls are escaped.
+        return _CONTROL_BUT_LINE_FEED.sub(_escaped, super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802 - logging's name
+        return _CONTROL_BUT_LINE_FEED.sub(_escaped, super().formatStack(stack_info))
 
 
 def logging_config(*, log_format: Literal["console", "json"], level: str) -> dict[str, Any]:
