@@ -4,6 +4,7 @@ Every field maps to an upper-case environment variable of the same name
 (`DATABASE_URL`, `DB_POOL_SIZE`, ...); the README's settings table lists them.
 """
 
+import zlib
 from pathlib import Path
 from typing import Annotated, Final, Literal
 
@@ -24,6 +25,39 @@ JWT_SECRET_MIN_BYTES: Final = {"HS256": 32, "HS384": 48, "HS512": 64}
 DEVELOPMENT_JWT_SECRET: Final = (
     "development-only-jwt-secret-it-is-public-so-never-use-it-in-production"  # noqa: S105 - public by design; refused in production
 )
+
+
+SECRET_MIN_DISTINCT_CHARACTERS: Final = 8
+"""Random secrets of 32 characters or more, even hex ones, hold a dozen or more."""
+SECRET_MIN_DEFLATED_SHARE: Final = 0.4
+"""The least share of its length a production JWT_SECRET keeps under deflate. Random
+secrets keep more than half (hex, whose 16 symbols deflate packs into 4 bits each, the
+least); a character, a word or any pattern repeated keeps a quarter or less."""
+
+
+def degenerate_secret(secret: str) -> str | None:
+    """Why a long secret still carries far fewer bits than its length suggests, if it does.
+
+    The rule, in order: only whitespace; fewer than
+    `SECRET_MIN_DISTINCT_CHARACTERS` different characters (`aaaa...`,
+    `0110...`); one shorter string repeated (`0123456789abcdef` four times); or so
+    much repetition that deflate packs it into less than
+    `SECRET_MIN_DEFLATED_SHARE` of its bytes (a long run in an otherwise
+    random string, say).
+    """
+    if not secret.strip():
+        return "is only whitespace"
+    distinct = len(set(secret))
+    if distinct < SECRET_MIN_DISTINCT_CHARACTERS:
+        return f"has only {distinct} different character{'s' if distinct > 1 else ''}"
+    if secret in (secret + secret)[1:-1]:
+        return "is one shorter string repeated"
+    raw = secret.encode()
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)  # raw deflate: no header to count
+    packed = len(packer.compress(raw) + packer.flush())
+    if packed < SECRET_MIN_DEFLATED_SHARE * len(raw):
+        return f"is mostly repetition: deflate packs its {len(raw)} bytes into {packed}"
+    return None
 
 
 def to_sqlalchemy_url(url: str) -> str:
@@ -197,6 +231,19 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"JWT_SECRET is {len(secret.encode())} bytes; {self.jwt_algorithm} in production "
                 f"needs at least {needed} (RFC 7518) so that it cannot be guessed"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_degenerate_secret_in_production(self) -> "Settings":
+        if self.environment != "production":
+            return self
+        reason = degenerate_secret(self.jwt_secret.get_secret_value())
+        if reason is not None:
+            raise ValueError(
+                f"JWT_SECRET {reason}, so it is far easier to guess than its length suggests. "
+                "Set it to a random value, e.g. "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
         return self
 
