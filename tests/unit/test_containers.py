@@ -11,6 +11,7 @@ piece that runs for real, against a local HTTP server.
 import importlib
 import json
 import re
+import secrets
 import shlex
 import subprocess
 import sys
@@ -33,7 +34,7 @@ _yaml_safe_load = cast(Callable[[str], object], importlib.import_module("yaml").
 COMPOSE: Final = PROJECT_ROOT / "docker-compose.yml"
 DOCKERFILE: Final = PROJECT_ROOT / "Dockerfile"
 SETTINGS_NAMES: Final = frozenset(name.upper() for name in Settings.model_fields)
-JWT_SECRET_FOR_TESTS: Final = "x" * 64
+JWT_SECRET_FOR_TESTS: Final = secrets.token_urlsafe(48)
 
 
 # --- docker-compose.yml ------------------------------------------------------
