@@ -7,7 +7,7 @@ problem at once, with its location; the domain still checks on its own.
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from domain.users.rules import (
@@ -17,11 +17,22 @@ from domain.users.rules import (
     USERNAME_MAX_LENGTH,
     USERNAME_MIN_LENGTH,
     USERNAME_PATTERN,
+    normalize_email,
     validate_password,
 )
 from interfaces.http.params import PartialUpdate, domain_rule
 
-Email = Annotated[EmailStr, Field(max_length=EMAIL_MAX_LENGTH, examples=["ada@example.com"])]
+# The domain's normalisation, not pydantic's EmailStr: logging in goes through the same
+# function, so an address registered here can always log in as it was typed.
+Email = Annotated[
+    str,
+    Field(
+        max_length=EMAIL_MAX_LENGTH,
+        examples=["ada@example.com"],
+        json_schema_extra={"format": "email"},
+    ),
+    domain_rule(normalize_email),
+]
 Username = Annotated[
     str,
     Field(
