@@ -2,6 +2,10 @@
 
 The limits repeat the domain's rules so that a client gets every field's
 problem at once, with its location; the domain still checks on its own.
+
+A user has two views: `UserPublic`, what anyone may read, and `UserPrivate`,
+what only the account itself gets (from `/users/me`, its own changes and its
+registration). Each has its own ETag (`User.public_revision`, `User.revision`).
 """
 
 from datetime import datetime
@@ -72,8 +76,32 @@ class UserUpdate(PartialUpdate):
     password: Password | SkipJsonSchema[None] = None
 
 
-class UserRead(BaseModel):
-    """A user as clients see it: never the password or its hash."""
+class UserPublic(BaseModel):
+    """A user as anyone may see them: no email, nothing that tells when the account changed.
+
+    `updated_at` is left out as well: it moves when the password or the email
+    does. Embedded post authors show a part of this view (`AuthorPublic`).
+    """
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {"id": 1, "username": "ada.lovelace", "created_at": "2026-11-24T18:40:55.103980Z"}
+            ]
+        },
+    )
+
+    id: int
+    username: str
+    created_at: datetime
+
+
+class UserPrivate(UserPublic):
+    """The account as its owner sees it: the public view, the email and the last change.
+
+    Never the password or its hash.
+    """
 
     model_config = ConfigDict(
         from_attributes=True,
@@ -81,17 +109,14 @@ class UserRead(BaseModel):
             "examples": [
                 {
                     "id": 1,
-                    "email": "ada@example.com",
                     "username": "ada.lovelace",
                     "created_at": "2026-11-24T18:40:55.103980Z",
+                    "email": "ada@example.com",
                     "updated_at": "2026-11-24T18:40:55.103980Z",
                 }
             ]
         },
     )
 
-    id: int
     email: str
-    username: str
-    created_at: datetime
     updated_at: datetime
