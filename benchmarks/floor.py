@@ -233,14 +233,9 @@ def _positive_id(text: str) -> int | None:
 
 
 def _user_json(row: TupleRow) -> dict[str, object]:
-    user_id, email, username, _hash, created_at, updated_at = row
-    return {
-        "id": user_id,
-        "email": email,
-        "username": username,
-        "created_at": created_at,
-        "updated_at": updated_at,
-    }
+    """The public view, which is what the service's `GET /users/{id}` answers."""
+    user_id, _email, username, _hash, created_at, _updated_at = row
+    return {"id": user_id, "username": username, "created_at": created_at}
 
 
 def _post_json(row: TupleRow) -> dict[str, object]:

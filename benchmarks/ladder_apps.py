@@ -26,7 +26,7 @@ from benchmarks.floor import MAX_ID, POOL_MAX, POOL_MIN, SELECT_USER, libpq_url
 from infrastructure.persistence.tables import users
 from infrastructure.settings import to_sqlalchemy_url
 from interfaces.http.serving import settle_garbage_collector
-from interfaces.http.users.schemas import UserRead
+from interfaces.http.users.schemas import UserPublic
 
 ENGINE_POOL_SIZE: Final = 20
 """The service's pool: DB_POOL_SIZE 20, DB_MAX_OVERFLOW 0."""
@@ -46,19 +46,17 @@ Fetch = Callable[[int], Awaitable[Sequence[Any] | None]]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
-def _user(row: Sequence[Any]) -> UserRead:
-    user_id, email, username, _hash, created_at, updated_at = row
-    return UserRead(
-        id=user_id, email=email, username=username, created_at=created_at, updated_at=updated_at
-    )
+def _user(row: Sequence[Any]) -> UserPublic:
+    user_id, _email, username, _hash, created_at, _updated_at = row
+    return UserPublic(id=user_id, username=username, created_at=created_at)
 
 
 def users_app(fetch: Fetch, lifespan: Lifespan) -> FastAPI:
     """One route, the same in both apps: only where its row comes from differs."""
     app = FastAPI(lifespan=lifespan)
 
-    @app.get("/users/{user_id}", response_model=UserRead)
-    async def get_user(user_id: UserId) -> UserRead:
+    @app.get("/users/{user_id}", response_model=UserPublic)
+    async def get_user(user_id: UserId) -> UserPublic:
         row = await fetch(user_id)
         if row is None:
             raise HTTPException(status_code=404, detail="User not found")

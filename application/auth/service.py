@@ -37,7 +37,11 @@ class AuthService:
         return self._tokens.issue(user.id)
 
     async def _find(self, login: str) -> User | None:
-        """The account a login names; one that no account could have is not looked up."""
+        """The account a login names; one that no account could have is not looked up.
+
+        An email goes through `normalize_email`, the very function registration
+        stored it with, so every spelling that registered as this address finds it.
+        """
         by_email = "@" in login
         try:
             key = normalize_email(login) if by_email else validate_username(login)

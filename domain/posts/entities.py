@@ -4,6 +4,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from domain.posts.rules import validate_content, validate_title
+from domain.revisions import digest_revision
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,12 +56,18 @@ class PostKey:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Author:
-    """What a reader of a post learns about its author."""
+    """What a reader of a post learns about its author: a part of their public view."""
 
     id: int
     username: str
     version: int
-    """The author's own version, which moves when their username does."""
+    """The author's own version: which state of the account was read. It moves with
+    private changes too (email, password), so no ETag is made of it (see `revision`)."""
+
+    @property
+    def revision(self) -> str:
+        """Names what a post shows of its author, and moves only when that does."""
+        return digest_revision(self.id, self.username)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,10 +82,10 @@ class AuthoredPost:
         """Names this state of the post as clients see it, author included.
 
         The author's username is part of what a reader gets, so the author's
-        version is part of the revision: a renamed author gives every one of
-        their posts a new revision, and a cached copy with the old name is not
-        taken for current. (The author's version also moves on changes that no
-        post shows, such as their email; those cost a needless re-read, never
-        a stale one.)
+        public revision is part of this one: a renamed author gives every one
+        of their posts a new revision, and a cached copy with the old name is
+        not taken for current. The author's version is not: it also moves when
+        they change their email or password, which a reader of their posts
+        must not be able to watch.
         """
-        return f"{self.post.version}.{self.author.version}"
+        return f"{self.post.version}.{self.author.revision}"

@@ -9,6 +9,7 @@ the timestamps.
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from domain.revisions import digest_revision
 from domain.users.rules import normalize_email, validate_username
 
 
@@ -45,12 +46,27 @@ class User:
 
     @property
     def revision(self) -> str:
-        """Names this state of the user as clients see it: equal revisions, equal representations.
+        """Names this state of the account as its owner sees it (the private view).
 
-        A re-hash of the same password leaves it as it is (see
-        `UserRepository.replace_password_hash`), as it leaves the representation.
+        Equal revisions, equal representations: it moves with every change of
+        the account, the email and the password hash included, and it is the
+        one a conditional change (`If-Match`) names. A re-hash of the same
+        password leaves it as it is (see `UserRepository.replace_password_hash`),
+        as it leaves the representation.
         """
         return str(self.version)
+
+    @property
+    def public_revision(self) -> str:
+        """Names the state of the public view (id, username, created_at) that anyone may read.
+
+        A digest of those fields rather than the version: the version also
+        moves when the owner changes their email or password, and a stranger
+        re-reading the public view must not learn when that happened. It
+        moves exactly when the public view does (a name changed back gives
+        the earlier revision back, as the view is the same again).
+        """
+        return digest_revision(self.id, self.username, self.created_at)
 
     def changed(
         self,

@@ -8,6 +8,8 @@ point go through them too.
 import re
 from typing import Final
 
+from email_validator import EmailNotValidError, validate_email
+
 from domain.users.errors import InvalidEmailError, InvalidPasswordError, InvalidUsernameError
 
 USERNAME_MIN_LENGTH: Final = 3
@@ -21,28 +23,46 @@ PASSWORD_MIN_LENGTH: Final = 8
 PASSWORD_MAX_LENGTH: Final = 128
 
 EMAIL_MAX_LENGTH: Final = 254
-_EMAIL_LOCAL_MAX_LENGTH: Final = 64
+_EMAIL_TYPED_MAX_LENGTH: Final = 4 * EMAIL_MAX_LENGTH
 
 
 def normalize_email(raw: str) -> str:
     """Return the address in the one form the service stores and compares.
 
-    The whole address is lower-cased: mailbox providers treat the local part
-    case-insensitively in practice, and two accounts that differ only in case
-    would be a support problem.
+    Every path that takes an email goes through here: registering and
+    changing it (HTTP and `create-user`), logging in, and the failed-login
+    count's key. One function, so that no two of them can disagree on which
+    spellings name the same address, and an address that registered logs in
+    however it is typed.
+
+    - email-validator's normalisation (its syntax checks, NFC, the domain by
+      IDNA's rules: `BÜCHER.example`, `xn--bcher-kva.example` and
+      `bücher.example` are one domain). It lives in the domain because it
+      decides what an account's identity is; the library is a plain
+      function, not a framework (pydantic, which wraps the same library,
+      stays outside).
+    - The whole address is lower-cased, before the NFC step so that the
+      result is in NFC: mailbox providers treat the local part
+      case-insensitively in practice, and two accounts that differ only in
+      case would be a support problem.
+    - Surrounding blanks are dropped, as a form's are.
     """
-    email = raw.strip().lower()
-    local, at, domain = email.rpartition("@")
-    if (
-        not at
-        or not local
-        or "." not in domain.strip(".")
-        or len(email) > EMAIL_MAX_LENGTH
-        or len(local) > _EMAIL_LOCAL_MAX_LENGTH
-        or any(ch.isspace() or not ch.isprintable() for ch in email)
-    ):
+    email = raw.strip()
+    # Bounded before the library sees it: the login form has no length limit, and a long
+    # address costs it time. An equivalent spelling (NFD, punycode) may be longer than the
+    # stored form, never by this much.
+    if len(email) > _EMAIL_TYPED_MAX_LENGTH:
         raise InvalidEmailError("Email is not a valid address")
-    return email
+    try:
+        # strict: a local part of at most 64 characters, as RFC 5321 has it.
+        normalized = validate_email(
+            email.lower(), check_deliverability=False, strict=True
+        ).normalized
+    except EmailNotValidError:
+        raise InvalidEmailError("Email is not a valid address") from None
+    if len(normalized) > EMAIL_MAX_LENGTH:
+        raise InvalidEmailError("Email is not a valid address")
+    return normalized
 
 
 def validate_username(raw: str) -> str:

@@ -9,11 +9,14 @@ limited. The counting itself is `infrastructure.ratelimit`'s.
 
 import hashlib
 from collections.abc import AsyncIterator
+from contextlib import suppress
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
+from domain.users import InvalidEmailError
+from domain.users.rules import normalize_email
 from infrastructure.ratelimit import Limit, RateLimits
 from interfaces.http.client_address import client_key
 from interfaces.http.dependencies import container_of
@@ -26,13 +29,21 @@ def _limits_and_client(request: Request) -> tuple[RateLimits, str]:
 
 
 def account_key(login: str) -> str:
-    """The account a login names, as the lookups compare it (trimmed, any case), hashed.
+    """The account a login names, as the lookups compare it, hashed.
 
-    Hashed so that a key has a fixed, small size whatever was typed (the form
-    has no length limit), and so that the store never holds the names.
+    An email is normalised as registering and logging in normalise it
+    (`normalize_email`), so that its equivalent spellings (NFD, punycode,
+    any case) share one count of failures instead of giving a guesser a
+    count each; a username, and a login that is no valid address, is
+    trimmed and compared in any case. Hashed so that a key has a fixed,
+    small size whatever was typed (the form has no length limit), and so
+    that the store never holds the names.
     """
-    normalized = login.strip().lower().encode("utf-8", "surrogatepass")
-    return hashlib.sha256(normalized).hexdigest()[:32]
+    name = login.strip().lower()
+    if "@" in login:
+        with suppress(InvalidEmailError):
+            name = normalize_email(login)
+    return hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 async def limit_registrations(request: Request) -> None:

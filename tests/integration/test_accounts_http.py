@@ -14,7 +14,7 @@ from tests.integration.problems import assert_problem
 
 async def test_a_user_changes_their_email_username_and_password(client: httpx.AsyncClient) -> None:
     account = await sign_up(client)
-    before = (await client.get(f"/users/{account.id}")).json()
+    before = (await client.get("/users/me", headers=account.headers)).json()
 
     response = await client.patch(
         f"/users/{account.id}",
@@ -44,7 +44,7 @@ async def test_fields_left_out_stay_as_they_are(client: httpx.AsyncClient) -> No
 
 async def test_an_empty_patch_changes_nothing(client: httpx.AsyncClient) -> None:
     account = await sign_up(client)
-    before = (await client.get(f"/users/{account.id}")).json()
+    before = (await client.get("/users/me", headers=account.headers)).json()
 
     response = await client.patch(f"/users/{account.id}", json={}, headers=account.headers)
 
@@ -88,7 +88,7 @@ async def test_taking_another_users_email_or_username_is_409(
     response = await client.patch(f"/users/{account.id}", json=change, headers=account.headers)
 
     assert_problem(response, 409, detail)
-    assert (await client.get(f"/users/{account.id}")).json()["email"] == account.email
+    assert (await client.get("/users/me", headers=account.headers)).json()["email"] == account.email
 
 
 async def test_keeping_ones_own_email_in_another_case_is_fine(client: httpx.AsyncClient) -> None:

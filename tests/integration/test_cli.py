@@ -52,7 +52,7 @@ def test_serve_without_database_url_runs_an_embedded_postgres(tmp_path: Path) ->
 
     with serving(EMBEDDED_POSTGRES_DIR=str(data_dir)) as (base_url, _):
         users = httpx.get(f"{base_url}/users/").json()
-    assert [user["email"] for user in users] == ["cli@example.com"], "data outlives a restart"
+    assert [user["username"] for user in users] == ["cli"], "data outlives a restart"
 
 
 def test_serve_with_the_memory_repository_needs_no_database() -> None:

@@ -3,6 +3,7 @@ reports a failure."""
 
 import subprocess
 import sys
+import unicodedata
 from collections.abc import Callable
 
 import psycopg
@@ -141,6 +142,29 @@ def test_create_user_registers_through_the_use_case(migrated_database: str) -> N
         1,
         "Error: Password must be 8 to 128 characters",
     )
+
+
+@pytest.mark.postgres
+def test_create_user_normalises_the_email_as_registering_and_logging_in_do(
+    migrated_database: str,
+) -> None:
+    """NFD, capitals and a punycode domain: stored in the one form the API stores and finds."""
+    typed = unicodedata.normalize("NFD", "ZOË@XN--BCHER-KVA.EXAMPLE")
+
+    created = _cli(
+        "create-user",
+        "--email",
+        typed,
+        "--username",
+        "zoe",
+        "--password",
+        "a-good-password",
+        database_url=migrated_database,
+    )
+
+    assert created.returncode == 0, created.stderr
+    assert "zoe <zoë@bücher.example>" in created.stdout
+    assert normalize_email(typed) == "zoë@bücher.example"
 
 
 @pytest.mark.postgres

@@ -1,6 +1,7 @@
 """ETags, If-None-Match and If-Match over HTTP, on both adapters; the races on PostgreSQL."""
 
 import asyncio
+import re
 from typing import Any
 
 import httpx
@@ -39,16 +40,19 @@ async def test_every_answer_with_one_resource_carries_its_strong_etag(
         "/posts/", json={"title": "t", "content": "c"}, headers=account.headers
     )
 
+    # The account's own answers carry the private tag (its version); anyone's read, the public.
     assert created.headers["etag"] == '"1"'
-    assert created.headers["etag"] == await _etag(client, created.headers["location"])
-    assert post.headers["etag"] == '"1.1"'
-    assert post.headers["etag"] == await _etag(client, post.headers["location"])
+    public = await _etag(client, created.headers["location"])
+    assert public != created.headers["etag"]
+    assert re.fullmatch(r'"[A-Za-z0-9_-]+"', public), "strong: quoted, no W/"
     me = await client.get("/users/me", headers=account.headers)
-    assert me.headers["etag"] == await _etag(client, f"/users/{account.id}")
+    assert me.headers["etag"] == '"1"'
+    assert post.headers["etag"].startswith('"1.')
+    assert post.headers["etag"] == await _etag(client, post.headers["location"])
     edited = await client.patch(
         post.headers["location"], json={"title": "u"}, headers=account.headers
     )
-    assert edited.headers["etag"] == '"2.1"'
+    assert edited.headers["etag"] == post.headers["etag"].replace('"1.', '"2.', 1)
     assert edited.headers["etag"] == await _etag(client, post.headers["location"])
 
 
@@ -106,11 +110,15 @@ async def test_a_renamed_author_changes_the_etag_of_their_posts(
 
 
 def _writes(ada: Account, post: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    """(path to read, path to change, a change) for each resource with If-Match."""
+    """(path to read, path to change, a change) for each resource with If-Match.
+
+    An account is read at `/users/me`: `If-Match` names its private ETag, which the
+    public view at `/users/{id}` does not show.
+    """
     return [
         (f"/posts/{post['id']}", f"/posts/{post['id']}", {"title": "Changed"}),
-        (f"/users/{ada.id}", f"/users/{ada.id}", {"username": "changed"}),
-        (f"/users/{ada.id}", "/users/me", {"username": "changed"}),
+        ("/users/me", f"/users/{ada.id}", {"username": "changed"}),
+        ("/users/me", "/users/me", {"username": "changed"}),
     ]
 
 
@@ -119,9 +127,9 @@ async def test_a_patch_with_a_stale_etag_is_a_412_and_changes_nothing(
     client: httpx.AsyncClient, ada: Account, which: int
 ) -> None:
     read, write, change = _writes(ada, await publish(client, ada))[which]
-    stale = await _etag(client, read)
+    stale = await _etag(client, read, ada)
     await client.patch(write, json=change, headers=ada.headers)  # someone else's change
-    before = await client.get(read)
+    before = await client.get(read, headers=ada.headers)
 
     response = await client.patch(
         write,
@@ -131,7 +139,7 @@ async def test_a_patch_with_a_stale_etag_is_a_412_and_changes_nothing(
 
     body = assert_problem(response, 412, VERSION_MISMATCH)
     assert body["type"] == "/problems/version-mismatch"
-    after = await client.get(read)
+    after = await client.get(read, headers=ada.headers)
     assert (after.json(), after.headers["etag"]) == (before.json(), before.headers["etag"])
 
 
@@ -143,7 +151,7 @@ async def test_a_patch_with_a_matching_etag_succeeds_with_the_new_one(
     client: httpx.AsyncClient, ada: Account, which: int, if_match: str
 ) -> None:
     read, write, change = _writes(ada, await publish(client, ada))[which]
-    etag = await _etag(client, read)
+    etag = await _etag(client, read, ada)
 
     response = await client.patch(
         write, json=change, headers=_with(ada, If_Match=if_match.format(etag=etag))
@@ -151,7 +159,7 @@ async def test_a_patch_with_a_matching_etag_succeeds_with_the_new_one(
 
     assert response.status_code == 200, response.text
     assert response.headers["etag"] != etag
-    assert response.headers["etag"] == await _etag(client, read)
+    assert response.headers["etag"] == await _etag(client, read, ada)
 
 
 @pytest.mark.parametrize("which", [0, 1, 2], ids=["post", "user", "me"])
@@ -159,12 +167,12 @@ async def test_a_weak_etag_never_matches_if_match(
     client: httpx.AsyncClient, ada: Account, which: int
 ) -> None:
     read, write, change = _writes(ada, await publish(client, ada))[which]
-    etag = await _etag(client, read)
+    etag = await _etag(client, read, ada)
 
     response = await client.patch(write, json=change, headers=_with(ada, If_Match=f"W/{etag}"))
 
     assert_problem(response, 412, VERSION_MISMATCH)
-    assert await _etag(client, read) == etag
+    assert await _etag(client, read, ada) == etag
 
 
 @pytest.mark.parametrize("which", [0, 1, 2], ids=["post", "user", "me"])
@@ -172,17 +180,18 @@ async def test_a_delete_honours_if_match(
     client: httpx.AsyncClient, ada: Account, which: int
 ) -> None:
     read, write, change = _writes(ada, await publish(client, ada))[which]
-    stale = await _etag(client, read)
+    stale = await _etag(client, read, ada)
     await client.patch(write, json=change, headers=ada.headers)
-    current = await _etag(client, read)
+    current = await _etag(client, read, ada)
 
     refused = await client.delete(write, headers=_with(ada, If_Match=stale))
     assert_problem(refused, 412, VERSION_MISMATCH)
-    assert await _etag(client, read) == current
+    assert await _etag(client, read, ada) == current
 
     deleted = await client.delete(write, headers=_with(ada, If_Match=current))
     assert deleted.status_code == 204
-    assert (await client.get(read)).status_code == 404
+    gone = f"/users/{ada.id}" if read == "/users/me" else read
+    assert (await client.get(gone)).status_code == 404
 
 
 async def test_without_if_match_the_last_writer_wins_as_before(
@@ -273,8 +282,8 @@ async def test_parallel_patches_with_one_etag_make_one_winner(
     """Ten writers read the same state; exactly one change lands, and nothing is lost silently."""
     writer = await sign_up(pg_client)
     post = await publish(pg_client, writer)
-    path = f"/posts/{post['id']}" if resource == "post" else f"/users/{writer.id}"
-    etag = await _etag(pg_client, path)
+    path = f"/posts/{post['id']}" if resource == "post" else "/users/me"
+    etag = await _etag(pg_client, path, writer)
 
     def change(n: int) -> dict[str, str]:
         return {"title": f"Edition {n}"} if resource == "post" else {"username": f"edition.{n}"}
@@ -291,7 +300,7 @@ async def test_parallel_patches_with_one_etag_make_one_winner(
     for loser in (r for r in responses if r.status_code == 412):
         assert_problem(loser, 412, VERSION_MISMATCH)
     (winner,) = (r for r in responses if r.status_code == 200)
-    stored = await pg_client.get(path)
+    stored = await pg_client.get(path, headers=writer.headers)
     assert stored.json() == winner.json()
     assert stored.headers["etag"] == winner.headers["etag"]
 

@@ -108,9 +108,18 @@ def _register(client: Any) -> int:
     models = _module("models")
     body = models.UserCreate(email="gen@example.com", username="gen", password=PASSWORD)
     user = _call("users.create_user", 201, client=client, body=body)
-    assert isinstance(user, models.UserRead)
+    assert isinstance(user, models.UserPrivate), "the account itself gets its private view"
+    assert user.email == "gen@example.com"
     user_id: int = user.id
     return user_id
+
+
+def _read_public(client: Any, user_id: int) -> Any:
+    models = _module("models")
+    user = _call("users.get_user", 200, client=client, user_id=user_id)
+    assert isinstance(user, models.UserPublic)
+    assert not hasattr(user, "email"), "a stranger's client has no email to read"
+    return user
 
 
 def _log_in(client: Any) -> str:
@@ -129,7 +138,7 @@ def _publish(client: Any, title: str) -> Post:
     post = _call("posts.create_post", 201, client=client, body=body)
     assert isinstance(post, models.PostRead)
     assert isinstance(post.created_at, datetime.datetime), "date-time fields parse as datetimes"
-    assert isinstance(post.author, models.AuthorRead)
+    assert isinstance(post.author, models.AuthorPublic)
     typed: Post = post
     return typed
 
@@ -156,6 +165,7 @@ def test_a_generated_client_registers_logs_in_publishes_and_pages(
     timeout = httpx.Timeout(HTTP_TIMEOUT_SECONDS)
     with package.Client(base_url=base_url, timeout=timeout) as anonymous:
         user_id = _register(anonymous)
+        public = _read_public(anonymous, user_id)
         token = _log_in(anonymous)
         with package.AuthenticatedClient(base_url=base_url, token=token, timeout=timeout) as author:
             published = [_publish(author, f"Post {number}") for number in range(POST_COUNT)]
@@ -165,3 +175,4 @@ def test_a_generated_client_registers_logs_in_publishes_and_pages(
     seen = [post for page in pages for post in page]
     assert [post.id for post in seen] == [post.id for post in reversed(published)], "newest first"
     assert {(post.author.id, post.author.username) for post in seen} == {(user_id, "gen")}
+    assert (public.id, public.username) == (user_id, "gen")

@@ -83,10 +83,47 @@ def test_every_error_response_is_a_problem(document: dict[str, Any]) -> None:
 def test_bodies_and_answers_carry_examples(document: dict[str, Any]) -> None:
     schemas = document["components"]["schemas"]
 
-    for model in ("UserRead", "PostRead", "TokenResponse", "Problem", "ValidationProblem"):
+    for model in (
+        "UserPublic",
+        "UserPrivate",
+        "PostRead",
+        "TokenResponse",
+        "Problem",
+        "ValidationProblem",
+    ):
         assert schemas[model]["examples"], model
     for model, field in (("UserCreate", "email"), ("PostCreate", "title")):
         assert schemas[model]["properties"][field]["examples"], model
+
+
+def _answer_schema(operation: dict[str, Any], status: str) -> str:
+    schema = operation["responses"][status]["content"]["application/json"]["schema"]
+    reference: str = schema.get("items", schema)["$ref"]
+    return reference.rpartition("/")[2]
+
+
+def test_strangers_get_the_public_view_and_the_account_its_private_one(
+    document: dict[str, Any],
+) -> None:
+    operations = _operations(document)
+    schemas = document["components"]["schemas"]
+
+    public = {"list_users": "200", "get_user": "200"}
+    private = {
+        "create_user": "201",
+        "get_current_user": "200",
+        "update_current_user": "200",
+        "update_user": "200",
+    }
+    for name, status in public.items():
+        assert _answer_schema(operations[name], status) == "UserPublic", name
+    for name, status in private.items():
+        assert _answer_schema(operations[name], status) == "UserPrivate", name
+    assert set(schemas["UserPublic"]["properties"]) == {"id", "username", "created_at"}
+    assert set(schemas["AuthorPublic"]["properties"]) == {"id", "username"}
+    assert {"email", "updated_at"} <= set(schemas["UserPrivate"]["properties"])
+    assert "UserRead" not in schemas
+    assert schemas["UserCreate"]["properties"]["email"]["format"] == "email"
 
 
 def test_lists_document_their_link_header(document: dict[str, Any]) -> None:

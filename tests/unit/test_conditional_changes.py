@@ -7,7 +7,7 @@ from application.posts import EditPost, PostService, PublishPost
 from application.preconditions import Precondition, pin
 from application.users import UpdateUser, UserService
 from domain.errors import VersionMismatchError
-from domain.posts import AuthoredPost, NotPostAuthorError, PostNotFoundError
+from domain.posts import Author, AuthoredPost, NotPostAuthorError, PostNotFoundError
 from domain.users import NotAccountOwnerError, User, UserNotFoundError
 from infrastructure.memory import InMemoryUnitOfWork
 from tests.factories import register_user
@@ -57,7 +57,25 @@ def test_a_precondition_pins_the_version_it_was_read_at() -> None:
 def test_revisions_name_what_a_client_sees(ada: User, published: AuthoredPost) -> None:
     assert (ada.version, ada.revision) == (1, "1")
     assert (published.post.version, published.author.version) == (1, 1)
-    assert published.revision == "1.1"
+    assert published.revision == f"1.{published.author.revision}"
+
+
+async def test_public_revisions_move_with_the_public_fields_only(
+    users: UserService, ada: User, published: AuthoredPost
+) -> None:
+    """A stranger's ETags (the public view's, a post's) must not show a change of email or
+    password; they do show a new username."""
+    private = await users.update_user(
+        ada, ada.id, UpdateUser(email="elsewhere@example.com", password="another-pass-word")
+    )
+    renamed = await users.update_user(private, ada.id, UpdateUser(username="lovelace"))
+    back = await users.update_user(renamed, ada.id, UpdateUser(username="ada"))
+
+    assert private.revision != ada.revision
+    assert private.public_revision == ada.public_revision
+    assert renamed.public_revision != ada.public_revision
+    assert back.public_revision == ada.public_revision, "the same view, the same revision"
+    assert published.author.revision == Author(id=ada.id, username="ada", version=9).revision
 
 
 async def test_a_change_at_the_read_revision_succeeds(users: UserService, ada: User) -> None:
@@ -129,7 +147,8 @@ async def test_editing_a_post_at_the_read_revision(
         ada, published.post.id, EditPost(title="Final"), expected=expecting(published.revision)
     )
 
-    assert (edited.post.title, edited.post.version, edited.revision) == ("Final", 2, "2.1")
+    assert (edited.post.title, edited.post.version) == ("Final", 2)
+    assert edited.revision == f"2.{published.author.revision}"
     assert await posts.get_post(published.post.id) == edited
 
 

@@ -147,3 +147,14 @@ def test_an_account_key_is_the_login_as_looked_up_and_of_fixed_size() -> None:
     assert account_key("ada@example.com") != account_key("ada")
     long_and_odd = "\ud800" + "x" * 100_000
     assert len(account_key(long_and_odd)) == len(account_key(str(uuid.uuid4()))) == 32
+    assert len(account_key(f"{long_and_odd}@example.com")) == 32
+
+
+def test_an_emails_equivalent_spellings_share_one_account_key() -> None:
+    spellings = [
+        "zoë@bücher.example",
+        "ZOE\u0308@BU\u0308CHER.EXAMPLE",
+        "zoë@xn--bcher-kva.example",
+    ]
+    assert len({account_key(spelling) for spelling in spellings}) == 1
+    assert account_key("not an@address") == account_key(" NOT AN@address "), "as typed, any case"

@@ -1,3 +1,5 @@
+import unicodedata
+
 import pytest
 
 from domain.users import InvalidEmailError, InvalidPasswordError, InvalidUsernameError, NewUser
@@ -18,6 +20,34 @@ def test_email_is_normalised_to_lower_case(raw: str, expected: str) -> None:
 @pytest.mark.parametrize(
     "raw",
     [
+        unicodedata.normalize("NFD", "ZOË@BÜCHER.EXAMPLE"),
+        "zoë@xn--bcher-kva.example",
+        "Zoë@Bücher.Example",
+        "zoë@ｂüｃｈｅｒ.example",
+    ],
+    ids=["nfd-capitals", "punycode", "title-case", "fullwidth"],
+)
+def test_equivalent_spellings_of_an_email_normalise_to_one(raw: str) -> None:
+    assert normalize_email(raw) == unicodedata.normalize("NFC", "zoë@bücher.example")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["Ada@Example.COM", unicodedata.normalize("NFD", "ÉLODIE@ÉCOLE.EXAMPLE"), "İ@example.com"],
+)
+def test_a_normalised_email_is_its_own_normal_form(raw: str) -> None:
+    """Stored addresses are normalised again by every login: it must find them unchanged."""
+    once = normalize_email(raw)
+    assert normalize_email(once) == once
+    assert unicodedata.is_normalized("NFC", once)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Ada <ada@example.com>",
+        "ada@example.test",
+        f"{'a' * 1_000_000}@example.com",
         "",
         "no-at-sign",
         "@example.com",

@@ -44,7 +44,13 @@ class PostUpdate(PartialUpdate):
     content: Content | SkipJsonSchema[None] = None
 
 
-class AuthorRead(BaseModel):
+class AuthorPublic(BaseModel):
+    """A post's author: the part of their public view (`UserPublic`) that a post shows.
+
+    Only public fields, never the email: anyone may read posts. The post's
+    ETag covers these fields and nothing else of the author's.
+    """
+
     id: int
     username: str
 
@@ -74,7 +80,7 @@ class PostRead(BaseModel):
     author_id: int
     created_at: datetime
     updated_at: datetime
-    author: AuthorRead
+    author: AuthorPublic
 
     @classmethod
     def of(cls, authored: AuthoredPost) -> "PostRead":
@@ -86,5 +92,5 @@ class PostRead(BaseModel):
             author_id=post.author_id,
             created_at=post.created_at,
             updated_at=post.updated_at,
-            author=AuthorRead(id=author.id, username=author.username),
+            author=AuthorPublic(id=author.id, username=author.username),
         )

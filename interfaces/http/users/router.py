@@ -1,4 +1,13 @@
-"""HTTP endpoints for users: parse, call the use case, shape the answer."""
+"""HTTP endpoints for users: parse, call the use case, shape the answer.
+
+Anyone may read a user's public view (`UserPublic`, tagged with
+`User.public_revision`); the account itself reads and changes its private one
+(`UserPrivate`, tagged with `User.revision`) through `/users/me`, its PATCH and
+the registration's 201. A conditional change (`If-Match` on PATCH or DELETE)
+names the private ETag, from one of those answers: the public one stays the
+same across a change of email or password, so it cannot say which state of
+the account the client last saw, and never matches.
+"""
 
 from collections.abc import Sequence
 from typing import Annotated, Any, Final
@@ -30,7 +39,7 @@ from interfaces.http.params import MAX_ID, Limit, Skip, require_json
 from interfaces.http.ratelimit import limit_registrations
 from interfaces.http.routing import collection_route
 from interfaces.http.security import CurrentUser
-from interfaces.http.users.schemas import UserCreate, UserRead, UserUpdate
+from interfaces.http.users.schemas import UserCreate, UserPrivate, UserPublic, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -54,7 +63,7 @@ USERS: Final = Listing[int, User](
     router,
     "POST",
     status_code=status.HTTP_201_CREATED,
-    response_model=UserRead,
+    response_model=UserPrivate,
     responses=error_responses(409, 413, 415, 429) | CREATED_HEADERS_DOC,
     dependencies=[*JSON_BODY, Depends(limit_registrations)],
     summary="Register a user",
@@ -64,6 +73,9 @@ async def create_user(
 ) -> Response:
     """Create an account; the email and the username are unique regardless of case.
 
+    The answer is the account's private view, with the private ETag that a
+    later `If-Match` names.
+
     With an `Idempotency-Key`, at most once per key; the key's scope is the
     email registered, as there is no caller to tell apart. Registrations are
     limited per client address (429 with `Retry-After` past it).
@@ -72,7 +84,7 @@ async def create_user(
 
     def render(user: User) -> StoredResponse:
         location = request.url_for("get_user", user_id=user.id).path
-        return created(UserRead.model_validate(user), location=location, revision=user.revision)
+        return created(UserPrivate.model_validate(user), location=location, revision=user.revision)
 
     if idempotency is None:
         return send(render(await service.register_user(command)))
@@ -82,7 +94,7 @@ async def create_user(
 @collection_route(
     router,
     "GET",
-    response_model=list[UserRead],
+    response_model=list[UserPublic],
     responses=LINK_HEADER_DOC,
     summary="List users",
 )
@@ -95,26 +107,29 @@ async def list_users(
     skip: Skip = 0,
     limit: Limit = 100,
     cursor: CursorParam = None,
-) -> Sequence[UserRead]:
-    """Return users ordered by id; the `Link` header leads to the next and previous pages."""
+) -> Sequence[UserPublic]:
+    """Return users' public views ordered by id; the `Link` header leads to the other pages."""
     asked = USERS.request(codec, listing="users", cursor=cursor, skip=skip, limit=limit)
     page = await service.list_users(asked)
     USERS.link(codec, listing="users", request=request, response=response, asked=asked, page=page)
-    return [UserRead.model_validate(user) for user in page.items]
+    return [UserPublic.model_validate(user) for user in page.items]
 
 
 # Before /{user_id}, which would otherwise try to read "me" as an id.
-@router.get("/me", response_model=UserRead, responses=read_responses(401), summary="The caller")
+@router.get("/me", response_model=UserPrivate, responses=read_responses(401), summary="The caller")
 async def get_current_user(
     user: CurrentUser, conditions: ConditionalRead, response: Response
-) -> UserRead | Response:
-    """Return the user the bearer token belongs to."""
-    return conditions.answer(response, user.revision) or UserRead.model_validate(user)
+) -> UserPrivate | Response:
+    """Return the account the bearer token belongs to, in its private view.
+
+    Its ETag is the one to send in `If-Match` when changing or deleting the account.
+    """
+    return conditions.answer(response, user.revision) or UserPrivate.model_validate(user)
 
 
 @router.patch(
     "/me",
-    response_model=UserRead,
+    response_model=UserPrivate,
     responses=write_responses(401, 409, 413, 415),
     dependencies=JSON_BODY,
     summary="Change the caller's account",
@@ -126,7 +141,7 @@ async def update_current_user(
     expected: IfMatch,
     service: UserServiceDep,
     response: Response,
-) -> UserRead:
+) -> UserPrivate:
     """Like `PATCH /users/{user_id}` with the caller's own id."""
     return await _update(
         service, actor=actor, user_id=actor.id, body=body, expected=expected, response=response
@@ -148,19 +163,24 @@ async def delete_current_user(
 
 
 @router.get(
-    "/{user_id}", response_model=UserRead, responses=read_responses(404), summary="Get a user"
+    "/{user_id}", response_model=UserPublic, responses=read_responses(404), summary="Get a user"
 )
 async def get_user(
     user_id: UserId, conditions: ConditionalRead, service: UserServiceDep, response: Response
-) -> UserRead | Response:
-    """Return the user; `If-None-Match` with its ETag makes it a 304 while it is unchanged."""
+) -> UserPublic | Response:
+    """Return the user's public view; `If-None-Match` with its ETag makes it a 304 while
+    that view is unchanged.
+
+    The ETag is the public view's own: a change of email or password leaves it
+    as it is. It is no use in `If-Match` on a change: send the private one.
+    """
     user = await service.get_user(user_id)
-    return conditions.answer(response, user.revision) or UserRead.model_validate(user)
+    return conditions.answer(response, user.public_revision) or UserPublic.model_validate(user)
 
 
 @router.patch(
     "/{user_id}",
-    response_model=UserRead,
+    response_model=UserPrivate,
     responses=write_responses(401, 403, 404, 409, 413, 415),
     dependencies=JSON_BODY,
     summary="Change one's account",
@@ -173,10 +193,11 @@ async def update_user(
     expected: IfMatch,
     service: UserServiceDep,
     response: Response,
-) -> UserRead:
+) -> UserPrivate:
     """Change one's own email, username or password; fields left out stay as they are.
 
-    With `If-Match`, only if the account still has that ETag.
+    With `If-Match`, only if the account still has that ETag: the private one,
+    from `GET /users/me`, the registration or the last change (this answer's).
     """
     return await _update(
         service, actor=actor, user_id=user_id, body=body, expected=expected, response=response
@@ -191,11 +212,11 @@ async def _update(
     body: UserUpdate,
     expected: Precondition | None,
     response: Response,
-) -> UserRead:
+) -> UserPrivate:
     command = UpdateUser(email=body.email, username=body.username, password=body.password)
     user = await service.update_user(actor, user_id, command, expected=expected)
     tag(response, user.revision)
-    return UserRead.model_validate(user)
+    return UserPrivate.model_validate(user)
 
 
 @router.delete(
@@ -210,6 +231,6 @@ async def delete_user(
 ) -> None:
     """Delete one's own account and, with it, all of one's posts; its tokens stop working.
 
-    With `If-Match`, only if the account still has that ETag.
+    With `If-Match`, only if the account still has that ETag (the private one).
     """
     await service.delete_user(actor, user_id, expected=expected)

@@ -2,12 +2,16 @@
 
 The limits repeat the domain's rules so that a client gets every field's
 problem at once, with its location; the domain still checks on its own.
+
+A user has two views: `UserPublic`, what anyone may read, and `UserPrivate`,
+what only the account itself gets (from `/users/me`, its own changes and its
+registration). Each has its own ETag (`User.public_revision`, `User.revision`).
 """
 
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from domain.users.rules import (
@@ -17,11 +21,22 @@ from domain.users.rules import (
     USERNAME_MAX_LENGTH,
     USERNAME_MIN_LENGTH,
     USERNAME_PATTERN,
+    normalize_email,
     validate_password,
 )
 from interfaces.http.params import PartialUpdate, domain_rule
 
-Email = Annotated[EmailStr, Field(max_length=EMAIL_MAX_LENGTH, examples=["ada@example.com"])]
+# The domain's normalisation, not pydantic's EmailStr: logging in goes through the same
+# function, so an address registered here can always log in as it was typed.
+Email = Annotated[
+    str,
+    Field(
+        max_length=EMAIL_MAX_LENGTH,
+        examples=["ada@example.com"],
+        json_schema_extra={"format": "email"},
+    ),
+    domain_rule(normalize_email),
+]
 Username = Annotated[
     str,
     Field(
@@ -61,8 +76,32 @@ class UserUpdate(PartialUpdate):
     password: Password | SkipJsonSchema[None] = None
 
 
-class UserRead(BaseModel):
-    """A user as clients see it: never the password or its hash."""
+class UserPublic(BaseModel):
+    """A user as anyone may see them: no email, nothing that tells when the account changed.
+
+    `updated_at` is left out as well: it moves when the password or the email
+    does. Embedded post authors show a part of this view (`AuthorPublic`).
+    """
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {"id": 1, "username": "ada.lovelace", "created_at": "2026-11-24T18:40:55.103980Z"}
+            ]
+        },
+    )
+
+    id: int
+    username: str
+    created_at: datetime
+
+
+class UserPrivate(UserPublic):
+    """The account as its owner sees it: the public view, the email and the last change.
+
+    Never the password or its hash.
+    """
 
     model_config = ConfigDict(
         from_attributes=True,
@@ -70,17 +109,14 @@ class UserRead(BaseModel):
             "examples": [
                 {
                     "id": 1,
-                    "email": "ada@example.com",
                     "username": "ada.lovelace",
                     "created_at": "2026-11-24T18:40:55.103980Z",
+                    "email": "ada@example.com",
                     "updated_at": "2026-11-24T18:40:55.103980Z",
                 }
             ]
         },
     )
 
-    id: int
     email: str
-    username: str
-    created_at: datetime
     updated_at: datetime
