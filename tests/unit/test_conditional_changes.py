@@ -2,7 +2,7 @@
 
 import pytest
 
-from application.ports import PasswordHasher
+from application.ports import PasswordHasher, PasswordStrength
 from application.posts import EditPost, PostService, PublishPost
 from application.preconditions import Precondition, pin
 from application.users import UpdateUser, UserService
@@ -25,8 +25,10 @@ def uow() -> InMemoryUnitOfWork:
 
 
 @pytest.fixture
-def users(uow: InMemoryUnitOfWork, password_hasher: PasswordHasher) -> UserService:
-    return UserService(uow, password_hasher)
+def users(
+    uow: InMemoryUnitOfWork, password_hasher: PasswordHasher, password_strength: PasswordStrength
+) -> UserService:
+    return UserService(uow, password_hasher, password_strength)
 
 
 @pytest.fixture
