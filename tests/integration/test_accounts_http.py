@@ -90,9 +90,8 @@ async def test_taking_another_users_email_or_username_is_409(
     await sign_up(client, email="taken@example.com", username="taken")
     account = await sign_up(client)
 
-    response = await client.patch(
-        f"/users/{account.id}", json=change | {"current_password": PASSWORD}, headers=account.headers
-    )
+    body = change | {"current_password": PASSWORD}
+    response = await client.patch(f"/users/{account.id}", json=body, headers=account.headers)
 
     assert_problem(response, 409, detail)
     assert (await client.get(f"/users/{account.id}")).json()["email"] == account.email
