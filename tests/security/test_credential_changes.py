@@ -7,12 +7,17 @@ current password, and each check of it is a guess counted with the failed
 logins, so that the PATCH is no unlimited password oracle.
 """
 
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Final
 
 import httpx
 import pytest
 
+from application.ports import PasswordHasher, PasswordStrength
+from application.users import UpdateUser, UserService
+from domain.unit_of_work import UnitOfWork
+from domain.users import CredentialsChangedMeanwhileError
+from tests.factories import register_user
 from tests.integration.accounts import PASSWORD, Account, login, sign_up
 from tests.integration.problems import assert_problem
 from tests.security.apps import ADAPTERS, Adapter, Build, adapter_of, app_builder
@@ -129,3 +134,59 @@ async def test_a_right_current_password_drops_the_count_as_a_login_does(build: B
         assert (await _patch(client, owner, wrong)).status_code == 403
 
     assert right.status_code == 200, right.text
+
+
+class OwnerChangesFirst:
+    """The real hasher; while it hashes the thief's new password, the owner changes theirs.
+
+    That is the race a thief who has the password and a token runs against
+    the owner who noticed: the thief's change was checked against the old
+    password, and must not land on top of the owner's new one.
+    """
+
+    def __init__(self, inner: PasswordHasher, owner_changes: Callable[[], Awaitable[None]]) -> None:
+        self._inner = inner
+        self._owner_changes = owner_changes
+
+    async def hash(self, password: str) -> str:
+        hashed = await self._inner.hash(password)
+        if password == THIEFS_PASSWORD:
+            await self._owner_changes()
+        return hashed
+
+    async def verify(self, password: str, password_hash: str) -> bool:
+        return await self._inner.verify(password, password_hash)
+
+    async def verify_and_update(self, password: str, password_hash: str) -> tuple[bool, str | None]:
+        return await self._inner.verify_and_update(password, password_hash)
+
+    async def verify_dummy(self, password: str) -> None:
+        await self._inner.verify_dummy(password)
+
+
+THIEFS_PASSWORD: Final = "thief-owns-it-now"
+OWNERS_PASSWORD: Final = "owner-took-it-back"
+
+
+async def test_a_thiefs_change_does_not_overwrite_the_owners_password_changed_meanwhile(
+    uow_factory: Callable[[], UnitOfWork],
+    password_hasher: PasswordHasher,
+    password_strength: PasswordStrength,
+) -> None:
+    users = UserService(uow_factory(), password_hasher, password_strength)
+    owner = await users.register_user(register_user(password=PASSWORD))
+
+    async def owner_changes() -> None:
+        change = UpdateUser(password=OWNERS_PASSWORD, current_password=PASSWORD)
+        await users.update_user(owner, owner.id, change)
+
+    racing = UserService(
+        uow_factory(), OwnerChangesFirst(password_hasher, owner_changes), password_strength
+    )
+    with pytest.raises(CredentialsChangedMeanwhileError):
+        await racing.update_user(
+            owner, owner.id, UpdateUser(password=THIEFS_PASSWORD, current_password=PASSWORD)
+        )
+
+    stored = await users.get_user(owner.id)
+    assert await password_hasher.verify(OWNERS_PASSWORD, stored.password_hash)
