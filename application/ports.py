@@ -1,14 +1,18 @@
 """Ports the use cases need that are not about storage."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+from domain.users import User
 
 
 class PasswordHasher(Protocol):
     """Turns passwords into hashes that are safe to store, and checks them.
 
     The methods are coroutines so that an implementation can run the
-    deliberately slow hash off the event loop.
+    deliberately slow hash off the event loop, and bound how many run at
+    once: past its bound, one raises a BusyError rather than queue forever.
     """
 
     async def hash(self, password: str) -> str: ...
@@ -26,6 +30,34 @@ class PasswordHasher(Protocol):
         Answering an unknown account faster than a wrong password would let
         anyone find out which accounts exist.
         """
+        ...
+
+
+class PasswordStrength(Protocol):
+    """Refuses passwords that are easy to guess (NIST SP 800-63B's blocklist, and more)."""
+
+    async def refuse_if_weak(self, password: str, *, user_inputs: Sequence[str]) -> None:
+        """Raise WeakPasswordError when `password` is too easy to guess.
+
+        `user_inputs` are the account's own words (its username, its email):
+        a password made of them is guessed first by anyone who knows whose it is.
+        """
+        ...
+
+
+class PasswordGuesses(Protocol):
+    """Counts checks of an account's password outside logging in, as failed logins are.
+
+    Without it, a use case that checks the current password would be an
+    oracle for guessing it, with no limit on the number of guesses.
+    """
+
+    async def guess(self, user: User) -> None:
+        """Count one guess at `user`'s password before it is checked; raise past the limit."""
+        ...
+
+    async def guessed_right(self, user: User) -> None:
+        """The guess was right: drop the count, as a successful login does."""
         ...
 
 

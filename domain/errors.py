@@ -48,6 +48,14 @@ class VersionMismatchError(PreconditionFailedError):
         super().__init__("The resource has changed since you read it")
 
 
+class BusyError(DomainError):
+    """The service has no capacity left for this kind of work right now: try again shortly.
+
+    Not the caller's fault and not a failure: a bound that keeps one worker's
+    memory and CPU within what it was given (password hashing, for one).
+    """
+
+
 class StorageError(DomainError):
     """The storage failed for a reason that is not the caller's fault."""
 

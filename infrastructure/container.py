@@ -19,7 +19,9 @@ from infrastructure.persistence.engine import (
 from infrastructure.persistence.schema import SCHEMA_HEAD
 from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from infrastructure.ratelimit import PostgresStorage, RateLimits, redis_pool, redis_storage
+from infrastructure.security.executor import BoundedExecutor
 from infrastructure.security.passwords import Argon2PasswordHasher
+from infrastructure.security.strength import ZxcvbnPasswordStrength
 from infrastructure.security.tokens import JwtTokenIssuer
 from infrastructure.settings import Settings
 
@@ -65,11 +67,27 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Singleton(InMemoryReadinessProbe),
     )
 
+    password_hash_executor = providers.Singleton(
+        BoundedExecutor,
+        concurrency=settings.provided.password_hash_concurrency,
+        queue=settings.provided.password_hash_queue,
+        name="argon2",
+    )
     password_hasher = providers.Singleton(
         Argon2PasswordHasher,
         time_cost=settings.provided.password_hash_time_cost,
         memory_cost=settings.provided.password_hash_memory_cost,
         parallelism=settings.provided.password_hash_parallelism,
+        executor=password_hash_executor,
+    )
+    # Its own thread and queue (see ZxcvbnPasswordStrength); the queue is the hashes' size.
+    password_strength_executor = providers.Singleton(
+        BoundedExecutor, concurrency=1, queue=settings.provided.password_hash_queue, name="zxcvbn"
+    )
+    password_strength = providers.Singleton(
+        ZxcvbnPasswordStrength,
+        min_score=settings.provided.password_min_strength,
+        executor=password_strength_executor,
     )
 
     token_issuer = providers.Singleton(JwtTokenIssuer.from_settings, settings)
@@ -92,6 +110,7 @@ class Container(containers.DeclarativeContainer):
         UserService,
         uow=uow,
         password_hasher=password_hasher,
+        password_strength=password_strength,
         idempotency_key_lifetime=idempotency_key_lifetime,
     )
     post_service = providers.Factory(

@@ -121,6 +121,21 @@ class Settings(BaseSettings):
     password_hash_time_cost: int = Field(default=3, ge=1)
     password_hash_memory_cost: int = Field(default=65536, ge=8, description="KiB.")
     password_hash_parallelism: int = Field(default=4, ge=1)
+    # Each running hash holds memory_cost KiB: the concurrency bounds a worker's memory.
+    password_hash_concurrency: int = Field(
+        default=2, ge=1, description="argon2id hashes and verifications run at once, per worker."
+    )
+    password_hash_queue: int = Field(
+        default=16,
+        ge=0,
+        description="Hashes that may wait for one of those; past it, 503 with Retry-After.",
+    )
+    password_min_strength: int = Field(
+        default=3,
+        ge=0,
+        le=4,
+        description="Least zxcvbn score (0-4) of a new password; 0 turns the check off.",
+    )
 
     jwt_secret: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_JWT_SECRET),
@@ -175,6 +190,9 @@ class Settings(BaseSettings):
     )
     rate_limit_registrations: str = Field(
         default="20/hour", description="Registrations per client address."
+    )
+    rate_limit_credential_changes: str = Field(
+        default="10/hour", description="Changes of the password or the email, per account."
     )
     trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
         default=[],
@@ -276,7 +294,10 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "rate_limit_login_failures", "rate_limit_login_attempts", "rate_limit_registrations"
+        "rate_limit_login_failures",
+        "rate_limit_login_attempts",
+        "rate_limit_registrations",
+        "rate_limit_credential_changes",
     )
     @classmethod
     def _one_rate(cls, value: str) -> str:

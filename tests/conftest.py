@@ -27,7 +27,7 @@ from dependency_injector import providers
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from application.ports import PasswordHasher
+from application.ports import PasswordHasher, PasswordStrength
 from domain.unit_of_work import UnitOfWork
 from infrastructure.container import Container
 from infrastructure.memory import InMemoryStore, InMemoryUnitOfWork
@@ -37,6 +37,7 @@ from infrastructure.persistence.engine import build_engine
 from infrastructure.persistence.tables import metadata
 from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from infrastructure.security.passwords import Argon2PasswordHasher
+from infrastructure.security.strength import ZxcvbnPasswordStrength
 from infrastructure.settings import Settings, to_sqlalchemy_url
 from interfaces.http.app import create_app
 from tests.pgbouncer import PgBouncer, PgBouncerUnavailableError, find_pgbouncer, running_pgbouncer
@@ -47,12 +48,15 @@ CHEAP_HASHING: dict[str, Any] = {
     "password_hash_time_cost": 1,
     "password_hash_memory_cost": 1024,
     "password_hash_parallelism": 1,
+    # Cheap hashes wait little behind one another; the bound's own tests lower it.
+    "password_hash_queue": 100,
 }
 
 GENEROUS_RATE_LIMITS: dict[str, Any] = {
     "rate_limit_login_failures": "100000/minute",
     "rate_limit_login_attempts": "100000/minute",
     "rate_limit_registrations": "100000/minute",
+    "rate_limit_credential_changes": "100000/minute",
 }
 """Tests sign up and log in far more often than any person; the limits' own tests lower them."""
 
@@ -203,6 +207,15 @@ def password_hasher() -> PasswordHasher:
         memory_cost=settings.password_hash_memory_cost,
         parallelism=settings.password_hash_parallelism,
     )
+
+
+PASSWORD_STRENGTH: Final = ZxcvbnPasswordStrength(min_score=make_settings().password_min_strength)
+"""The strength rule as the service applies it, on: tests use passwords that pass it."""
+
+
+@pytest.fixture(scope="session")
+def password_strength() -> PasswordStrength:
+    return PASSWORD_STRENGTH
 
 
 # HTTP through the real app, on the run's PostgreSQL and on the in-memory adapter; shared by

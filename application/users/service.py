@@ -5,18 +5,21 @@ from datetime import timedelta
 
 from application.idempotency import DEFAULT_KEY_LIFETIME, IdempotencyGuard, Once, Outcome
 from application.pagination import Page, PageRequest, trim
-from application.ports import PasswordHasher
+from application.ports import PasswordGuesses, PasswordHasher, PasswordStrength
 from application.preconditions import Precondition, pin
 from application.users.commands import RegisterUser, UpdateUser
 from domain.errors import ConflictError
 from domain.unit_of_work import UnitOfWork
 from domain.users import (
+    CredentialsChangedMeanwhileError,
+    CurrentPasswordRequiredError,
     EmailAlreadyRegisteredError,
     NewUser,
     NotAccountOwnerError,
     User,
     UsernameAlreadyTakenError,
     UserNotFoundError,
+    WrongCurrentPasswordError,
 )
 from domain.users.rules import validate_password
 
@@ -28,11 +31,13 @@ class UserService:
         self,
         uow: UnitOfWork,
         password_hasher: PasswordHasher,
+        password_strength: PasswordStrength,
         *,
         idempotency_key_lifetime: timedelta = DEFAULT_KEY_LIFETIME,
     ) -> None:
         self._uow = uow
         self._hasher = password_hasher
+        self._strength = password_strength
         self._keys = IdempotencyGuard(idempotency_key_lifetime)
 
     async def register_user(self, command: RegisterUser) -> User:
@@ -40,16 +45,19 @@ class UserService:
 
         - The email is stored lower-cased; email and username are unique
           regardless of case.
+        - A password that is easy to guess is refused (WeakPasswordError).
         - The password is stored only as its hash.
         - The look-ups run in their own short transaction so that a duplicate
-          is answered without paying for a hash, and no connection is held
-          while the hash is computed. They are only a fast path: the unique
-          indexes behind `add` are what hold under concurrent registrations.
+          is answered without paying for the strength estimate or the hash,
+          and no connection is held while the hash is computed. They are only
+          a fast path: the unique indexes behind `add` are what hold under
+          concurrent registrations.
         """
         candidate = _candidate(command)
         async with self._uow.reading() as uow:
             if (taken := await _taken(uow, candidate)) is not None:
                 raise taken
+        await self._refuse_if_weak(command.password, candidate)
         hashed = replace(candidate, password_hash=await self._hasher.hash(command.password))
         async with self._uow as uow:
             user = await uow.users.add(hashed)
@@ -81,6 +89,7 @@ class UserService:
                     raise taken
             if replay is not None:
                 return replay
+        await self._refuse_if_weak(command.password, candidate)
         hashed = replace(candidate, password_hash=await self._hasher.hash(command.password))
         async with self._uow as uow:
             if (replay := await self._keys.replay(uow, scope, once)) is not None:
@@ -112,35 +121,58 @@ class UserService:
         command: UpdateUser,
         *,
         expected: Precondition | None = None,
+        guesses: PasswordGuesses | None = None,
     ) -> User:
         """Change one's own email, username or password.
 
-        - The same rules as registration apply, and the same conflicts, which
-          the unique indexes decide.
-        - A new password is hashed before the transaction opens, so no
-          connection waits on the hash.
-        - With `expected`, only if the account is still in a state the client
-          named (VersionMismatchError otherwise); a missing account or
-          someone else's is answered first, as without it.
+        - The same rules as registration apply, the password's strength
+          included, and the same conflicts, which the unique indexes decide.
+        - A change of the email or the password needs the current password
+          (CurrentPasswordRequiredError without it, WrongCurrentPasswordError
+          when it is wrong): a stolen token alone must not take the account
+          for good. `guesses` counts each check of it, as logins are counted.
+        - Cheapest first: the owner, the rules, the account and `expected`
+          (VersionMismatchError), the uniqueness pre-check, the strength, the
+          current password; the new password is hashed only once all of them
+          have passed, with no connection held. The write then locks the row:
+          a change committed meanwhile fails `expected` again, and a password
+          changed meanwhile fails the check just made (CredentialsChangedMeanwhileError).
+        - A missing account or someone else's is answered first, as without `expected`.
         """
         if actor.id != user_id:
             raise NotAccountOwnerError
         actor.changed(email=command.email, username=command.username)  # the rules, early
         if command.password is not None:
             validate_password(command.password)
+        if command.changes_credentials and command.current_password is None:
+            raise CurrentPasswordRequiredError
+        async with self._uow.reading() as uow:
+            current = await uow.users.get(user_id)
+            if current is None:
+                raise UserNotFoundError
+            pin(expected, revision=current.revision, version=current.version)
+            if command.changes_nothing:
+                return current
+            if (taken := await _taken_by_another(uow, current, command)) is not None:
+                raise taken
+        changed = current.changed(email=command.email, username=command.username)
+        if command.password is not None:
+            await self._refuse_if_weak(command.password, changed)
+        if command.changes_credentials and command.current_password is not None:
+            await self._check_current_password(current, command.current_password, guesses)
         password_hash = (
             None if command.password is None else await self._hasher.hash(command.password)
         )
         async with self._uow as uow:
             # Locked, as a post being edited is: parallel changes of different fields all land.
-            current = await uow.users.get(user_id, for_update=True)
-            if current is None:
+            latest = await uow.users.get(user_id, for_update=True)
+            if latest is None:
                 raise UserNotFoundError
-            expected_version = pin(expected, revision=current.revision, version=current.version)
-            if command == UpdateUser():
-                return current
+            expected_version = pin(expected, revision=latest.revision, version=latest.version)
+            if command.changes_credentials and latest.password_hash != current.password_hash:
+                raise CredentialsChangedMeanwhileError
             updated = await uow.users.update(
-                current.changed(
+                latest.changed(
                     email=command.email, username=command.username, password_hash=password_hash
                 ),
                 expected_version=expected_version,
@@ -149,6 +181,23 @@ class UserService:
                 raise UserNotFoundError
             await uow.commit()
         return updated
+
+    async def _check_current_password(
+        self, user: User, password: str, guesses: PasswordGuesses | None
+    ) -> None:
+        if guesses is not None:
+            await guesses.guess(user)
+        if not await self._hasher.verify(password, user.password_hash):
+            raise WrongCurrentPasswordError
+        if guesses is not None:
+            await guesses.guessed_right(user)
+
+    async def _refuse_if_weak(self, password: str, account: NewUser | User) -> None:
+        """The strength rule, with the account's own words as what a guesser tries first."""
+        local_part = account.email.rpartition("@")[0]
+        await self._strength.refuse_if_weak(
+            password, user_inputs=(account.username, account.email, local_part)
+        )
 
     async def delete_user(
         self, actor: User, user_id: int, *, expected: Precondition | None = None
@@ -175,6 +224,22 @@ def _candidate(command: RegisterUser) -> NewUser:
     """The account to register, checked by the rules; its hash comes later."""
     validate_password(command.password)
     return NewUser.create(email=command.email, username=command.username, password_hash="")
+
+
+async def _taken_by_another(
+    uow: UnitOfWork, user: User, command: UpdateUser
+) -> ConflictError | None:
+    """The error for an email or username that the change would take from another account."""
+    changed = user.changed(email=command.email, username=command.username)
+    if command.email is not None:
+        owner = await uow.users.get_by_email(changed.email)
+        if owner is not None and owner.id != user.id:
+            return EmailAlreadyRegisteredError()
+    if command.username is not None:
+        owner = await uow.users.get_by_username(changed.username)
+        if owner is not None and owner.id != user.id:
+            return UsernameAlreadyTakenError()
+    return None
 
 
 async def _taken(uow: UnitOfWork, candidate: NewUser) -> ConflictError | None:

@@ -2,6 +2,8 @@
 
 from domain.users.entities import NewUser, User
 from domain.users.errors import (
+    CredentialsChangedMeanwhileError,
+    CurrentPasswordRequiredError,
     EmailAlreadyRegisteredError,
     InvalidEmailError,
     InvalidPasswordError,
@@ -9,10 +11,14 @@ from domain.users.errors import (
     NotAccountOwnerError,
     UsernameAlreadyTakenError,
     UserNotFoundError,
+    WeakPasswordError,
+    WrongCurrentPasswordError,
 )
 from domain.users.repository import UserRepository
 
 __all__ = [
+    "CredentialsChangedMeanwhileError",
+    "CurrentPasswordRequiredError",
     "EmailAlreadyRegisteredError",
     "InvalidEmailError",
     "InvalidPasswordError",
@@ -23,4 +29,6 @@ __all__ = [
     "UserNotFoundError",
     "UserRepository",
     "UsernameAlreadyTakenError",
+    "WeakPasswordError",
+    "WrongCurrentPasswordError",
 ]

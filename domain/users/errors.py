@@ -30,6 +30,29 @@ class InvalidPasswordError(ValidationError):
     pass
 
 
+class WeakPasswordError(InvalidPasswordError):
+    """The password is too easy to guess: common, a pattern, or the account's own name."""
+
+
+class CurrentPasswordRequiredError(ValidationError):
+    def __init__(self) -> None:
+        super().__init__("current_password is required to change the password or the email")
+
+
 class NotAccountOwnerError(PermissionDeniedError):
     def __init__(self) -> None:
         super().__init__("Only the account's owner may change it")
+
+
+class WrongCurrentPasswordError(PermissionDeniedError):
+    """A token alone must not turn into a permanent takeover by changing the credentials."""
+
+    def __init__(self) -> None:
+        super().__init__("The current password is not correct")
+
+
+class CredentialsChangedMeanwhileError(ConflictError):
+    """The password was changed by another request while this change was checked."""
+
+    def __init__(self) -> None:
+        super().__init__("The account's password changed while this change was made; try again")

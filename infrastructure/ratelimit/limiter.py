@@ -20,6 +20,7 @@ class Limit(StrEnum):
     LOGIN_ATTEMPTS = "login-attempts"
     LOGIN_FAILURES = "login-failures"
     REGISTRATIONS = "registrations"
+    CREDENTIAL_CHANGES = "credential-changes"
 
 
 class RateLimitExceededError(Exception):
@@ -59,6 +60,7 @@ class RateLimits:
                 Limit.LOGIN_ATTEMPTS: parse(settings.rate_limit_login_attempts),
                 Limit.LOGIN_FAILURES: parse(settings.rate_limit_login_failures),
                 Limit.REGISTRATIONS: parse(settings.rate_limit_registrations),
+                Limit.CREDENTIAL_CHANGES: parse(settings.rate_limit_credential_changes),
             },
         )
 

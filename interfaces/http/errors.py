@@ -17,6 +17,7 @@ from starlette.routing import Match
 
 from domain.errors import (
     AuthenticationError,
+    BusyError,
     ConflictError,
     DomainError,
     NotFoundError,
@@ -43,6 +44,7 @@ STATUS_BY_ERROR: Final[dict[type[DomainError], int]] = {
     PreconditionFailedError: 412,
     ValidationError: 422,
     StorageError: 503,
+    BusyError: 503,
 }
 
 RETRY_AFTER_SECONDS: Final = 5
@@ -166,6 +168,7 @@ _RATE_LIMITED: Final[dict[Limit, str]] = {
     Limit.LOGIN_ATTEMPTS: "Too many login attempts from this address",
     Limit.LOGIN_FAILURES: "Too many failed logins to this account from this address",
     Limit.REGISTRATIONS: "Too many registrations from this address",
+    Limit.CREDENTIAL_CHANGES: "Too many changes of this account's password or email",
 }
 
 

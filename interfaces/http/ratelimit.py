@@ -1,4 +1,4 @@
-"""Abuse limits on the two routes anyone may call with a password: logging in and signing up.
+"""Abuse limits on the routes that take a password: logging in, signing up, changing credentials.
 
 Limiting is an HTTP concern here, not a use case's: what is counted is the
 caller's network address, which only this layer can tell (through the
@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from domain.users import InvalidEmailError
+from domain.users import InvalidEmailError, User
 from domain.users.rules import normalize_email
 from infrastructure.ratelimit import Limit, RateLimits
 from interfaces.http.client_address import client_key
@@ -76,3 +76,43 @@ async def _limit_logins(
 # "function": the count is dropped as soon as the endpoint returns, before the
 # response goes out, so a client that logs in again at once finds it gone.
 limit_logins = Depends(_limit_logins, scope="function")
+
+
+class CredentialChanges:
+    """The limits on changing an account's password or email, for one request.
+
+    Every change is counted against the account (whoever holds its token,
+    from wherever), and each check of the current password is a guess at it,
+    counted as a failed login from the caller's address is: the PATCH must
+    not be a password oracle that the login's limit does not see. A login
+    counts under the name that was typed, so a guess here counts under both
+    the account's username and its email, which are the two a login can
+    name, and is dropped from both when it is right, as a login drops it.
+    """
+
+    def __init__(self, limits: RateLimits, client: str) -> None:
+        self._limits = limits
+        self._client = client
+
+    async def change(self, account: User) -> None:
+        """Count one change of `account`'s credentials; 429 past the limit."""
+        await self._limits.hit(Limit.CREDENTIAL_CHANGES, str(account.id))
+
+    async def guess(self, user: User) -> None:
+        for account in _login_names(user):
+            await self._limits.hit(Limit.LOGIN_FAILURES, account, self._client)
+
+    async def guessed_right(self, user: User) -> None:
+        for account in _login_names(user):
+            await self._limits.forget(Limit.LOGIN_FAILURES, account, self._client)
+
+
+def _login_names(user: User) -> tuple[str, str]:
+    return account_key(user.username), account_key(user.email)
+
+
+def credential_changes(request: Request) -> CredentialChanges:
+    return CredentialChanges(*_limits_and_client(request))
+
+
+CredentialChangesDep = Annotated[CredentialChanges, Depends(credential_changes)]

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from tests.conftest import libpq_url
-from tests.integration.accounts import login, publish, sign_up
+from tests.integration.accounts import PASSWORD, login, publish, sign_up
 from tests.integration.problems import assert_problem
 
 
@@ -18,7 +18,12 @@ async def test_a_user_changes_their_email_username_and_password(client: httpx.As
 
     response = await client.patch(
         f"/users/{account.id}",
-        json={"email": "New@Example.com", "username": "renamed", "password": "new-pass-word"},
+        json={
+            "email": "New@Example.com",
+            "username": "renamed",
+            "password": "new-pass-word",
+            "current_password": PASSWORD,
+        },
         headers=account.headers,
     )
 
@@ -85,7 +90,8 @@ async def test_taking_another_users_email_or_username_is_409(
     await sign_up(client, email="taken@example.com", username="taken")
     account = await sign_up(client)
 
-    response = await client.patch(f"/users/{account.id}", json=change, headers=account.headers)
+    body = change | {"current_password": PASSWORD}
+    response = await client.patch(f"/users/{account.id}", json=body, headers=account.headers)
 
     assert_problem(response, 409, detail)
     assert (await client.get("/users/me", headers=account.headers)).json()["email"] == account.email
@@ -96,7 +102,7 @@ async def test_keeping_ones_own_email_in_another_case_is_fine(client: httpx.Asyn
 
     response = await client.patch(
         f"/users/{account.id}",
-        json={"email": account.email.upper(), "username": "CASEY"},
+        json={"email": account.email.upper(), "username": "CASEY", "current_password": PASSWORD},
         headers=account.headers,
     )
 

@@ -139,7 +139,7 @@ def test_rate_limited_operations_document_429_with_retry_after(document: dict[st
     operations = _operations(document)
 
     limited = {name for name, operation in operations.items() if "429" in operation["responses"]}
-    assert limited == {"create_token", "create_user"}
+    assert limited == {"create_token", "create_user", "update_user", "update_current_user"}
     for name in limited:
         headers = operations[name]["responses"]["429"]["headers"]
         assert headers["Retry-After"]["schema"]["type"] == "integer", name

@@ -110,7 +110,9 @@ async def test_changing_ones_email_to_another_spelling_of_it_changes_nothing(
     token = (await login(client, NFC)).json()["access_token"]
 
     changed = await client.patch(
-        "/users/me", json={"email": NFD.upper()}, headers={"Authorization": f"Bearer {token}"}
+        "/users/me",
+        json={"email": NFD.upper(), "current_password": PASSWORD},
+        headers={"Authorization": f"Bearer {token}"},
     )
 
     assert changed.status_code == 200, changed.text

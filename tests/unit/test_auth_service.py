@@ -11,6 +11,7 @@ from domain.users import User
 from infrastructure.memory import InMemoryUnitOfWork
 from infrastructure.security.passwords import Argon2PasswordHasher
 from infrastructure.security.tokens import JwtTokenIssuer
+from tests.conftest import PASSWORD_STRENGTH
 
 tokens = JwtTokenIssuer(secret="s" * 40, algorithm="HS256", lifetime=timedelta(minutes=30))
 
@@ -53,7 +54,7 @@ def auth(uow: InMemoryUnitOfWork, hasher: CountingHasher) -> AuthService:
 
 @pytest.fixture
 async def ada(uow: InMemoryUnitOfWork, hasher: CountingHasher) -> User:
-    return await UserService(uow, hasher).register_user(
+    return await UserService(uow, hasher, PASSWORD_STRENGTH).register_user(
         RegisterUser(email="ada@example.com", username="Ada", password="correct horse")
     )
 
@@ -117,7 +118,7 @@ async def test_a_token_of_a_deleted_user_is_not_valid(
     uow: InMemoryUnitOfWork, auth: AuthService, hasher: CountingHasher, ada: User
 ) -> None:
     token = await auth.login(login="Ada", password="correct horse")
-    await UserService(uow, hasher).delete_user(ada, ada.id)
+    await UserService(uow, hasher, PASSWORD_STRENGTH).delete_user(ada, ada.id)
 
     with pytest.raises(InvalidTokenError):
         await auth.authenticate(token.token)
@@ -134,7 +135,7 @@ async def test_the_callers_id_is_checked_as_a_token_but_the_account_is_not_read(
     foreign = JwtTokenIssuer(
         secret="t" * 40, algorithm="HS256", lifetime=timedelta(minutes=30)
     ).issue(ada.id)
-    await UserService(uow, hasher).delete_user(ada, ada.id)
+    await UserService(uow, hasher, PASSWORD_STRENGTH).delete_user(ada, ada.id)
 
     assert auth.caller_id(token.token) == ada.id
     for refused in (expired.token, foreign.token, token.token[:-2], "not a token"):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from application.ports import PasswordHasher
+from application.ports import PasswordHasher, PasswordStrength
 from application.posts import EditPost, PostService, PublishPost
 from application.preconditions import Precondition, pin
 from application.users import UpdateUser, UserService
@@ -24,9 +24,14 @@ def uow() -> InMemoryUnitOfWork:
     return InMemoryUnitOfWork()
 
 
+ADA_PASSWORD = "ada-pass-word-1"
+
+
 @pytest.fixture
-def users(uow: InMemoryUnitOfWork, password_hasher: PasswordHasher) -> UserService:
-    return UserService(uow, password_hasher)
+def users(
+    uow: InMemoryUnitOfWork, password_hasher: PasswordHasher, password_strength: PasswordStrength
+) -> UserService:
+    return UserService(uow, password_hasher, password_strength)
 
 
 @pytest.fixture
@@ -36,7 +41,7 @@ def posts(uow: InMemoryUnitOfWork) -> PostService:
 
 @pytest.fixture
 async def ada(users: UserService) -> User:
-    return await users.register_user(register_user(username="ada"))
+    return await users.register_user(register_user(username="ada", password=ADA_PASSWORD))
 
 
 @pytest.fixture
@@ -66,7 +71,13 @@ async def test_public_revisions_move_with_the_public_fields_only(
     """A stranger's ETags (the public view's, a post's) must not show a change of email or
     password; they do show a new username."""
     private = await users.update_user(
-        ada, ada.id, UpdateUser(email="elsewhere@example.com", password="another-pass-word")
+        ada,
+        ada.id,
+        UpdateUser(
+            email="elsewhere@example.com",
+            password="another-pass-word",
+            current_password=ADA_PASSWORD,
+        ),
     )
     renamed = await users.update_user(private, ada.id, UpdateUser(username="lovelace"))
     back = await users.update_user(renamed, ada.id, UpdateUser(username="ada"))

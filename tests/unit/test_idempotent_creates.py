@@ -13,6 +13,7 @@ from domain.idempotency import IdempotencyKeyInUseError, IdempotencyKeyReusedErr
 from domain.posts import AuthoredPost
 from domain.users import User, UserNotFoundError
 from infrastructure.memory import InMemoryStore, InMemoryUnitOfWork
+from tests.conftest import PASSWORD_STRENGTH
 from tests.factories import register_user
 
 
@@ -69,7 +70,7 @@ def hasher(password_hasher: PasswordHasher) -> CountingHasher:
 
 @pytest.fixture
 def users(store: InMemoryStore, hasher: CountingHasher) -> UserService:
-    return UserService(InMemoryUnitOfWork(store), hasher)
+    return UserService(InMemoryUnitOfWork(store), hasher, PASSWORD_STRENGTH)
 
 
 @pytest.fixture
@@ -230,9 +231,9 @@ async def test_a_registration_in_flight_is_refused_before_hashing(
         assert await first.idempotency_keys.claim("registration:ada@example.com", "key-1")
 
         with pytest.raises(IdempotencyKeyInUseError):
-            await UserService(InMemoryUnitOfWork(store), hasher).register_user_once(
-                command, _user_once()
-            )
+            await UserService(
+                InMemoryUnitOfWork(store), hasher, PASSWORD_STRENGTH
+            ).register_user_once(command, _user_once())
 
     assert hasher.hashes == 0
     assert store.users == {}
@@ -258,7 +259,9 @@ async def test_parallel_registrations_with_one_key_create_one_user(
     command = register_user(email="race@example.com")
     results = await asyncio.gather(
         *(
-            UserService(InMemoryUnitOfWork(store), hasher).register_user_once(command, _user_once())
+            UserService(InMemoryUnitOfWork(store), hasher, PASSWORD_STRENGTH).register_user_once(
+                command, _user_once()
+            )
             for _ in range(10)
         ),
         return_exceptions=True,

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from application.pagination import PageRequest
-from application.ports import PasswordHasher
+from application.ports import PasswordHasher, PasswordStrength
 from application.posts import EditPost, PostService, PublishPost
 from application.users import RegisterUser, UserService
 from domain.errors import ValidationError
@@ -26,8 +26,10 @@ def posts(uow: InMemoryUnitOfWork) -> PostService:
 
 
 @pytest.fixture
-async def users(uow: InMemoryUnitOfWork, password_hasher: PasswordHasher) -> UserService:
-    return UserService(uow, password_hasher)
+async def users(
+    uow: InMemoryUnitOfWork, password_hasher: PasswordHasher, password_strength: PasswordStrength
+) -> UserService:
+    return UserService(uow, password_hasher, password_strength)
 
 
 async def _member(users: UserService, **overrides: str) -> User:

@@ -1,14 +1,16 @@
 """The user use cases, on the in-memory adapter."""
 
 import asyncio
+import dataclasses
 
 import pytest
 
 from application.pagination import PageRequest
-from application.ports import PasswordHasher
+from application.ports import PasswordHasher, PasswordStrength
 from application.users import UpdateUser, UserService
 from domain.errors import ValidationError
 from domain.users import (
+    CurrentPasswordRequiredError,
     EmailAlreadyRegisteredError,
     InvalidEmailError,
     InvalidPasswordError,
@@ -16,6 +18,8 @@ from domain.users import (
     NotAccountOwnerError,
     UsernameAlreadyTakenError,
     UserNotFoundError,
+    WeakPasswordError,
+    WrongCurrentPasswordError,
 )
 from infrastructure.memory import InMemoryUnitOfWork
 from tests.factories import register_user
@@ -27,22 +31,24 @@ def uow() -> InMemoryUnitOfWork:
 
 
 @pytest.fixture
-def service(uow: InMemoryUnitOfWork, password_hasher: PasswordHasher) -> UserService:
-    return UserService(uow, password_hasher)
+def service(
+    uow: InMemoryUnitOfWork, password_hasher: PasswordHasher, password_strength: PasswordStrength
+) -> UserService:
+    return UserService(uow, password_hasher, password_strength)
 
 
 async def test_registering_stores_the_user_with_a_hash_not_the_password(
     service: UserService, uow: InMemoryUnitOfWork, password_hasher: PasswordHasher
 ) -> None:
-    command = register_user(email="Ada@Example.com", username="ada", password="s3cret-pass")
+    command = register_user(email="Ada@Example.com", username="ada", password="s3cret-pass-phrase")
 
     user = await service.register_user(command)
 
     assert (user.email, user.username) == ("ada@example.com", "ada")
     assert uow.store.users == {user.id: user}
     assert user.password_hash.startswith("$argon2id$")
-    assert "s3cret-pass" not in user.password_hash
-    assert await password_hasher.verify("s3cret-pass", user.password_hash)
+    assert "s3cret-pass-phrase" not in user.password_hash
+    assert await password_hasher.verify("s3cret-pass-phrase", user.password_hash)
 
 
 async def test_an_email_in_other_case_is_already_registered(service: UserService) -> None:
@@ -60,9 +66,12 @@ async def test_a_username_in_other_case_is_already_taken(service: UserService) -
 
 
 async def test_concurrent_registrations_of_one_email_store_one_user(
-    service: UserService, uow: InMemoryUnitOfWork, password_hasher: PasswordHasher
+    uow: InMemoryUnitOfWork, password_hasher: PasswordHasher, password_strength: PasswordStrength
 ) -> None:
-    services = [UserService(InMemoryUnitOfWork(uow.store), password_hasher) for _ in range(10)]
+    services = [
+        UserService(InMemoryUnitOfWork(uow.store), password_hasher, password_strength)
+        for _ in range(10)
+    ]
     results = await asyncio.gather(
         *(s.register_user(register_user(email="race@example.com")) for s in services),
         return_exceptions=True,
@@ -124,16 +133,21 @@ async def test_list_users_refuses_pages_out_of_range(
 async def test_a_user_changes_their_own_account(
     service: UserService, uow: InMemoryUnitOfWork, password_hasher: PasswordHasher
 ) -> None:
-    user = await service.register_user(register_user(password="first-pass"))
+    user = await service.register_user(register_user(password="first-pass-word"))
 
     updated = await service.update_user(
         user,
         user.id,
-        UpdateUser(email="New@Example.com", username="renamed", password="second-pass"),
+        UpdateUser(
+            email="New@Example.com",
+            username="renamed",
+            password="second-pass-word",
+            current_password="first-pass-word",
+        ),
     )
 
     assert (updated.email, updated.username) == ("new@example.com", "renamed")
-    assert await password_hasher.verify("second-pass", updated.password_hash)
+    assert await password_hasher.verify("second-pass-word", updated.password_hash)
     assert uow.store.users[user.id] == updated
 
 
@@ -182,3 +196,57 @@ async def test_deleting_ones_account(service: UserService, uow: InMemoryUnitOfWo
     assert uow.store.users == {}
     with pytest.raises(UserNotFoundError):
         await service.delete_user(user, user.id)
+
+
+@pytest.mark.parametrize("password", ["password123", "qwerty123456", "P@ssw0rd!", "Summer2024!"])
+async def test_a_common_password_is_refused_at_registration(
+    service: UserService, uow: InMemoryUnitOfWork, password: str
+) -> None:
+    with pytest.raises(WeakPasswordError, match="Password is too easy to guess"):
+        await service.register_user(register_user(password=password))
+    assert uow.store.users == {}
+
+
+async def test_a_password_made_of_the_username_is_refused(service: UserService) -> None:
+    with pytest.raises(WeakPasswordError):
+        await service.register_user(
+            register_user(username="grace.hopper", password="grace.hopper1")
+        )
+
+
+async def test_a_common_new_password_is_refused(service: UserService) -> None:
+    password = "correct horse battery"
+    user = await service.register_user(register_user(password=password))
+
+    with pytest.raises(WeakPasswordError):
+        await service.update_user(
+            user, user.id, UpdateUser(password="iloveyou2024", current_password=password)
+        )
+    assert await service.get_user(user.id) == user
+
+
+@pytest.mark.parametrize(
+    "command",
+    [UpdateUser(email="new@example.com"), UpdateUser(password="violet-kettle-53")],
+    ids=["email", "password"],
+)
+async def test_credentials_change_only_with_the_current_password(
+    service: UserService, command: UpdateUser
+) -> None:
+    user = await service.register_user(register_user(password="correct horse battery"))
+
+    with pytest.raises(CurrentPasswordRequiredError):
+        await service.update_user(user, user.id, command)
+    with pytest.raises(WrongCurrentPasswordError):
+        await service.update_user(
+            user, user.id, dataclasses.replace(command, current_password="not the password")
+        )
+    assert await service.get_user(user.id) == user
+
+
+async def test_a_username_changes_without_the_current_password(service: UserService) -> None:
+    user = await service.register_user(register_user())
+
+    updated = await service.update_user(user, user.id, UpdateUser(username="renamed"))
+
+    assert updated.username == "renamed"

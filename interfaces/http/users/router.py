@@ -36,7 +36,7 @@ from interfaces.http.idempotency import (
 )
 from interfaces.http.pagination import LINK_HEADER_DOC, CodecDep, CursorParam, Listing
 from interfaces.http.params import MAX_ID, Limit, Skip, require_json
-from interfaces.http.ratelimit import limit_registrations
+from interfaces.http.ratelimit import CredentialChanges, CredentialChangesDep, limit_registrations
 from interfaces.http.routing import collection_route
 from interfaces.http.security import CurrentUser
 from interfaces.http.users.schemas import UserCreate, UserPrivate, UserPublic, UserUpdate
@@ -130,7 +130,7 @@ async def get_current_user(
 @router.patch(
     "/me",
     response_model=UserPrivate,
-    responses=write_responses(401, 409, 413, 415),
+    responses=write_responses(401, 403, 409, 413, 415, 429, 503),
     dependencies=JSON_BODY,
     summary="Change the caller's account",
 )
@@ -140,11 +140,18 @@ async def update_current_user(
     actor: CurrentUser,
     expected: IfMatch,
     service: UserServiceDep,
+    limits: CredentialChangesDep,
     response: Response,
 ) -> UserPrivate:
     """Like `PATCH /users/{user_id}` with the caller's own id."""
     return await _update(
-        service, actor=actor, user_id=actor.id, body=body, expected=expected, response=response
+        service,
+        actor=actor,
+        user_id=actor.id,
+        body=body,
+        expected=expected,
+        limits=limits,
+        response=response,
     )
 
 
@@ -181,7 +188,7 @@ async def get_user(
 @router.patch(
     "/{user_id}",
     response_model=UserPrivate,
-    responses=write_responses(401, 403, 404, 409, 413, 415),
+    responses=write_responses(401, 403, 404, 409, 413, 415, 429, 503),
     dependencies=JSON_BODY,
     summary="Change one's account",
 )
@@ -192,15 +199,25 @@ async def update_user(
     actor: CurrentUser,
     expected: IfMatch,
     service: UserServiceDep,
+    limits: CredentialChangesDep,
     response: Response,
 ) -> UserPrivate:
     """Change one's own email, username or password; fields left out stay as they are.
 
-    With `If-Match`, only if the account still has that ETag: the private one,
+    A new email or password needs `current_password` as well (403 when it is
+    wrong, counted as a failed login to the account from this address), and
+    such changes are limited per account (429 with `Retry-After`). With
+    `If-Match`, only if the account still has that ETag: the private one,
     from `GET /users/me`, the registration or the last change (this answer's).
     """
     return await _update(
-        service, actor=actor, user_id=user_id, body=body, expected=expected, response=response
+        service,
+        actor=actor,
+        user_id=user_id,
+        body=body,
+        expected=expected,
+        limits=limits,
+        response=response,
     )
 
 
@@ -211,10 +228,20 @@ async def _update(
     user_id: int,
     body: UserUpdate,
     expected: Precondition | None,
+    limits: CredentialChanges,
     response: Response,
 ) -> UserPrivate:
-    command = UpdateUser(email=body.email, username=body.username, password=body.password)
-    user = await service.update_user(actor, user_id, command, expected=expected)
+    command = UpdateUser(
+        email=body.email,
+        username=body.username,
+        password=body.password,
+        current_password=body.current_password,
+    )
+    guesses = None
+    if command.changes_credentials and actor.id == user_id:
+        await limits.change(actor)
+        guesses = limits
+    user = await service.update_user(actor, user_id, command, expected=expected, guesses=guesses)
     tag(response, user.revision)
     return UserPrivate.model_validate(user)
 

@@ -11,8 +11,9 @@ registration). Each has its own ETag (`User.public_revision`, `User.revision`).
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 from domain.users.rules import (
     EMAIL_MAX_LENGTH,
@@ -68,12 +69,37 @@ class UserCreate(BaseModel):
 
 
 class UserUpdate(PartialUpdate):
-    """The fields to change."""
+    """The fields to change; `current_password` too when the email or the password changes."""
 
     # Null is refused (see PartialUpdate), so the document does not offer it.
     email: Email | SkipJsonSchema[None] = None
     username: Username | SkipJsonSchema[None] = None
     password: Password | SkipJsonSchema[None] = None
+    # Declared after the fields it depends on: a validator sees only those before it.
+    current_password: (
+        Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=PASSWORD_MAX_LENGTH,
+                description="The account's password now; required to change "
+                "the email or the password.",
+            ),
+        ]
+        | SkipJsonSchema[None]
+    ) = Field(default=None, validate_default=True)
+
+    @field_validator("current_password")
+    @classmethod
+    def _required_for_credentials(cls, value: str | None, info: ValidationInfo) -> str | None:
+        changes = [name for name in ("email", "password") if info.data.get(name) is not None]
+        if value is None and changes:
+            raise PydanticCustomError(
+                "missing",
+                "Field required to change the {changes}",
+                {"changes": " and the ".join(changes)},
+            )
+        return value
 
 
 class UserPublic(BaseModel):
