@@ -28,7 +28,8 @@ DESCRIPTION = """
 Users and their posts, over PostgreSQL.
 
 * **Errors** are [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) problem
-  documents (`application/problem+json`); a 422 lists every invalid field.
+  documents (`application/problem+json`); a 422 lists the invalid fields
+  (the first 20, and how many more).
 * **Authentication**: `POST /auth/token` with a username (or email) and a
   password gives a bearer token; the *Authorize* button does it for you.
 * **Limits**: request bodies up to 1 MiB; a query parameter given twice is a 422.
