@@ -26,16 +26,16 @@ from interfaces.http.idempotency import (
     send_outcome,
 )
 from interfaces.http.pagination import LINK_HEADER_DOC, CodecDep, CursorParam, Listing
-from interfaces.http.params import MAX_ID, Limit, Skip, require_json
+from interfaces.http.params import MAX_ID, Id, Limit, Skip, require_json
 from interfaces.http.posts.schemas import PostCreate, PostRead, PostUpdate
 from interfaces.http.routing import collection_route
 from interfaces.http.security import CallerId, CurrentUser, caller_must_exist
 
 router = APIRouter(tags=["posts"])
 
-PostId = Annotated[int, Path(ge=1, le=MAX_ID, description="The post's id.")]
-UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The author's id.")]
-AuthorFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only posts by this user.")]
+PostId = Annotated[Id, Path(description="The post's id, in decimal digits.")]
+UserId = Annotated[Id, Path(description="The author's id, in decimal digits.")]
+AuthorFilter = Annotated[Id | None, Query(description="Only posts by this user.")]
 JSON_BODY = [Depends(require_json)]
 
 

@@ -26,7 +26,7 @@ from interfaces.http.idempotency import (
     send_outcome,
 )
 from interfaces.http.pagination import LINK_HEADER_DOC, CodecDep, CursorParam, Listing
-from interfaces.http.params import MAX_ID, Limit, Skip, require_json
+from interfaces.http.params import MAX_ID, Id, Limit, Skip, require_json
 from interfaces.http.ratelimit import limit_registrations
 from interfaces.http.routing import collection_route
 from interfaces.http.security import CurrentUser
@@ -34,7 +34,7 @@ from interfaces.http.users.schemas import UserCreate, UserRead, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"])
 
-UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The user's id.")]
+UserId = Annotated[Id, Path(description="The user's id, in decimal digits.")]
 JSON_BODY = [Depends(require_json)]
 
 
