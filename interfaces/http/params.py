@@ -38,7 +38,10 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_canonical_decimal)]
 Offset = Annotated[int, Field(ge=0, le=MAX_ID), BeforeValidator(_canonical_decimal)]
 PageSize = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE), BeforeValidator(_canonical_decimal)]
 
-Skip = Annotated[Offset, Query(description="Items to skip.")]
+Skip = Annotated[
+    Offset,
+    Query(description="Items to skip (see the maximum); deeper, follow the `Link` header."),
+]
 Limit = Annotated[PageSize, Query(description="Most items to return.")]
 
 

@@ -25,7 +25,7 @@ from interfaces.http.idempotency import (
     send,
     send_outcome,
 )
-from interfaces.http.pagination import LINK_HEADER_DOC, CodecDep, CursorParam, Listing
+from interfaces.http.pagination import LINK_HEADER_DOC, CursorParam, Listing, PagingDep
 from interfaces.http.params import MAX_ID, Id, Limit, Skip, require_json
 from interfaces.http.ratelimit import limit_registrations
 from interfaces.http.routing import collection_route
@@ -89,7 +89,7 @@ async def create_user(
 async def list_users(
     *,
     service: UserServiceDep,
-    codec: CodecDep,
+    paging: PagingDep,
     request: Request,
     response: Response,
     skip: Skip = 0,
@@ -97,9 +97,9 @@ async def list_users(
     cursor: CursorParam = None,
 ) -> Sequence[UserRead]:
     """Return users ordered by id; the `Link` header leads to the next and previous pages."""
-    asked = USERS.request(codec, listing="users", cursor=cursor, skip=skip, limit=limit)
+    asked = USERS.request(paging, listing="users", cursor=cursor, skip=skip, limit=limit)
     page = await service.list_users(asked)
-    USERS.link(codec, listing="users", request=request, response=response, asked=asked, page=page)
+    USERS.link(paging, listing="users", request=request, response=response, asked=asked, page=page)
     return [UserRead.model_validate(user) for user in page.items]
 
 
