@@ -35,7 +35,9 @@ def _canonical_decimal(value: object) -> object:
 # `minimum` and `maximum` of an integer (placed after, pydantic cannot express them).
 Id = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_canonical_decimal)]
 """A positive bigint in a path or a query, in decimal digits only."""
-Offset = Annotated[int, Field(ge=0, le=MAX_ID), BeforeValidator(_canonical_decimal)]
+# Its maximum is MAX_SKIP, a setting: checked by `Paging`, written into the document by
+# `install_openapi`.
+Offset = Annotated[int, Field(ge=0), BeforeValidator(_canonical_decimal)]
 PageSize = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE), BeforeValidator(_canonical_decimal)]
 
 Skip = Annotated[
