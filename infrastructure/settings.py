@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Annotated, Final, Literal
 
 from limits import parse_many
-from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
+from pydantic import (
+    Field,
+    HttpUrl,
+    IPvAnyNetwork,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _SQLALCHEMY_SCHEME: Final = "postgresql+psycopg"
@@ -170,6 +177,16 @@ class Settings(BaseSettings):
     behind_tls: bool = Field(
         default=False, description="Served over HTTPS: send Strict-Transport-Security."
     )
+    public_base_url: HttpUrl | None = Field(
+        default=None,
+        description="Where clients reach the service (scheme, host, any path prefix); links the "
+        "service writes start with it. Unset: links are relative references. Never the Host.",
+    )
+    max_skip: int = Field(
+        default=10_000,
+        ge=0,
+        description="The deepest `skip` a list accepts; deeper pages are reached with cursors.",
+    )
 
     idempotency_key_ttl_hours: int = Field(
         default=24,
@@ -320,6 +337,26 @@ class Settings(BaseSettings):
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("public_base_url", mode="before")
+    @classmethod
+    def _unset_when_blank(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _a_base_only(cls, value: HttpUrl | None) -> HttpUrl | None:
+        """A base that paths are appended to: a query, a fragment or credentials would end up
+        in the middle of every link."""
+        if value is not None and any(
+            part is not None
+            for part in (value.query, value.fragment, value.username, value.password)
+        ):
+            raise ValueError(
+                "must be an http(s) URL without query, fragment or user, "
+                "such as https://api.example.com"
+            )
         return value
 
     @field_validator("database_url", "database_replica_url")

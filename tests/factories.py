@@ -13,7 +13,7 @@ from factory.declarations import Sequence
 from factory.faker import Faker
 
 from application.users import RegisterUser
-from domain.idempotency import NewIdempotencyRecord, StoredResponse
+from domain.idempotency import CreatedResource, NewIdempotencyRecord, StoredResponse
 from domain.posts import NewPost
 from domain.users import NewUser
 
@@ -61,6 +61,8 @@ class NewIdempotencyRecordFactory(Factory[NewIdempotencyRecord]):
         headers=(("location", "/posts/7"), ("vary", "accept"), ("vary", "origin")),
         body=b'{"id":7}\xff',
     )
+    # Tests that store records on PostgreSQL create user 1 first: the foreign key wants it.
+    created = CreatedResource("user", 1)
     lifetime = timedelta(hours=24)
 
 

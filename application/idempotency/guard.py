@@ -27,6 +27,7 @@ from datetime import timedelta
 from typing import Final, Generic, TypeVar
 
 from domain.idempotency import (
+    CreatedResource,
     IdempotencyKeyInUseError,
     IdempotencyKeyReusedError,
     NewIdempotencyRecord,
@@ -85,9 +86,18 @@ class IdempotencyGuard:
         return Outcome(record.response, replayed=True)
 
     async def record(
-        self, uow: UnitOfWork, scope: str, once: Once[Created], created: Created
+        self,
+        uow: UnitOfWork,
+        scope: str,
+        once: Once[Created],
+        created: Created,
+        *,
+        resource: CreatedResource,
     ) -> Outcome:
-        """Render the answer, store it with the key, and commit it with what was created."""
+        """Render the answer, store it with the key, and commit it with what was created.
+
+        `resource` names what was created, so that the record goes when it goes.
+        """
         response = once.render(created)
         await uow.idempotency_keys.add(
             NewIdempotencyRecord(
@@ -95,6 +105,7 @@ class IdempotencyGuard:
                 key=once.key,
                 fingerprint=once.fingerprint,
                 response=response,
+                created=resource,
                 lifetime=self._lifetime,
             )
         )

@@ -6,7 +6,11 @@ from application.idempotency import DEFAULT_KEY_LIFETIME, IdempotencyGuard, Once
 from application.pagination import Page, PageRequest, trim
 from application.posts.commands import EditPost, PublishPost
 from application.preconditions import Precondition, pin
-from domain.idempotency import IdempotencyKeyInUseError, IdempotencyKeyReusedError
+from domain.idempotency import (
+    CreatedResource,
+    IdempotencyKeyInUseError,
+    IdempotencyKeyReusedError,
+)
 from domain.posts import (
     AuthoredPost,
     NewPost,
@@ -65,7 +69,8 @@ class PostService:
                 await _require_account(uow, author_id)
                 return replay
             authored = await uow.posts.add(draft)
-            return await self._keys.record(uow, scope, once, authored)
+            created = CreatedResource("post", authored.post.id)
+            return await self._keys.record(uow, scope, once, authored, resource=created)
 
     async def get_post(self, post_id: int) -> AuthoredPost:
         async with self._uow.reading(may_lag=True) as uow:
@@ -137,7 +142,9 @@ class PostService:
     ) -> None:
         """Delete a post: its author only; a missing post is 404 first.
 
-        With `expected`, only if the post is still in a state the client named.
+        The idempotency record of its create, a copy of it, goes in the same
+        transaction. With `expected`, only if the post is still in a state the
+        client named.
         """
         async with self._uow as uow:
             current = await self._own_post(uow, actor, post_id)

@@ -9,6 +9,7 @@ from application.ports import PasswordGuesses, PasswordHasher, PasswordStrength
 from application.preconditions import Precondition, pin
 from application.users.commands import RegisterUser, UpdateUser
 from domain.errors import ConflictError
+from domain.idempotency import CreatedResource
 from domain.unit_of_work import UnitOfWork
 from domain.users import (
     CredentialsChangedMeanwhileError,
@@ -95,7 +96,8 @@ class UserService:
             if (replay := await self._keys.replay(uow, scope, once)) is not None:
                 return replay
             user = await uow.users.add(hashed)
-            return await self._keys.record(uow, scope, once, user)
+            created = CreatedResource("user", user.id)
+            return await self._keys.record(uow, scope, once, user, resource=created)
 
     async def get_user(self, user_id: int) -> User:
         async with self._uow.reading(may_lag=True) as uow:
@@ -204,6 +206,8 @@ class UserService:
     ) -> None:
         """Delete one's own account; the database deletes its posts with it.
 
+        The idempotency records of its registration and of its posts' creates
+        go in the same transaction: they hold copies of the email and the posts.
         With `expected`, only if the account is still in a state the client named.
         """
         if actor.id != user_id:

@@ -7,11 +7,17 @@ knows HTTP; a stored response is a status, header pairs and body bytes that
 whoever serves them gave the use case to keep.
 """
 
-from domain.idempotency.entities import IdempotencyRecord, NewIdempotencyRecord, StoredResponse
+from domain.idempotency.entities import (
+    CreatedResource,
+    IdempotencyRecord,
+    NewIdempotencyRecord,
+    StoredResponse,
+)
 from domain.idempotency.errors import IdempotencyKeyInUseError, IdempotencyKeyReusedError
 from domain.idempotency.repository import IdempotencyKeyRepository
 
 __all__ = [
+    "CreatedResource",
     "IdempotencyKeyInUseError",
     "IdempotencyKeyRepository",
     "IdempotencyKeyReusedError",

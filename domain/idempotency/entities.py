@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -11,6 +12,21 @@ class StoredResponse:
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedResource:
+    """What a create made: its record goes when it goes.
+
+    A stored answer is a copy of what was created (a registration's holds the
+    email, a post's its body), and its scope may name it too
+    (`registration:<email>`); so deleting an account or a post deletes the
+    records of their creates, in the same transaction, and no personal data
+    outlives the deletion. A replay of such a key then runs anew.
+    """
+
+    kind: Literal["user", "post"]
+    id: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -25,6 +41,7 @@ class NewIdempotencyRecord:
     key: str
     fingerprint: str
     response: StoredResponse
+    created: CreatedResource
     lifetime: timedelta
 
 
@@ -40,5 +57,6 @@ class IdempotencyRecord:
     key: str
     fingerprint: str
     response: StoredResponse
+    created: CreatedResource
     created_at: datetime
     expires_at: datetime

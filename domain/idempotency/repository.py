@@ -11,6 +11,10 @@ class IdempotencyKeyRepository(Protocol):
     A key is claimed before it is looked up and stored, so that two requests
     with one key never both do the work: the second learns at once that the
     first is in flight, in any process, instead of waiting for it.
+
+    A record lives no longer than what it created: deleting a user (and with
+    it their posts) or a post deletes the records naming them, in the
+    deleting transaction, whichever repository does the deleting.
     """
 
     async def claim(self, scope: str, key: str) -> bool:

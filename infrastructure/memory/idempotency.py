@@ -40,6 +40,7 @@ class InMemoryIdempotencyKeyRepository:
             key=record.key,
             fingerprint=record.fingerprint,
             response=record.response,
+            created=record.created,
             created_at=self._tx.now,
             expires_at=self._tx.now + record.lifetime,
         )

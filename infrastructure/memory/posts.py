@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import replace
 
+from domain.idempotency import CreatedResource
 from domain.posts import Author, AuthoredPost, NewPost, Post, PostKey
 from domain.users import UserNotFoundError
 from infrastructure.memory.transaction import OpenTransaction
@@ -91,6 +92,7 @@ class InMemoryPostRepository:
             return False
         check_version(current.version, expected_version)
         self._posts.remove(post_id)
+        self._tx.delete_records_of({CreatedResource("post", post_id)})  # ON DELETE CASCADE
         return True
 
     def _authored(self, post: Post) -> AuthoredPost:

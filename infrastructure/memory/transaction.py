@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from domain.idempotency import IdempotencyRecord
+from domain.idempotency import CreatedResource, IdempotencyRecord
 from domain.posts import Post
 from domain.users import User, UserNotFoundError
 from infrastructure.memory.store import InMemoryStore, Key, LockMode, Transaction
@@ -36,11 +36,16 @@ class OpenTransaction:
         """
         return max(self.now, updated_at + _TICK)
 
+    def delete_records_of(self, created: set[CreatedResource]) -> None:
+        """The ON DELETE CASCADE of idempotency_keys.user_id and post_id, in this transaction."""
+        for record in [r for r in self.idempotency_keys.rows() if r.created in created]:
+            self.idempotency_keys.remove((record.scope, record.key))
+
     async def lock(self, keys: list[Key], mode: LockMode = "exclusive") -> None:
         await self.store.lock(keys, self.identity, mode)
 
     def publish(self) -> None:
-        """Apply the changes, with the foreign key's check and cascade.
+        """Apply the changes, with the foreign keys' check and cascades.
 
         The locks taken by the repositories make the check redundant in
         practice; it stays as the last guard against an orphan post.
@@ -52,8 +57,13 @@ class OpenTransaction:
         self.users.publish()
         self.posts.publish()
         self.idempotency_keys.publish()
+        cascaded = {CreatedResource("user", user_id) for user_id in deleted_users}
         for post in [p for p in self.store.posts.values() if p.author_id in deleted_users]:
             del self.store.posts[post.id]
+            cascaded.add(CreatedResource("post", post.id))
+        for at, record in list(self.store.idempotency_keys.items()):
+            if record.created in cascaded:
+                del self.store.idempotency_keys[at]
 
     def end(self) -> None:
         """Drop what was not published and release the locks."""

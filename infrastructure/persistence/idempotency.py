@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, Interval, bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.idempotency import (
+    CreatedResource,
     IdempotencyKeyInUseError,
     IdempotencyRecord,
     NewIdempotencyRecord,
@@ -45,6 +46,8 @@ _STORED: Final = {
     "status": bindparam("status", type_=idempotency_keys.c.status.type),
     "headers": bindparam("headers", type_=idempotency_keys.c.headers.type),
     "body": bindparam("body", type_=idempotency_keys.c.body.type),
+    "user_id": bindparam("user_id", type_=BigInteger()),
+    "post_id": bindparam("post_id", type_=BigInteger()),
     "created_at": func.now(),
     "expires_at": func.now() + bindparam("lifetime", type_=Interval()),
 }
@@ -76,6 +79,11 @@ def _to_record(values: Mapping[str, Any]) -> IdempotencyRecord:
             headers=tuple((name, value) for name, value in values["headers"]),
             body=bytes(values["body"]),
         ),
+        created=(
+            CreatedResource("user", values["user_id"])
+            if values["user_id"] is not None
+            else CreatedResource("post", values["post_id"])
+        ),
         created_at=values["created_at"],
         expires_at=values["expires_at"],
     )
@@ -90,7 +98,9 @@ class SqlAlchemyIdempotencyKeyRepository:
     transaction pooling, which session-level locks would not. The look-up
     that follows a claim relies on READ COMMITTED, the engine's level: each
     statement sees the latest commit, so a key whose holder committed just
-    before the claim succeeded is found.
+    before the claim succeeded is found. A record points to what it created
+    (`user_id` or `post_id`) with ON DELETE CASCADE: the database deletes it
+    with them, in the deleting statement.
     """
 
     def __init__(self, driver: Driver) -> None:
@@ -113,6 +123,8 @@ class SqlAlchemyIdempotencyKeyRepository:
             "status": response.status,
             "headers": [list(pair) for pair in response.headers],
             "body": response.body,
+            "user_id": record.created.id if record.created.kind == "user" else None,
+            "post_id": record.created.id if record.created.kind == "post" else None,
             "lifetime": record.lifetime,
         }
         row = await _ADD.first(self._driver, values)

@@ -4,6 +4,7 @@ from typing import Final
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
@@ -94,7 +95,9 @@ Index("ix_posts_created_at_id", posts.c.created_at, posts.c.id)
 IDEMPOTENCY_KEY_MAX_LENGTH: Final = 255
 
 # One row per (caller, key) that committed a create: the answer to replay.
-# Written in the transaction of the create itself, so neither outlives the other.
+# Written in the transaction of the create itself, so neither outlives the other;
+# and deleted with what it created, by the foreign key that names it (user_id for
+# a registration, post_id for a post), as the answer is a copy of it.
 idempotency_keys: Final = Table(
     "idempotency_keys",
     metadata,
@@ -107,10 +110,24 @@ idempotency_keys: Final = Table(
     Column("body", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("user_id", BigInteger, ForeignKey(users.c.id, ondelete="CASCADE")),
+    Column("post_id", BigInteger, ForeignKey(posts.c.id, ondelete="CASCADE")),
     PrimaryKeyConstraint("scope", "key"),
+    CheckConstraint("num_nonnulls(user_id, post_id) = 1", name="created_one_resource"),
 )
 # What the purge scans.
 Index("ix_idempotency_keys_expires_at", idempotency_keys.c.expires_at)
+# What the cascades look up when a user or a post is deleted; most rows have one of the two.
+Index(
+    "ix_idempotency_keys_user_id",
+    idempotency_keys.c.user_id,
+    postgresql_where=idempotency_keys.c.user_id.isnot(None),
+)
+Index(
+    "ix_idempotency_keys_post_id",
+    idempotency_keys.c.post_id,
+    postgresql_where=idempotency_keys.c.post_id.isnot(None),
+)
 
 # Rate-limit counters, one row per key and fixed window (infrastructure.ratelimit.postgres).
 # UNLOGGED: writes skip the WAL, which every login would otherwise pay for. After a crash

@@ -20,7 +20,7 @@ from interfaces.http.idempotency import RequestFingerprints
 from interfaces.http.metrics import router as metrics_router
 from interfaces.http.middleware import RequestEnvelopeMiddleware
 from interfaces.http.openapi import install_openapi, operation_id
-from interfaces.http.pagination import CursorCodec
+from interfaces.http.pagination import CursorCodec, Paging
 from interfaces.http.params import reject_repeated_query_parameters
 from interfaces.http.posts.router import router as posts_router
 from interfaces.http.users.router import router as users_router
@@ -29,7 +29,8 @@ DESCRIPTION = """
 Users and their posts, over PostgreSQL.
 
 * **Errors** are [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) problem
-  documents (`application/problem+json`); a 422 lists every invalid field.
+  documents (`application/problem+json`); a 422 lists the invalid fields
+  (the first 20, and how many more).
 * **Authentication**: `POST /auth/token` with a username (or email) and a
   password gives a bearer token; the *Authorize* button does it for you.
 * **Limits**: request bodies up to 1 MiB; headers up to 8 KiB each and 32 KiB in all
@@ -94,12 +95,19 @@ def create_app(container: Container | None = None) -> FastAPI:
         summary="A REST backend for users and posts, on PostgreSQL.",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Starlette's redirect to the other form of a path writes the request's Host into
+        # Location; collections answer at both forms instead (see `collection_route`).
+        redirect_slashes=False,
         generate_unique_id_function=operation_id,
         dependencies=[Depends(reject_repeated_query_parameters)],
         responses=error_responses(422, 500, 503),
     )
     app.state.container = container
-    app.state.cursor_codec = CursorCodec(container.settings().jwt_secret.get_secret_value())
+    app.state.paging = Paging(
+        CursorCodec(settings.jwt_secret.get_secret_value()),
+        max_skip=settings.max_skip,
+        base_url=None if settings.public_base_url is None else str(settings.public_base_url),
+    )
     app.state.request_fingerprints = RequestFingerprints(
         container.settings().jwt_secret.get_secret_value()
     )
@@ -132,5 +140,5 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(users_router)
     app.include_router(posts_router)
-    install_openapi(app)
+    install_openapi(app, query_maximums={"skip": settings.max_skip})
     return app

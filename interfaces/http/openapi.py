@@ -1,5 +1,6 @@
 """The OpenAPI document: stable operation ids and errors as problem documents."""
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -18,13 +19,17 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def install_openapi(app: FastAPI) -> None:
+def install_openapi(app: FastAPI, *, query_maximums: Mapping[str, int] | None = None) -> None:
     """Build the document once, then serve it from memory.
 
     Error responses are declared with the problem models; FastAPI files them
     under application/json, so they are moved to application/problem+json,
-    the media type the handlers send.
+    the media type the handlers send. `query_maximums` gives the largest value
+    of query parameters whose bound is a setting (`skip`), which the routes,
+    declared at import, cannot know.
     """
+
+    maximums = dict(query_maximums or {})
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -38,6 +43,9 @@ def install_openapi(app: FastAPI) -> None:
             )
             for path in document["paths"].values():
                 for operation in path.values():
+                    for parameter in operation.get("parameters", []):
+                        if parameter["in"] == "query" and parameter["name"] in maximums:
+                            parameter["schema"]["maximum"] = maximums[parameter["name"]]
                     for status, response in operation.get("responses", {}).items():
                         content = response.get("content", {})
                         if int(status) >= HTTPStatus.BAD_REQUEST and "application/json" in content:

@@ -4,6 +4,14 @@ A cursor names the item a page starts after (or ends before) and the list it
 belongs to, signed with a key derived from JWT_SECRET: clients cannot forge
 one, replay it on another list, or read more into it than "where to go on".
 Every worker and replica that shares the secret accepts every cursor.
+
+Offsets (`skip`) stop at MAX_SKIP: PostgreSQL reads and throws away every row
+it skips, so a deep offset costs in proportion to its depth, and a few of them
+in parallel starved everyone else of connections. A cursor costs the same at
+any depth, so past the cap the answer points to the `Link` header.
+
+Links never come from the request's `Host`, which the client writes: they are
+relative references, or absolute under PUBLIC_BASE_URL when it is set.
 """
 
 import base64
@@ -13,6 +21,7 @@ import hmac
 import json
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Final, Generic, Literal, TypeVar
+from urllib.parse import quote, urlencode
 
 from fastapi import Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -68,8 +77,12 @@ class CursorCodec:
             raise invalid_cursor("The cursor is not valid; follow the Link header as it is")
         try:
             content = json.loads(_b64decode(payload))
-        except (binascii.Error, ValueError) as error:
+        except (binascii.Error, ValueError, RecursionError) as error:
             raise invalid_cursor("The cursor is not valid") from error
+        # A signature proves who wrote the cursor, not which version of this code did:
+        # its shape is checked as any input is.
+        if not isinstance(content, dict):
+            raise invalid_cursor("The cursor is not valid")
         if content.get("l") != listing:
             raise invalid_cursor("The cursor belongs to another list")
         direction, key = content.get("d"), content.get("k")
@@ -82,12 +95,42 @@ class CursorCodec:
         return _b64encode(digest[:_SIGNATURE_BYTES])
 
 
-async def _codec(request: Request) -> CursorCodec:
-    codec: CursorCodec = request.app.state.cursor_codec
-    return codec
+class Paging:
+    """What every list endpoint shares: the cursor codec, the deepest offset, where links go."""
+
+    def __init__(self, codec: CursorCodec, *, max_skip: int, base_url: str | None) -> None:
+        self.codec = codec
+        self.max_skip = max_skip
+        self.base_url = None if base_url is None else base_url.rstrip("/")
+
+    def check_skip(self, skip: int) -> None:
+        if skip > self.max_skip:
+            raise RequestValidationError(
+                [
+                    {
+                        "loc": ("query", "skip"),
+                        "msg": (
+                            f"skip can be at most {self.max_skip}; to read further, follow the "
+                            'Link header\'s rel="next" URL, whose cursor costs the same at any '
+                            "depth"
+                        ),
+                        "type": "skip_too_deep",
+                    }
+                ]
+            )
+
+    def url(self, request: Request, params: list[tuple[str, str]]) -> str:
+        """The request's own path with `params`: relative, or under the public base URL."""
+        reference = f"{quote(request.url.path)}?{urlencode(params)}"
+        return reference if self.base_url is None else self.base_url + reference
 
 
-CodecDep = Annotated[CursorCodec, Depends(_codec)]
+async def _paging(request: Request) -> Paging:
+    paging: Paging = request.app.state.paging
+    return paging
+
+
+PagingDep = Annotated[Paging, Depends(_paging)]
 
 
 class Listing(Generic[Key, Item]):
@@ -106,16 +149,17 @@ class Listing(Generic[Key, Item]):
 
     def request(
         self,
-        codec: CursorCodec,
+        paging: Paging,
         *,
         listing: str,
         cursor: str | None,
         skip: int,
         limit: int,
     ) -> PageRequest[Key]:
+        paging.check_skip(skip)
         if cursor is None:
             return PageRequest(limit=limit, skip=skip)
-        direction, raw_key = codec.decode(cursor, listing=listing)
+        direction, raw_key = paging.codec.decode(cursor, listing=listing)
         try:
             key = self._load(raw_key)
         except (TypeError, ValueError) as error:
@@ -126,7 +170,7 @@ class Listing(Generic[Key, Item]):
 
     def link(
         self,
-        codec: CursorCodec,
+        paging: Paging,
         *,
         listing: str,
         request: Request,
@@ -146,20 +190,20 @@ class Listing(Generic[Key, Item]):
         links = []
         if has_next:
             key = self._dump(self._key_of(items[-1]))
-            cursor = codec.encode(listing=listing, direction="after", key=key)
-            links.append(f'<{_with_cursor(request, cursor)}>; rel="next"')
+            cursor = paging.codec.encode(listing=listing, direction="after", key=key)
+            links.append(f'<{_with_cursor(paging, request, cursor)}>; rel="next"')
         if has_prev:
             key = self._dump(self._key_of(items[0]))
-            cursor = codec.encode(listing=listing, direction="before", key=key)
-            links.append(f'<{_with_cursor(request, cursor)}>; rel="prev"')
+            cursor = paging.codec.encode(listing=listing, direction="before", key=key)
+            links.append(f'<{_with_cursor(paging, request, cursor)}>; rel="prev"')
         if links:
             response.headers["Link"] = ", ".join(links)
 
 
-def _with_cursor(request: Request, cursor: str) -> str:
+def _with_cursor(paging: Paging, request: Request, cursor: str) -> str:
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in {"cursor", "skip"}]
     params.append(("cursor", cursor))
-    return str(request.url.replace_query_params(**dict(params)))
+    return paging.url(request, params)
 
 
 LINK_HEADER_DOC: Final[dict[int | str, dict[str, Any]]] = {

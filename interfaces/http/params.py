@@ -1,12 +1,13 @@
 """Parameters and body conventions that several routers share."""
 
+import re
 from collections.abc import Callable
 from email.message import Message
 from typing import Annotated, Final, Self
 
 from fastapi import Query, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from starlette.exceptions import HTTPException
 
 from application.pagination import MAX_PAGE_SIZE
@@ -15,8 +16,35 @@ from domain.errors import DomainError
 MAX_ID: Final = 2**63 - 1
 """Ids are PostgreSQL bigints; anything larger is refused with 422 before it reaches SQL."""
 
-Skip = Annotated[int, Query(ge=0, le=MAX_ID, description="Items to skip.")]
-Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Most items to return.")]
+_DECIMAL: Final = re.compile(r"0|[1-9][0-9]*")
+
+
+def _canonical_decimal(value: object) -> object:
+    """Let through only the one spelling the API writes: ASCII digits, no leading zero.
+
+    pydantic reads `1.0`, `+1`, ` 1`, `01` and `1_000` as 1 too, so one
+    resource would answer at endless URLs, past caches, logs and any rule
+    written for `/users/1`.
+    """
+    if isinstance(value, str) and not _DECIMAL.fullmatch(value):
+        raise ValueError("must be written in decimal digits, with no sign, spaces or leading zero")
+    return value
+
+
+# The bounds come before the validator: so placed, they reach the OpenAPI document as
+# `minimum` and `maximum` of an integer (placed after, pydantic cannot express them).
+Id = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_canonical_decimal)]
+"""A positive bigint in a path or a query, in decimal digits only."""
+# Its maximum is MAX_SKIP, a setting: checked by `Paging`, written into the document by
+# `install_openapi`.
+Offset = Annotated[int, Field(ge=0), BeforeValidator(_canonical_decimal)]
+PageSize = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE), BeforeValidator(_canonical_decimal)]
+
+Skip = Annotated[
+    Offset,
+    Query(description="Items to skip (see the maximum); deeper, follow the `Link` header."),
+]
+Limit = Annotated[PageSize, Query(description="Most items to return.")]
 
 
 def domain_rule(rule: Callable[[str], str]) -> AfterValidator:

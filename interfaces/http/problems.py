@@ -71,7 +71,14 @@ class ValidationProblem(Problem):
         }
     )
 
-    errors: list[InvalidField]
+    errors: list[InvalidField] = Field(
+        description="The invalid fields, at most 20 of them, in the order they were found."
+    )
+    errors_omitted: int = Field(
+        default=0,
+        ge=0,
+        description="How many more errors there were than `errors` lists; absent when none.",
+    )
 
 
 def problem_type(name: str) -> str:

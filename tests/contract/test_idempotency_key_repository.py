@@ -5,6 +5,9 @@ any process: they must answer at once (a request in flight is a 409 now, not
 after waiting for it), hold until the transaction ends, and only probe in a
 `reading()` unit of work. A claim that waited would hang these tests, as the
 transaction it waited for is the test's own.
+
+A record is deleted with the user or the post it created, as a foreign key
+with ON DELETE CASCADE would: it holds a copy of them.
 """
 
 from collections.abc import Callable
@@ -12,12 +15,26 @@ from datetime import timedelta
 
 import pytest
 
-from domain.idempotency import IdempotencyKeyInUseError, IdempotencyRecord, NewIdempotencyRecord
+from domain.idempotency import (
+    CreatedResource,
+    IdempotencyKeyInUseError,
+    IdempotencyRecord,
+    NewIdempotencyRecord,
+)
 from domain.unit_of_work import UnitOfWork
-from tests.factories import new_idempotency_record, new_user
+from tests.factories import new_idempotency_record, new_post, new_user
 
 UowFactory = Callable[[], UnitOfWork]
 EXPIRED = timedelta(0)
+
+
+@pytest.fixture(autouse=True)
+async def user_1(uow_factory: UowFactory) -> None:
+    """The user the factory's records say they created: PostgreSQL's foreign key wants it."""
+    async with uow_factory() as uow:
+        user = await uow.users.add(new_user())
+        await uow.commit()
+    assert user.id == 1
 
 
 async def _stored(uow_factory: UowFactory, record: NewIdempotencyRecord) -> IdempotencyRecord:
@@ -43,6 +60,7 @@ async def test_a_stored_key_comes_back_whole(uow_factory: UowFactory) -> None:
         draft.fingerprint,
     )
     assert stored.response == draft.response
+    assert stored.created == draft.created == CreatedResource("user", 1)
     assert stored.created_at.utcoffset() == timedelta(0)
     assert stored.expires_at - stored.created_at == timedelta(hours=5)
     assert await _found(uow_factory, draft.scope, draft.key) == stored
@@ -158,3 +176,69 @@ async def test_a_purge_that_is_rolled_back_deletes_nothing(uow_factory: UowFacto
     async with uow_factory() as uow:
         assert await uow.idempotency_keys.purge_expired() == 1
         await uow.commit()
+
+
+async def _user_with_a_post(
+    uow_factory: UowFactory,
+) -> tuple[IdempotencyRecord, IdempotencyRecord]:
+    """A registration's record and a post's, as the use cases store them: one transaction each."""
+    async with uow_factory() as uow:
+        user = await uow.users.add(new_user())
+        registered = await uow.idempotency_keys.add(
+            new_idempotency_record(
+                scope=f"registration:{user.email}", created=CreatedResource("user", user.id)
+            )
+        )
+        await uow.commit()
+    async with uow_factory() as uow:
+        authored = await uow.posts.add(new_post(author_id=user.id))
+        published = await uow.idempotency_keys.add(
+            new_idempotency_record(
+                scope=f"user:{user.id}", created=CreatedResource("post", authored.post.id)
+            )
+        )
+        await uow.commit()
+    return registered, published
+
+
+async def _all_found(uow_factory: UowFactory, *records: IdempotencyRecord) -> list[bool]:
+    return [await _found(uow_factory, r.scope, r.key) is not None for r in records]
+
+
+async def test_deleting_a_user_deletes_the_records_of_their_registration_and_posts(
+    uow_factory: UowFactory,
+) -> None:
+    registered, published = await _user_with_a_post(uow_factory)
+    others = await _user_with_a_post(uow_factory)
+
+    async with uow_factory() as uow:
+        assert await uow.users.delete(registered.created.id)
+        assert await uow.idempotency_keys.get(registered.scope, registered.key) is None
+        assert await uow.idempotency_keys.get(published.scope, published.key) is None
+        assert await _all_found(uow_factory, registered, published) == [True, True], "not yet"
+        await uow.commit()
+
+    assert await _all_found(uow_factory, registered, published) == [False, False]
+    assert await _all_found(uow_factory, *others) == [True, True]
+
+
+async def test_deleting_a_post_deletes_the_record_of_its_create_only(
+    uow_factory: UowFactory,
+) -> None:
+    registered, published = await _user_with_a_post(uow_factory)
+
+    async with uow_factory() as uow:
+        assert await uow.posts.delete(published.created.id)
+        await uow.commit()
+
+    assert await _all_found(uow_factory, registered, published) == [True, False]
+
+
+async def test_a_deletion_rolled_back_keeps_the_records(uow_factory: UowFactory) -> None:
+    registered, published = await _user_with_a_post(uow_factory)
+
+    async with uow_factory() as uow:
+        assert await uow.users.delete(registered.created.id)
+        await uow.rollback()
+
+    assert await _all_found(uow_factory, registered, published) == [True, True]

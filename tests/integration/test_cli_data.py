@@ -170,12 +170,18 @@ def test_create_user_normalises_the_email_as_registering_and_logging_in_do(
 @pytest.mark.postgres
 def test_purging_deletes_the_expired_idempotency_keys_only(migrated_database: str) -> None:
     with psycopg.connect(libpq_url(migrated_database)) as connection:
+        account = connection.execute(
+            "INSERT INTO users (email, username, password_hash) "
+            "VALUES ('purge@example.com', 'purge', 'x') RETURNING id"
+        ).fetchone()
+        assert account is not None
         connection.execute(
             "INSERT INTO idempotency_keys (scope, key, fingerprint, status, headers, body, "
-            "expires_at) VALUES "
-            "('user:1', 'old', 'f', 201, '[]', '', now() - interval '1 hour'), "
-            "('user:2', 'older', 'f', 201, '[]', '', now() - interval '1 day'), "
-            "('user:1', 'live', 'f', 201, '[]', '', now() + interval '1 hour')"
+            "expires_at, user_id) VALUES "
+            "('registration:a', 'old', 'f', 201, '[]', '', now() - interval '1 hour', %(id)s), "
+            "('registration:b', 'older', 'f', 201, '[]', '', now() - interval '1 day', %(id)s), "
+            "('registration:a', 'live', 'f', 201, '[]', '', now() + interval '1 hour', %(id)s)",
+            {"id": account[0]},
         )
 
     first = _cli("purge-idempotency-keys", database_url=migrated_database)

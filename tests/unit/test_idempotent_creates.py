@@ -7,7 +7,7 @@ import pytest
 
 from application.idempotency import IdempotencyKeyService, Once, Outcome
 from application.ports import PasswordHasher
-from application.posts import PostService, PublishPost
+from application.posts import EditPost, PostService, PublishPost
 from application.users import UserService
 from domain.idempotency import IdempotencyKeyInUseError, IdempotencyKeyReusedError, StoredResponse
 from domain.posts import AuthoredPost
@@ -103,12 +103,27 @@ async def test_the_replay_is_the_first_answer_even_after_the_post_changed(
     posts: PostService, ada: User
 ) -> None:
     first = await posts.publish_post_once(ada.id, HELLO, _post_once())
-    await posts.delete_post(ada, int(first.response.headers[0][1].rsplit("/", 1)[1]))
+    post_id = int(first.response.headers[0][1].rsplit("/", 1)[1])
+    await posts.edit_post(ada, post_id, EditPost(title="Changed"))
 
     again = await posts.publish_post_once(ada.id, HELLO, _post_once())
 
     assert again.response == first.response
     assert again.replayed
+
+
+async def test_deleting_the_post_deletes_its_key_so_a_retry_publishes_anew(
+    posts: PostService, ada: User, store: InMemoryStore
+) -> None:
+    first = await posts.publish_post_once(ada.id, HELLO, _post_once())
+    await posts.delete_post(ada, int(first.response.headers[0][1].rsplit("/", 1)[1]))
+    assert store.idempotency_keys == {}
+
+    again = await posts.publish_post_once(ada.id, HELLO, _post_once())
+
+    assert not again.replayed
+    assert again.response != first.response
+    assert len(store.posts) == 1
 
 
 async def test_the_same_key_for_another_request_is_refused(

@@ -25,17 +25,17 @@ from interfaces.http.idempotency import (
     send,
     send_outcome,
 )
-from interfaces.http.pagination import LINK_HEADER_DOC, CodecDep, CursorParam, Listing
-from interfaces.http.params import MAX_ID, Limit, Skip, require_json
+from interfaces.http.pagination import LINK_HEADER_DOC, CursorParam, Listing, PagingDep
+from interfaces.http.params import MAX_ID, Id, Limit, Skip, require_json
 from interfaces.http.posts.schemas import PostCreate, PostRead, PostUpdate
 from interfaces.http.routing import collection_route
 from interfaces.http.security import CallerId, CurrentUser, caller_must_exist
 
 router = APIRouter(tags=["posts"])
 
-PostId = Annotated[int, Path(ge=1, le=MAX_ID, description="The post's id.")]
-UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The author's id.")]
-AuthorFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only posts by this user.")]
+PostId = Annotated[Id, Path(description="The post's id, in decimal digits.")]
+UserId = Annotated[Id, Path(description="The author's id, in decimal digits.")]
+AuthorFilter = Annotated[Id | None, Query(description="Only posts by this user.")]
 JSON_BODY = [Depends(require_json)]
 
 
@@ -101,7 +101,7 @@ async def create_post(
 async def list_posts(
     *,
     service: PostServiceDep,
-    codec: CodecDep,
+    paging: PagingDep,
     request: Request,
     response: Response,
     skip: Skip = 0,
@@ -114,9 +114,9 @@ async def list_posts(
     The `Link` header leads to the next and previous pages.
     """
     listing = f"posts?author_id={author_id or ''}"
-    asked = POSTS.request(codec, listing=listing, cursor=cursor, skip=skip, limit=limit)
+    asked = POSTS.request(paging, listing=listing, cursor=cursor, skip=skip, limit=limit)
     page = await service.list_posts(asked, author_id=author_id)
-    POSTS.link(codec, listing=listing, request=request, response=response, asked=asked, page=page)
+    POSTS.link(paging, listing=listing, request=request, response=response, asked=asked, page=page)
     return [PostRead.of(authored) for authored in page.items]
 
 
@@ -187,7 +187,7 @@ async def list_user_posts(
     *,
     user_id: UserId,
     service: PostServiceDep,
-    codec: CodecDep,
+    paging: PagingDep,
     request: Request,
     response: Response,
     skip: Skip = 0,
@@ -196,7 +196,7 @@ async def list_user_posts(
 ) -> Sequence[PostRead]:
     """Return one user's posts, newest first; the `Link` header leads to the other pages."""
     listing = f"users/{user_id}/posts"
-    asked = POSTS.request(codec, listing=listing, cursor=cursor, skip=skip, limit=limit)
+    asked = POSTS.request(paging, listing=listing, cursor=cursor, skip=skip, limit=limit)
     page = await service.list_user_posts(user_id, asked)
-    POSTS.link(codec, listing=listing, request=request, response=response, asked=asked, page=page)
+    POSTS.link(paging, listing=listing, request=request, response=response, asked=asked, page=page)
     return [PostRead.of(authored) for authored in page.items]

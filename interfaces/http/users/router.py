@@ -34,8 +34,8 @@ from interfaces.http.idempotency import (
     send,
     send_outcome,
 )
-from interfaces.http.pagination import LINK_HEADER_DOC, CodecDep, CursorParam, Listing
-from interfaces.http.params import MAX_ID, Limit, Skip, require_json
+from interfaces.http.pagination import LINK_HEADER_DOC, CursorParam, Listing, PagingDep
+from interfaces.http.params import MAX_ID, Id, Limit, Skip, require_json
 from interfaces.http.ratelimit import CredentialChanges, CredentialChangesDep, limit_registrations
 from interfaces.http.routing import collection_route
 from interfaces.http.security import CurrentUser
@@ -43,7 +43,7 @@ from interfaces.http.users.schemas import UserCreate, UserPrivate, UserPublic, U
 
 router = APIRouter(prefix="/users", tags=["users"])
 
-UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The user's id.")]
+UserId = Annotated[Id, Path(description="The user's id, in decimal digits.")]
 JSON_BODY = [Depends(require_json)]
 
 
@@ -101,7 +101,7 @@ async def create_user(
 async def list_users(
     *,
     service: UserServiceDep,
-    codec: CodecDep,
+    paging: PagingDep,
     request: Request,
     response: Response,
     skip: Skip = 0,
@@ -109,9 +109,9 @@ async def list_users(
     cursor: CursorParam = None,
 ) -> Sequence[UserPublic]:
     """Return users' public views ordered by id; the `Link` header leads to the other pages."""
-    asked = USERS.request(codec, listing="users", cursor=cursor, skip=skip, limit=limit)
+    asked = USERS.request(paging, listing="users", cursor=cursor, skip=skip, limit=limit)
     page = await service.list_users(asked)
-    USERS.link(codec, listing="users", request=request, response=response, asked=asked, page=page)
+    USERS.link(paging, listing="users", request=request, response=response, asked=asked, page=page)
     return [UserPublic.model_validate(user) for user in page.items]
 
 
