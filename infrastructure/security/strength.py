@@ -3,8 +3,6 @@
 from collections.abc import Sequence
 from typing import Final
 
-from zxcvbn import zxcvbn
-
 from domain.users import WeakPasswordError
 from infrastructure.security.executor import BoundedExecutor
 
@@ -51,7 +49,14 @@ class ZxcvbnPasswordStrength:
 
 
 def _estimate(password: str, user_inputs: tuple[str, ...]) -> tuple[int, str]:
-    """The score, and zxcvbn's warning and suggestions in one sentence or two."""
+    """The score, and zxcvbn's warning and suggestions in one sentence or two.
+
+    zxcvbn is imported at the first estimate, not with this module: its
+    frequency lists take about 14 MiB, which a worker that only serves reads
+    and logins (no registration, no password change) should never hold.
+    """
+    from zxcvbn import zxcvbn  # noqa: PLC0415 - see the docstring
+
     result = zxcvbn(password, user_inputs=user_inputs, max_length=ESTIMATED_PREFIX)
     feedback = result["feedback"]
     advice = " ".join(part for part in (feedback["warning"], *feedback["suggestions"]) if part)
