@@ -7,7 +7,7 @@ current password, and each check of it is a guess counted with the failed
 logins, so that the PATCH is no unlimited password oracle.
 """
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 import httpx
@@ -20,21 +20,10 @@ from domain.users import CredentialsChangedMeanwhileError
 from tests.factories import register_user
 from tests.integration.accounts import PASSWORD, Account, login, sign_up
 from tests.integration.problems import assert_problem
-from tests.security.apps import ADAPTERS, Adapter, Build, adapter_of, app_builder
+from tests.security.apps import Build
 
 CHANGES = [{"password": "violet-kettle-53"}, {"email": "thief@example.com"}]
 CHANGE_IDS = ["password", "email"]
-
-
-@pytest.fixture(params=ADAPTERS)
-def adapter(request: pytest.FixtureRequest) -> Adapter:
-    return adapter_of(request)
-
-
-@pytest.fixture
-async def build(adapter: Adapter) -> AsyncIterator[Build]:
-    async with app_builder(adapter) as build:
-        yield build
 
 
 async def _patch(

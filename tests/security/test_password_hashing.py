@@ -7,7 +7,6 @@ as asyncio's default executor ran a 64 MiB hash on each of its threads.
 """
 
 import asyncio
-from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final
@@ -19,7 +18,7 @@ from infrastructure.security.executor import BoundedExecutor
 from tests.integration.accounts import PASSWORD, Account, login, sign_up
 from tests.integration.live_server import serving
 from tests.integration.problems import assert_problem
-from tests.security.apps import ADAPTERS, Adapter, App, Build, adapter_of, app_builder
+from tests.security.apps import App, Build
 
 NEW_PASSWORD: Final = "violet-kettle-53"
 # A hash that lasts long enough (tens of milliseconds) for parallel requests to overlap.
@@ -28,17 +27,6 @@ SLOW_HASHING: Final[dict[str, Any]] = {
     "password_hash_memory_cost": 16384,
     "password_hash_parallelism": 1,
 }
-
-
-@pytest.fixture(params=ADAPTERS)
-def adapter(request: pytest.FixtureRequest) -> Adapter:
-    return adapter_of(request)
-
-
-@pytest.fixture
-async def build(adapter: Adapter) -> AsyncIterator[Build]:
-    async with app_builder(adapter) as build:
-        yield build
 
 
 def _hashing(app: App) -> BoundedExecutor:

@@ -1,0 +1,20 @@
+"""The app of a security test, built with settings of its own on each adapter in turn."""
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.security.apps import ADAPTERS, Adapter, Build, adapter_of, app_builder
+
+
+@pytest.fixture(params=ADAPTERS)
+def adapter(request: pytest.FixtureRequest) -> Adapter:
+    """PostgreSQL, then the in-memory adapter."""
+    return adapter_of(request)
+
+
+@pytest.fixture
+async def build(adapter: Adapter) -> AsyncIterator[Build]:
+    """`build(**settings)`: the real app with those settings on `adapter`, and its client."""
+    async with app_builder(adapter) as build:
+        yield build
