@@ -105,6 +105,24 @@ def _within_limit(app: ASGI3Application, limit: int | None, state: ServerState) 
     return limited
 
 
+def _adopt_limits(
+    protocol: H11Protocol | HttpToolsProtocol, config: Config, server_state: ServerState
+) -> int:
+    """Move uvicorn's concurrency limit into the app's problem-answering wrapper; return the
+    head limit. Both protocols call it at the end of their constructors."""
+    protocol.app = _within_limit(protocol.app, protocol.limit_concurrency, server_state)
+    protocol.limit_concurrency = None
+    return head_limit(config)
+
+
+def _arm_idle_timer(protocol: H11Protocol | HttpToolsProtocol) -> None:
+    """Start the keep-alive timer as the connection opens, so a client that never sends a
+    first request is closed too (uvicorn starts it only after a response)."""
+    protocol.timeout_keep_alive_task = protocol.loop.call_later(
+        protocol.timeout_keep_alive, protocol.timeout_keep_alive_handler
+    )
+
+
 class BoundedH11Protocol(H11Protocol):
     """h11, with the limits above."""
 
@@ -116,15 +134,11 @@ class BoundedH11Protocol(H11Protocol):
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        self.head_limit = head_limit(config)
-        self.app = _within_limit(self.app, self.limit_concurrency, server_state)
-        self.limit_concurrency = None
+        self.head_limit = _adopt_limits(self, config, server_state)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self.timeout_keep_alive_task = self.loop.call_later(
-            self.timeout_keep_alive, self.timeout_keep_alive_handler
-        )
+        _arm_idle_timer(self)
 
     def send_400_response(self, msg: str) -> None:
         """h11 refused the request; past the head limit, that was its 431 (its own hint)."""
@@ -153,9 +167,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        self.head_limit = head_limit(config)
-        self.app = _within_limit(self.app, self.limit_concurrency, server_state)
-        self.limit_concurrency = None
+        self.head_limit = _adopt_limits(self, config, server_state)
         self.reads = 0
         self.head_began_in: int | None = None
         """The read in which the head being parsed began; None between heads."""
@@ -163,9 +175,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self.timeout_keep_alive_task = self.loop.call_later(
-            self.timeout_keep_alive, self.timeout_keep_alive_handler
-        )
+        _arm_idle_timer(self)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
