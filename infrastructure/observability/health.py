@@ -1,22 +1,11 @@
 """Readiness: can this process serve requests that need the database?"""
 
 import asyncio
-from dataclasses import dataclass
-from typing import Protocol
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-
-@dataclass(frozen=True, slots=True)
-class Readiness:
-    ready: bool
-    detail: str
-    schema_revision: str | None = None
-
-
-class ReadinessProbe(Protocol):
-    async def check(self) -> Readiness: ...
+from application.health import Readiness
 
 
 class InMemoryReadinessProbe:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from infrastructure.observability.health import ReadinessProbe
+from application.health import ReadinessProbe
 from interfaces.http.dependencies import container_of
 from interfaces.http.errors import error_responses
 from interfaces.http.problems import problem_response
