@@ -3,23 +3,16 @@
 The store is PostgreSQL (the service's own database, through `PostgresStorage`),
 Redis (limits' own async storage), or process memory (development with one
 process only). The HTTP layer decides what to count and answers 429; this
-package only counts.
+package only counts, behind `application.ratelimit.RateLimiter`.
 """
 
-from infrastructure.ratelimit.limiter import (
-    Limit,
-    RateLimitExceededError,
-    RateLimits,
-    RateLimitStorageUnavailableError,
-)
+from infrastructure.ratelimit.limiter import RateLimits, RateLimitStorageUnavailableError
 from infrastructure.ratelimit.postgres import PostgresStorage
 from infrastructure.ratelimit.storage import IN_PROCESS_WARNING, redis_pool, redis_storage
 
 __all__ = [
     "IN_PROCESS_WARNING",
-    "Limit",
     "PostgresStorage",
-    "RateLimitExceededError",
     "RateLimitStorageUnavailableError",
     "RateLimits",
     "redis_pool",

@@ -3,33 +3,15 @@
 import math
 import time
 from collections.abc import Mapping
-from enum import StrEnum
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.errors import StorageError as LimitsStorageError
 
+from application.ratelimit import Limit, RateLimitExceededError
 from domain.errors import StorageError
 from infrastructure.settings import Settings
-
-
-class Limit(StrEnum):
-    """What is counted. The value starts every key, so two limits never share a counter."""
-
-    LOGIN_ATTEMPTS = "login-attempts"
-    LOGIN_FAILURES = "login-failures"
-    REGISTRATIONS = "registrations"
-    CREDENTIAL_CHANGES = "credential-changes"
-
-
-class RateLimitExceededError(Exception):
-    """A limit is used up for these identifiers until its window ends."""
-
-    def __init__(self, limit: Limit, retry_after: int) -> None:
-        super().__init__(f"{limit} exhausted; retry after {retry_after} s")
-        self.limit = limit
-        self.retry_after = retry_after
 
 
 class RateLimitStorageUnavailableError(StorageError):

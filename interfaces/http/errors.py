@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
+from application.ratelimit import Limit, RateLimitExceededError
 from domain.errors import (
     AuthenticationError,
     BusyError,
@@ -27,7 +28,6 @@ from domain.errors import (
     StorageError,
     ValidationError,
 )
-from infrastructure.ratelimit import Limit, RateLimitExceededError
 from interfaces.http.problems import (
     Problem,
     ValidationProblem,

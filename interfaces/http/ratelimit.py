@@ -4,7 +4,7 @@ Limiting is an HTTP concern here, not a use case's: what is counted is the
 caller's network address, which only this layer can tell (through the
 trusted proxies); the answer is HTTP's own 429 with `Retry-After`; and the
 same use cases reached from the command line (`create-user`) are not to be
-limited. The counting itself is `infrastructure.ratelimit`'s.
+limited. The counting itself is the `RateLimiter` port's (`infrastructure.ratelimit`).
 """
 
 import hashlib
@@ -15,16 +15,16 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
+from application.ratelimit import Limit, RateLimiter
 from domain.users import InvalidEmailError, User
 from domain.users.rules import normalize_email
-from infrastructure.ratelimit import Limit, RateLimits
 from interfaces.http.client_address import client_key
 from interfaces.http.dependencies import container_of
 
 
-def _limits_and_client(request: Request) -> tuple[RateLimits, str]:
+def _limits_and_client(request: Request) -> tuple[RateLimiter, str]:
     container = container_of(request)
-    limits: RateLimits = container.rate_limits()
+    limits: RateLimiter = container.rate_limits()
     return limits, client_key(request, container.settings().trusted_proxies)
 
 
@@ -90,7 +90,7 @@ class CredentialChanges:
     name, and is dropped from both when it is right, as a login drops it.
     """
 
-    def __init__(self, limits: RateLimits, client: str) -> None:
+    def __init__(self, limits: RateLimiter, client: str) -> None:
         self._limits = limits
         self._client = client
 

@@ -13,13 +13,12 @@ from limits import parse
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from application.ratelimit import Limit, RateLimitExceededError
 from domain.errors import StorageUnavailableError
 from infrastructure.persistence.engine import build_engine
 from infrastructure.persistence.tables import rate_limit_counters
 from infrastructure.ratelimit import (
-    Limit,
     PostgresStorage,
-    RateLimitExceededError,
     RateLimits,
     RateLimitStorageUnavailableError,
     redis_pool,

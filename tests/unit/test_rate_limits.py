@@ -9,12 +9,11 @@ from limits import parse
 from limits.aio.storage import MemoryStorage, RedisStorage
 from pydantic import ValidationError
 
+from application.ratelimit import Limit, RateLimitExceededError
 from infrastructure.container import Container
 from infrastructure.ratelimit import (
     IN_PROCESS_WARNING,
-    Limit,
     PostgresStorage,
-    RateLimitExceededError,
     RateLimits,
 )
 from infrastructure.settings import Settings
