@@ -11,14 +11,28 @@ from application.posts import PostService
 from application.users import UserService
 from infrastructure.memory import InMemoryStore, InMemoryUnitOfWork
 from infrastructure.observability.health import InMemoryReadinessProbe, PostgresReadinessProbe
+from infrastructure.observability.logging import logging_config, request_id
+from infrastructure.observability.metrics import (
+    EXPOSITION_CONTENT_TYPE,
+    Metrics,
+    share_between_workers,
+)
+from infrastructure.persistence.admin import DatabaseAdmin
 from infrastructure.persistence.engine import (
     build_engine,
     build_gate,
     build_replica,
 )
+from infrastructure.persistence.migrator import DatabaseUnreachableError, SchemaOutdatedError
 from infrastructure.persistence.schema import SCHEMA_HEAD
 from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
-from infrastructure.ratelimit import PostgresStorage, RateLimits, redis_pool, redis_storage
+from infrastructure.ratelimit import (
+    IN_PROCESS_WARNING,
+    PostgresStorage,
+    RateLimits,
+    redis_pool,
+    redis_storage,
+)
 from infrastructure.security.executor import BoundedExecutor
 from infrastructure.security.passwords import Argon2PasswordHasher
 from infrastructure.security.strength import ZxcvbnPasswordStrength
@@ -121,6 +135,14 @@ class Container(containers.DeclarativeContainer):
         AuthService, uow=uow, password_hasher=password_hasher, tokens=token_issuer
     )
 
+    # What the command line asks for besides the services, so that it reaches
+    # no adapter itself.
+    database_admin = providers.Factory(DatabaseAdmin, settings)
+    logging_config = providers.Singleton(
+        logging_config, log_format=settings.provided.log_format, level=settings.provided.log_level
+    )
+    share_metrics_between_workers = providers.Callable(share_between_workers)
+
 
 def build_container(settings: Settings | None = None) -> Container:
     """A container reading the environment, or bound to `settings` when given.
@@ -132,3 +154,19 @@ def build_container(settings: Settings | None = None) -> Container:
     if settings is not None:
         container.settings.override(providers.Object(settings))
     return container
+
+
+# The interfaces import nothing else from infrastructure (import-linter holds
+# them to it): what they use, they ask a provider for, and these are the few
+# names they must spell themselves: the errors the command line turns into
+# exit codes, and what the HTTP layer records into for every request.
+__all__ = [
+    "EXPOSITION_CONTENT_TYPE",
+    "IN_PROCESS_WARNING",
+    "Container",
+    "DatabaseUnreachableError",
+    "Metrics",
+    "SchemaOutdatedError",
+    "build_container",
+    "request_id",
+]

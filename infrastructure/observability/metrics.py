@@ -7,7 +7,10 @@ scrape of any worker adds them all up (gauges over the live workers).
 """
 
 import os
+import shutil
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Final, NamedTuple
 
 from prometheus_client import (
@@ -107,3 +110,16 @@ class _PoolGauges:
         if stats is not None:
             for gauge, value in zip(self._gauges, stats, strict=True):
                 gauge.set(value)
+
+
+def share_between_workers() -> Path:
+    """Give the workers one folder for prometheus-client's multiprocess mode, emptied first.
+
+    Called before uvicorn spawns them, so each worker's metrics go to files
+    there and any worker's /metrics adds them all up.
+    """
+    folder = Path(tempfile.gettempdir()) / f"users-posts-metrics-{os.getpid()}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    os.environ[MULTIPROCESS_ENV] = str(folder)
+    return folder

@@ -8,8 +8,6 @@ import typer
 from application.users import RegisterUser
 from domain.users import User
 from infrastructure.container import build_container
-from infrastructure.persistence import migrator
-from infrastructure.persistence.provisioning import provide_database
 from infrastructure.settings import Settings
 from interfaces.cli.app import app, load_settings, one_line_errors
 
@@ -30,9 +28,7 @@ def create_user(
 ) -> None:
     """Register a user with the same rules as POST /users/."""
     settings = load_settings().model_copy(update={"repository": "sqlalchemy"})
-    with one_line_errors(), provide_database(settings, migrate=False) as url:
-        assert url is not None  # noqa: S101 - the SQL repository always yields a URL
-        migrator.ensure_at_head(url)
+    with one_line_errors(), build_container(settings).database_admin().at_head() as url:
         user = asyncio.run(
             _register(
                 settings.model_copy(update={"database_url": url}),

@@ -8,7 +8,7 @@ import typer
 from pydantic import ValidationError
 
 from domain.errors import DomainError, StorageUnavailableError
-from infrastructure.persistence.migrator import DatabaseUnreachableError, SchemaOutdatedError
+from infrastructure.container import DatabaseUnreachableError, SchemaOutdatedError
 from infrastructure.settings import Settings
 
 app = typer.Typer(

@@ -1,22 +1,18 @@
 """`migrate`, `revision` and `seed`: the database's schema and contents."""
 
 import asyncio
-from typing import TYPE_CHECKING, Annotated, Final
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from infrastructure.persistence import migrator
+from infrastructure.container import build_container
 from infrastructure.persistence.engine import build_engine
-from infrastructure.persistence.provisioning import display_url, provide_database
-from infrastructure.security.passwords import Argon2PasswordHasher
 from infrastructure.settings import Settings
 from interfaces.cli.app import ExitCode, app, fail, load_settings, one_line_errors
 
 if TYPE_CHECKING:
     from infrastructure.seeding import SeedReport
-
-_OFFLINE_URL: Final = "postgresql+psycopg://offline"
 
 
 def _sql_settings() -> Settings:
@@ -33,13 +29,12 @@ def migrate(
 
     Uses DATABASE_URL, or the embedded PostgreSQL when it is unset.
     """
-    settings = _sql_settings()
+    admin = build_container(_sql_settings()).database_admin()
     if sql:
-        typer.echo(migrator.upgrade_sql(settings.database_url or _OFFLINE_URL))
+        typer.echo(admin.upgrade_sql())
         return
-    with one_line_errors(), provide_database(settings, migrate=True) as url:
-        assert url is not None  # noqa: S101 - the SQL repository always yields a URL
-        typer.echo(f"Migrated {display_url(url)} to head")
+    with one_line_errors(), admin.migrated() as url:
+        typer.echo(f"Migrated {admin.display_url(url)} to head")
 
 
 @app.command()
@@ -52,9 +47,9 @@ def revision(
     Upgrades the database (DATABASE_URL, or the embedded one) to head first,
     then compares it with infrastructure/persistence/tables.py.
     """
-    with one_line_errors(), provide_database(_sql_settings(), migrate=True) as url:
-        assert url is not None  # noqa: S101 - the SQL repository always yields a URL
-        migrator.autogenerate(url, revision_id=revision_id, message=message)
+    admin = build_container(_sql_settings()).database_admin()
+    with one_line_errors(), admin.migrated() as url:
+        admin.autogenerate(url, revision_id=revision_id, message=message)
 
 
 @app.command()
@@ -74,9 +69,7 @@ def seed(
     from infrastructure.seeding import SEED_PASSWORD, NoAuthorsError  # noqa: PLC0415
 
     settings = _sql_settings()
-    with one_line_errors(), provide_database(settings, migrate=False) as url:
-        assert url is not None  # noqa: S101 - the SQL repository always yields a URL
-        migrator.ensure_at_head(url)
+    with one_line_errors(), build_container(settings).database_admin().at_head() as url:
         try:
             report = asyncio.run(
                 _seed(settings.model_copy(update={"database_url": url}), users, posts, batch_size)
@@ -95,11 +88,10 @@ async def _seed(settings: Settings, users: int, posts: int, batch_size: int) -> 
     # A COPY of a large batch runs as long as Faker takes to write it: the
     # statement timeout bounds requests, not an operator's bulk load.
     engine = build_engine(settings.model_copy(update={"db_statement_timeout": 0}))
-    hasher = Argon2PasswordHasher(
-        time_cost=settings.password_hash_time_cost,
-        memory_cost=settings.password_hash_memory_cost,
-        parallelism=settings.password_hash_parallelism,
-    )
+    # The service's own hasher, with its parameters: a seeded user's first
+    # login then verifies without rehashing (and writing) the password, as a
+    # real user's does. Every seeded user shares the one hash, so its cost is paid once.
+    hasher = build_container(settings).password_hasher()
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

@@ -5,8 +5,6 @@ import asyncio
 import typer
 
 from infrastructure.container import build_container
-from infrastructure.persistence import migrator
-from infrastructure.persistence.provisioning import provide_database
 from infrastructure.settings import Settings
 from interfaces.cli.app import app, load_settings, one_line_errors
 
@@ -19,9 +17,7 @@ def purge_idempotency_keys() -> None:
     this reclaims their space. Safe to run at any time, from cron say.
     """
     settings = load_settings().model_copy(update={"repository": "sqlalchemy"})
-    with one_line_errors(), provide_database(settings, migrate=False) as url:
-        assert url is not None  # noqa: S101 - the SQL repository always yields a URL
-        migrator.ensure_at_head(url)
+    with one_line_errors(), build_container(settings).database_admin().at_head() as url:
         purged = asyncio.run(_purge(settings.model_copy(update={"database_url": url})))
     typer.echo(f"Deleted {purged:,} expired idempotency keys")
 

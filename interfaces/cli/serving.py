@@ -4,19 +4,14 @@ import ipaddress
 import logging
 import logging.config
 import os
-import shutil
 import signal
-import tempfile
-from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
 import typer
 import uvicorn
 
-from infrastructure.observability.logging import logging_config
-from infrastructure.observability.metrics import MULTIPROCESS_ENV
-from infrastructure.persistence.provisioning import display_url, provide_database
+from infrastructure.container import build_container
 from infrastructure.settings import DEVELOPMENT_JWT_SECRET, Settings
 from interfaces.cli.app import ExitCode, app, fail, load_settings, one_line_errors
 from interfaces.http.server_protocols import PROTOCOLS
@@ -30,18 +25,6 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     the spot, skipping every `finally`.
     """
     raise SystemExit(0)
-
-
-def _share_metrics_between_workers() -> None:
-    """Give the workers one folder for prometheus-client's multiprocess mode, emptied first.
-
-    Set before uvicorn spawns them, so each worker's metrics go to files there
-    and any worker's /metrics adds them all up.
-    """
-    folder = Path(tempfile.gettempdir()) / f"users-posts-metrics-{os.getpid()}"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir()
-    os.environ[MULTIPROCESS_ENV] = str(folder)
 
 
 def _is_loopback(host: str) -> bool:
@@ -101,17 +84,19 @@ def serve(
             f"would each allow the full limits; use postgres or a redis:// URL",
             ExitCode.INVALID_SETTINGS,
         )
-    log_config = logging_config(log_format=settings.log_format, level=settings.log_level)
+    container = build_container(settings)
+    log_config = container.logging_config()
     logging.config.dictConfig(log_config)
-    with one_line_errors(), provide_database(settings, migrate=migrate) as database_url:
+    admin = container.database_admin()
+    with one_line_errors(), admin.provide(migrate=migrate) as database_url:
         if database_url is not None:
-            typer.echo(f"Database: {display_url(database_url)}")
+            typer.echo(f"Database: {admin.display_url(database_url)}")
             # Worker processes build their own settings from the environment.
             os.environ["DATABASE_URL"] = database_url
         else:
             typer.echo("Repository: in memory (nothing is persisted)")
         if worker_count > 1:
-            _share_metrics_between_workers()
+            container.share_metrics_between_workers()
         trusted_proxies = [str(network) for network in settings.trusted_proxies]
         uvicorn.run(
             "interfaces.http.serving:create_served_app",

@@ -7,10 +7,9 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
-from infrastructure.container import Container
+from infrastructure.container import IN_PROCESS_WARNING, Container
 from infrastructure.observability.metrics import Metrics, PoolStats
 from infrastructure.persistence.engine import DatabaseNotConfiguredError, pool_stats
-from infrastructure.ratelimit import IN_PROCESS_WARNING
 from interfaces.http.auth.router import router as auth_router
 from interfaces.http.errors import error_responses, register_error_handlers
 from interfaces.http.header_limits import HeaderLimits

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Request, Response
 
-from infrastructure.observability.metrics import EXPOSITION_CONTENT_TYPE, Metrics
+from infrastructure.container import EXPOSITION_CONTENT_TYPE, Metrics
 
 router = APIRouter()
 

@@ -21,8 +21,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from infrastructure.observability.logging import request_id
-from infrastructure.observability.metrics import Metrics
+from infrastructure.container import Metrics, request_id
 from interfaces.http.errors import unexpected_error
 from interfaces.http.header_limits import HeaderLimits
 from interfaces.http.headers import security_headers
