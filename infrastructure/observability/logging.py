@@ -13,7 +13,6 @@ a terminal escape sequence to whoever reads the log.
 
 import json
 import logging
-import logging.config
 import re
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -129,7 +128,3 @@ def logging_config(*, log_format: Literal["console", "json"], level: str) -> dic
             for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
         },
     }
-
-
-def configure_logging(*, log_format: Literal["console", "json"], level: str) -> None:
-    logging.config.dictConfig(logging_config(log_format=log_format, level=level))
