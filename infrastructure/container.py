@@ -159,7 +159,8 @@ def build_container(settings: Settings | None = None) -> Container:
 # The interfaces import nothing else from infrastructure (import-linter holds
 # them to it): what they use, they ask a provider for, and these are the few
 # names they must spell themselves: the errors the command line turns into
-# exit codes, and what the HTTP layer records into for every request.
+# exit codes, what the HTTP layer records into for every request, and the
+# warning the app logs when rate limits count in process memory.
 __all__ = [
     "EXPOSITION_CONTENT_TYPE",
     "IN_PROCESS_WARNING",
