@@ -1,7 +1,7 @@
 """Settings read from the environment and from `.env`.
 
 Every field maps to an upper-case environment variable of the same name
-(`DATABASE_URL`, `DB_POOL_SIZE`, ...); the README's settings table lists them.
+(`DATABASE_URL`, `DB_POOL_SIZE`, ...); docs/settings.md lists them.
 """
 
 import zlib

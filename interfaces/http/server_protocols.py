@@ -18,7 +18,7 @@ What uvicorn 0.54 leaves open, and what these subclasses close:
   plain-text 503; here it is a 503 problem with `Retry-After`.
 
 Request heads that trickle in slowly are bounded in size, not in time: a
-reverse proxy's header read timeout covers that (see the README).
+reverse proxy's header read timeout covers that (see docs/operations.md, Connections).
 """
 
 import asyncio

@@ -21,9 +21,8 @@ def settle_garbage_collector() -> None:
     young collection several times per request. Freezing moves what exists
     now out of the collector's sight; the higher threshold lets a request's
     garbage die by reference counting before a collection looks at it.
-    Under the benchmark this took `GET /users/{id}` from about 1,600 to
-    1,950 requests per second, at the cost of a few MiB of young objects
-    waiting longer for their collection.
+    What that bought under the benchmark is in docs/performance.md; the
+    price is a few MiB of young objects waiting longer for their collection.
     """
     gc.collect()
     gc.freeze()

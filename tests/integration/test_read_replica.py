@@ -119,7 +119,7 @@ async def test_writes_logging_in_and_tokens_use_the_primary(
     async with pg_engine.connect() as connection:
         titles = await connection.execute(text("SELECT title FROM posts"))
         assert list(titles.scalars()) == ["On the primary"]
-    # Replication lag, as the README warns: a read that may lag does not see it yet.
+    # Replication lag, as docs/operations.md warns: a read that may lag does not see it yet.
     assert (await client.get(f"/users/{account.id}")).status_code == 404
     assert (await login(client, "only_on_replica")).status_code == 401
 
