@@ -18,8 +18,8 @@ from typing import Final
 import httpx
 import pytest
 
-from infrastructure.settings import PROJECT_ROOT
 from tests.conftest import CHEAP_HASHING, GENEROUS_RATE_LIMITS
+from tests.paths import PROJECT_ROOT
 
 STARTUP_TIMEOUT_SECONDS: Final = 60
 

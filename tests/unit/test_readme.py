@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from infrastructure.settings import PROJECT_ROOT, Settings
+from infrastructure.settings import Settings
+from tests.paths import PROJECT_ROOT
 
 README = (PROJECT_ROOT / "README.md").read_text()
 EXAMPLES = re.findall(r"<!-- readme-example -->\n```python\n(.*?)```", README, flags=re.DOTALL)
