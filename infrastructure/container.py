@@ -122,13 +122,23 @@ class Container(containers.DeclarativeContainer):
     )
 
 
-def build_container(settings: Settings | None = None) -> Container:
+def build_container(
+    settings: Settings | None = None, *, memory_store: InMemoryStore | None = None
+) -> Container:
     """A container reading the environment, or bound to `settings` when given.
 
     For code outside the container's own module that has settings in hand
     (the command line, tests) and should not need the DI library for it.
+    `memory_store`: the data REPOSITORY=memory serves, to share it or look into it.
     """
     container = Container()
     if settings is not None:
         container.settings.override(providers.Object(settings))
+    if memory_store is not None:
+        container.memory_store.override(providers.Object(memory_store))
     return container
+
+
+# InMemoryStore is re-exported for interfaces/testing.py: interfaces reach infrastructure
+# through this module and the settings only.
+__all__ = ["Container", "InMemoryStore", "build_container"]
