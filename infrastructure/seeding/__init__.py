@@ -6,7 +6,7 @@ importing this package without them says which extra to install.
 
 from infrastructure.settings import require_extra
 
-require_extra("seed", ("factory", "faker"), "Seeding (the seed command)")
+require_extra("seed", ("factory", "faker"), "Seeding (factory-boy and Faker)")
 
 from infrastructure.seeding.bulk import (  # noqa: E402 - after the check, which names the extra
     SEED_PASSWORD,
