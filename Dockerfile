@@ -1,6 +1,7 @@
-# The production image: locked runtime dependencies in a virtualenv, the four
-# layers of the app, a non-root user. Not built on the development machines
-# (they have no Docker engine); tests/unit/test_containers.py checks its wiring.
+# The production image: locked runtime dependencies in a virtualenv, the
+# service installed into it as a wheel, a non-root user. Not built on the
+# development machines (they have no Docker engine); tests/unit/test_containers.py
+# checks its wiring.
 #
 #   docker build -t users-posts-service .
 #   docker run -e JWT_SECRET=... -e DATABASE_URL=postgresql://... -p 8000:8000 users-posts-service
@@ -20,7 +21,18 @@ ENV PIP_NO_CACHE_DIR=1 \
 # lock has no dev tools (no pytest, ruff, mypy) and no embedded PostgreSQL.
 COPY requirements.lock /tmp/requirements.lock
 RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --require-hashes --only-binary=:all: -r /tmp/requirements.lock \
+    && /opt/venv/bin/pip install --require-hashes --only-binary=:all: -r /tmp/requirements.lock
+
+# The service itself: a wheel of the four layers and their data (alembic.ini and
+# the migrations), built by the hatchling that pyproject.toml pins, installed
+# without dependencies since the lock brought them all; pip check says if it did not.
+COPY pyproject.toml README.md /src/
+COPY domain/ /src/domain/
+COPY application/ /src/application/
+COPY infrastructure/ /src/infrastructure/
+COPY interfaces/ /src/interfaces/
+RUN /opt/venv/bin/pip wheel --no-deps --wheel-dir /tmp/wheels /src \
+    && /opt/venv/bin/pip install --no-deps /tmp/wheels/*.whl \
     && /opt/venv/bin/pip check
 
 
@@ -34,15 +46,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app
 
+# The code is in the virtualenv's site-packages, owned by root and read-only to
+# the app user: the process cannot rewrite its own code.
 COPY --from=build /opt/venv /opt/venv
 
+# The working directory, where a .env would be read; nothing of the app is here.
 WORKDIR /app
-# Owned by root and read-only to the app user: the process cannot rewrite its own code.
-COPY alembic.ini ./
-COPY domain/ domain/
-COPY application/ application/
-COPY infrastructure/ infrastructure/
-COPY interfaces/ interfaces/
 
 USER 10001:10001
 

@@ -16,8 +16,9 @@ from typing import Any, Final
 
 import psycopg
 
+from benchmarks.paths import PROJECT_ROOT
 from infrastructure.persistence.embedded import EmbeddedPostgres
-from infrastructure.settings import PROJECT_ROOT, to_sqlalchemy_url
+from infrastructure.settings import to_sqlalchemy_url
 
 EMBEDDED_DIR: Final = PROJECT_ROOT / ".data" / "bench-postgres"
 BENCHMARK_TITLE: Final = "wrk benchmark post"

@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 from typing import Final
 
-from infrastructure.settings import PROJECT_ROOT
+from benchmarks.paths import PROJECT_ROOT
 
 OTHERS_ABOVE: Final = 0.05
 """More CPU than this used by other processes during a run, and its numbers are not clean."""

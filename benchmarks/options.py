@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from infrastructure.settings import PROJECT_ROOT
+from benchmarks.paths import PROJECT_ROOT
 
 RESULTS_DIR: Final = PROJECT_ROOT / "benchmarks" / "results"
 

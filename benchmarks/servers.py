@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from infrastructure.settings import PROJECT_ROOT
+from benchmarks.paths import PROJECT_ROOT
 
 HOST: Final = "127.0.0.1"
 _READY_TIMEOUT_SECONDS: Final = 60

@@ -144,28 +144,35 @@ class Container(containers.DeclarativeContainer):
     share_metrics_between_workers = providers.Callable(share_between_workers)
 
 
-def build_container(settings: Settings | None = None) -> Container:
+def build_container(
+    settings: Settings | None = None, *, memory_store: InMemoryStore | None = None
+) -> Container:
     """A container reading the environment, or bound to `settings` when given.
 
     For code outside the container's own module that has settings in hand
     (the command line, tests) and should not need the DI library for it.
+    `memory_store`: the data REPOSITORY=memory serves, to share it or look into it.
     """
     container = Container()
     if settings is not None:
         container.settings.override(providers.Object(settings))
+    if memory_store is not None:
+        container.memory_store.override(providers.Object(memory_store))
     return container
 
 
 # The interfaces import nothing else from infrastructure (import-linter holds
 # them to it): what they use, they ask a provider for, and these are the few
 # names they must spell themselves: the errors the command line turns into
-# exit codes, what the HTTP layer records into for every request, and the
-# warning the app logs when rate limits count in process memory.
+# exit codes, what the HTTP layer records into for every request, the
+# warning the app logs when rate limits count in process memory, and the
+# in-memory store that interfaces/testing.py hands to other projects' tests.
 __all__ = [
     "EXPOSITION_CONTENT_TYPE",
     "IN_PROCESS_WARNING",
     "Container",
     "DatabaseUnreachableError",
+    "InMemoryStore",
     "Metrics",
     "SchemaOutdatedError",
     "build_container",

@@ -4,6 +4,7 @@ Every field maps to an upper-case environment variable of the same name
 (`DATABASE_URL`, `DB_POOL_SIZE`, ...); docs/settings.md lists them.
 """
 
+import importlib.util
 import zlib
 from pathlib import Path
 from typing import Annotated, Final, Literal
@@ -22,7 +23,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 _SQLALCHEMY_SCHEME: Final = "postgresql+psycopg"
 _ACCEPTED_SCHEMES: Final = ("postgresql", "postgres", _SQLALCHEMY_SCHEME)
 
-PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
+DISTRIBUTION: Final = "users-posts-service"
+"""The name `pip install` knows the service by, with its extras in brackets."""
 
 RateLimitBackend = Literal["postgres", "redis", "memory"]
 _REDIS_SCHEMES: Final = ("redis://", "rediss://")
@@ -67,6 +69,30 @@ def degenerate_secret(secret: str) -> str | None:
     return None
 
 
+class MissingExtraError(RuntimeError):
+    """A feature was asked for whose optional packages are not installed; the message
+    names the extra that brings them.
+
+    Defined beside the settings because most extras are what a setting asks for
+    (RATE_LIMIT_STORAGE=redis://..., no DATABASE_URL): the command line reports
+    it as one line, like an invalid setting.
+    """
+
+    def __init__(self, extra: str, feature: str, *, otherwise: str = "") -> None:
+        self.extra = extra
+        alternative = f", or {otherwise}" if otherwise else ""
+        super().__init__(
+            f"{feature} needs the '{extra}' extra: "
+            f"pip install '{DISTRIBUTION}[{extra}]'{alternative}"
+        )
+
+
+def require_extra(extra: str, modules: tuple[str, ...], feature: str) -> None:
+    """Raise MissingExtraError unless every module that `extra` brings can be imported."""
+    if any(importlib.util.find_spec(name) is None for name in modules):
+        raise MissingExtraError(extra, feature)
+
+
 def to_sqlalchemy_url(url: str) -> str:
     """Give a PostgreSQL URL the psycopg 3 driver that the engine uses.
 
@@ -98,7 +124,11 @@ class Settings(BaseSettings):
         default=None,
         description="A read replica for the reads that may lag; unset: every read on the primary.",
     )
-    embedded_postgres_dir: Path = PROJECT_ROOT / ".data" / "postgres"
+    embedded_postgres_dir: Path = Field(
+        default_factory=lambda: Path.cwd() / ".data" / "postgres",
+        description="Where the embedded PostgreSQL keeps its data. Default: .data/postgres in "
+        "the working directory when the settings are read (never inside the installed package).",
+    )
 
     # A pool the size of the load a worker carries, without overflow: an overflow
     # connection is closed as soon as it comes back to a full pool, so a load just
@@ -308,6 +338,12 @@ class Settings(BaseSettings):
         value = value.strip()
         if value not in ("postgres", "memory") and not value.startswith(_REDIS_SCHEMES):
             raise ValueError("must be postgres, memory, or a URL such as redis://127.0.0.1:6379")
+        if value.startswith(_REDIS_SCHEMES):
+            # Said at start-up, not by the first rate-limited request's 500.
+            try:
+                require_extra("redis", ("coredis",), "Redis rate-limit storage")
+            except MissingExtraError as error:
+                raise ValueError(str(error)) from None
         return value
 
     @field_validator(

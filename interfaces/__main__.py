@@ -1,4 +1,4 @@
-"""`python -m interfaces`: the command line."""
+"""`python -m interfaces`: the command line, as the `users-posts` console script runs it."""
 
 from interfaces.cli import app
 

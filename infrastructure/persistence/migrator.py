@@ -9,17 +9,18 @@ Pygments (about 11 MiB) for nothing.
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Final, TextIO
 
 from sqlalchemy import NullPool, create_engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from infrastructure.settings import PROJECT_ROOT
-
 if TYPE_CHECKING:
     from alembic.config import Config
 
-ALEMBIC_INI: Final = PROJECT_ROOT / "alembic.ini"
+ALEMBIC_INI: Final = Path(__file__).resolve().with_name("alembic.ini")
+"""Package data beside this module, with the migrations: found the same from a checkout
+and from an installed wheel, whatever the working directory."""
 
 
 class DatabaseUnreachableError(RuntimeError):
@@ -114,7 +115,9 @@ def upgrade_sql(database_url: str, revision: str = "head") -> str:
 def autogenerate(database_url: str, *, revision_id: str, message: str) -> None:
     """Write the next migration from the difference between the tables and `database_url`.
 
-    The database must be at head; the new file still wants a careful read.
+    The database must be at head; the new file still wants a careful read. It is
+    written beside the others, into the package: a developer's command, meant for a
+    checkout (an installed copy would write into site-packages).
     """
     from alembic import command  # noqa: PLC0415 - see the module's docstring
 

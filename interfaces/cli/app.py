@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from domain.errors import DomainError, StorageUnavailableError
 from infrastructure.container import DatabaseUnreachableError, SchemaOutdatedError
-from infrastructure.settings import Settings
+from infrastructure.settings import MissingExtraError, Settings
 
 app = typer.Typer(
     help="Users and posts service: serve the API and manage its database.",
@@ -58,5 +58,7 @@ def one_line_errors() -> Iterator[None]:
         raise fail(error.message, ExitCode.DATABASE_UNREACHABLE) from None
     except SchemaOutdatedError as error:
         raise fail(str(error), ExitCode.SCHEMA_OUTDATED) from None
+    except MissingExtraError as error:
+        raise fail(str(error), ExitCode.INVALID_SETTINGS) from None
     except DomainError as error:
         raise fail(error.message, ExitCode.REFUSED) from None

@@ -42,10 +42,12 @@ def revision(
     revision_id: Annotated[str, typer.Option("--id", help="The new revision's id, e.g. 0003.")],
     message: Annotated[str, typer.Option("-m", "--message", help="What the migration does.")],
 ) -> None:
-    """Write the next migration from the tables (for developers).
+    """Write the next migration from the tables (for developers, in a checkout).
 
     Upgrades the database (DATABASE_URL, or the embedded one) to head first,
-    then compares it with infrastructure/persistence/tables.py.
+    then compares it with infrastructure/persistence/tables.py. The new file goes
+    into infrastructure/persistence/migrations/versions of the source tree the
+    command runs from: run it from a checkout, not from an installed copy.
     """
     admin = build_container(_sql_settings()).database_admin()
     with one_line_errors(), admin.migrated() as url:
@@ -65,8 +67,9 @@ def seed(
     users, or to existing ones when --users is 0.
     """
     # Imported here: `serve` runs in this process too, and Faker and factory-boy
-    # would add 7 MiB to every worker that never seeds.
-    from infrastructure.seeding import SEED_PASSWORD, NoAuthorsError  # noqa: PLC0415
+    # would add 7 MiB to every worker that never seeds. They are the `seed` extra.
+    with one_line_errors():
+        from infrastructure.seeding import SEED_PASSWORD, NoAuthorsError  # noqa: PLC0415
 
     settings = _sql_settings()
     with one_line_errors(), build_container(settings).database_admin().at_head() as url:

@@ -11,15 +11,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Final
 
 import httpx
 import pytest
 
-from infrastructure.settings import PROJECT_ROOT
 from tests.conftest import CHEAP_HASHING, GENEROUS_RATE_LIMITS
+from tests.paths import PROJECT_ROOT
 
 STARTUP_TIMEOUT_SECONDS: Final = 60
 
@@ -49,9 +50,19 @@ def command_environment(**overrides: str) -> dict[str, str]:
     return environment
 
 
+def serving(
+    *options: str, **environment: str
+) -> AbstractContextManager[tuple[str, subprocess.Popen[str]]]:
+    """Run `python -m interfaces serve` from the checkout until the block ends, then
+    SIGTERM it."""
+    return served_by([sys.executable, "-m", "interfaces"], PROJECT_ROOT, options, environment)
+
+
 @contextmanager
-def serving(*options: str, **environment: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """Run `python -m interfaces serve` until the block ends, then SIGTERM it.
+def served_by(
+    command: Sequence[str], cwd: Path, options: Sequence[str], environment: Mapping[str, str]
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """Run `command serve` from `cwd` until the block ends, then SIGTERM it.
 
     Its output goes to a file, not a pipe: a pipe nobody reads fills up after
     a few hundred log lines and then blocks the server.
@@ -59,8 +70,8 @@ def serving(*options: str, **environment: str) -> Iterator[tuple[str, subprocess
     port = free_port()
     output = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in the finally below
     process = subprocess.Popen(
-        [sys.executable, "-m", "interfaces", "serve", "--port", str(port), *options],
-        cwd=PROJECT_ROOT,
+        [*command, "serve", "--port", str(port), *options],
+        cwd=cwd,
         env=command_environment(**environment),
         stdout=output,
         stderr=subprocess.STDOUT,

@@ -10,9 +10,9 @@ import psycopg
 import pytest
 
 from infrastructure.persistence import migrator
-from infrastructure.settings import PROJECT_ROOT
 from tests.conftest import libpq_url
 from tests.integration.live_server import command_environment, serving
+from tests.paths import PROJECT_ROOT
 
 
 def _register_and_fetch(base_url: str) -> dict[str, object]:

@@ -13,9 +13,9 @@ from domain.users.rules import normalize_email, validate_username
 from infrastructure.persistence import migrator
 from infrastructure.security.passwords import Argon2PasswordHasher
 from infrastructure.seeding import SEED_PASSWORD
-from infrastructure.settings import PROJECT_ROOT
 from tests.conftest import in_thread, libpq_url
 from tests.integration.live_server import command_environment
+from tests.paths import PROJECT_ROOT
 
 UNREACHABLE = "postgresql://nobody@127.0.0.1:9/nothing"
 

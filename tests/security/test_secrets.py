@@ -15,9 +15,9 @@ from typing import Literal
 import pytest
 from pydantic import ValidationError
 
-from infrastructure.settings import PROJECT_ROOT
 from tests.conftest import make_settings
 from tests.integration.live_server import command_environment, free_port
+from tests.paths import PROJECT_ROOT
 
 DEGENERATE_SECRETS = {
     "one character": "a" * 64,

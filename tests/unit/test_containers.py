@@ -26,7 +26,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from infrastructure.settings import PROJECT_ROOT, Settings
+from infrastructure.settings import Settings
+from tests.paths import PROJECT_ROOT
 
 # PyYAML ships no type information (and types-PyYAML is not in the lock).
 _yaml_safe_load = cast(Callable[[str], object], importlib.import_module("yaml").safe_load)
@@ -311,13 +312,15 @@ def test_the_image_installs_the_runtime_lock_with_hashes() -> None:
     )
 
 
-def test_the_runtime_lock_has_no_dev_tools() -> None:
+def test_the_runtime_lock_has_no_dev_tools_and_no_extras() -> None:
     pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
     extras: dict[str, list[str]] = pyproject["project"]["optional-dependencies"]
     dev_only = {
         re.split(r"[\[<>=!~ ;]", requirement)[0].lower().replace("_", "-")
-        for requirement in extras["dev"] + extras["embedded"]
+        for requirement in extras["dev"] + extras["embedded"] + extras["seed"]
     }
+    # The redis extra is limits' own extra: what it adds is coredis.
+    dev_only |= {"coredis"}
     lock = (PROJECT_ROOT / "requirements.lock").read_text()
     locked = {name.lower() for name in re.findall(r"^([A-Za-z0-9_.-]+)==", lock, re.MULTILINE)}
     assert locked, "requirements.lock pins nothing"
@@ -331,12 +334,20 @@ def test_the_image_runs_as_a_non_root_user() -> None:
     assert user not in {"root", "0"}
 
 
-def test_the_image_copies_the_virtualenv_and_the_app() -> None:
-    copies = " ".join(each.arguments for each in _final("COPY"))
-    assert re.search(r"--from=\S+ /opt/venv /opt/venv", copies)
-    for path in ("domain", "application", "infrastructure", "interfaces", "alembic.ini"):
+def test_the_image_installs_the_service_as_a_wheel_without_tests() -> None:
+    build = _stages()[0]
+    copies = " ".join(each.arguments for each in build if each.keyword == "COPY")
+    for path in ("pyproject.toml", "domain", "application", "infrastructure", "interfaces"):
         assert re.search(rf"(^|\s){path}/?\s", copies + " "), f"{path} is not copied"
     assert not re.search(r"(^|\s)\.?/?tests\b", copies), "the image ships no tests"
+    runs = " ".join(each.arguments for each in build if each.keyword == "RUN")
+    # The lock brought every dependency: the wheel must not resolve any of its own.
+    assert re.search(r"pip install --no-deps \S+\.whl", runs)
+    assert "pip check" in runs
+    final_copies = [each.arguments for each in _final("COPY")]
+    assert final_copies == ["--from=build /opt/venv /opt/venv"], (
+        "the final stage takes the venv only"
+    )
 
 
 def test_the_image_serves_the_api_in_production_on_every_interface() -> None:

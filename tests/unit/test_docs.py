@@ -8,7 +8,8 @@ from typing import Any, Final
 
 import pytest
 
-from infrastructure.settings import PROJECT_ROOT, Settings
+from infrastructure.settings import Settings
+from tests.paths import PROJECT_ROOT
 
 README: Final = PROJECT_ROOT / "README.md"
 DOCS: Final = PROJECT_ROOT / "docs"

@@ -5,7 +5,8 @@ import re
 from pathlib import Path
 from typing import Final
 
-from infrastructure.settings import PROJECT_ROOT, Settings
+from infrastructure.settings import Settings
+from tests.paths import PROJECT_ROOT
 
 PAGE: Final = (PROJECT_ROOT / "docs" / "security.md").read_text()
 SECURITY_TESTS: Final = PROJECT_ROOT / "tests" / "security"
