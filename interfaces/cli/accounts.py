@@ -7,7 +7,7 @@ import typer
 
 from application.users import RegisterUser
 from domain.users import User
-from infrastructure.container import build_container
+from infrastructure.container import build_container, running
 from infrastructure.persistence import migrator
 from infrastructure.persistence.provisioning import provide_database
 from infrastructure.settings import Settings
@@ -29,7 +29,7 @@ def create_user(
     ],
 ) -> None:
     """Register a user with the same rules as POST /users/."""
-    settings = load_settings().model_copy(update={"repository": "sqlalchemy"})
+    settings = load_settings().model_copy(update={"repository": "postgres"})
     with one_line_errors(), provide_database(settings, migrate=False) as url:
         assert url is not None  # noqa: S101 - the SQL repository always yields a URL
         migrator.ensure_at_head(url)
@@ -43,9 +43,6 @@ def create_user(
 
 
 async def _register(settings: Settings, command: RegisterUser) -> User:
-    container = build_container(settings)
-    try:
+    async with running(build_container(settings)) as container:
         user: User = await container.user_service().register_user(command)
         return user
-    finally:
-        await container.engine().dispose()

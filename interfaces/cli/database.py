@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Annotated, Final
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from infrastructure.container import build_container, running
 from infrastructure.persistence import migrator
-from infrastructure.persistence.engine import build_engine
 from infrastructure.persistence.provisioning import display_url, provide_database
 from infrastructure.security.passwords import Argon2PasswordHasher
 from infrastructure.settings import Settings
@@ -20,7 +20,7 @@ _OFFLINE_URL: Final = "postgresql+psycopg://offline"
 
 
 def _sql_settings() -> Settings:
-    return load_settings().model_copy(update={"repository": "sqlalchemy"})
+    return load_settings().model_copy(update={"repository": "postgres"})
 
 
 @app.command()
@@ -92,9 +92,6 @@ def seed(
 async def _seed(settings: Settings, users: int, posts: int, batch_size: int) -> "SeedReport":
     from infrastructure.seeding import SEED_PASSWORD, seed  # noqa: PLC0415 - see `seed`
 
-    # A COPY of a large batch runs as long as Faker takes to write it: the
-    # statement timeout bounds requests, not an operator's bulk load.
-    engine = build_engine(settings.model_copy(update={"db_statement_timeout": 0}))
     hasher = Argon2PasswordHasher(
         time_cost=settings.password_hash_time_cost,
         memory_cost=settings.password_hash_memory_cost,
@@ -106,19 +103,17 @@ async def _seed(settings: Settings, users: int, posts: int, batch_size: int) -> 
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    try:
+    async with running(build_container(settings)) as container:
         with Progress(*columns) as progress:
             tasks = {
                 "users": progress.add_task("users", total=users),
                 "posts": progress.add_task("posts", total=posts),
             }
             return await seed(
-                engine,
+                container.primary_pool(),
                 users_count=users,
                 posts_count=posts,
                 password_hash=await hasher.hash(SEED_PASSWORD),
                 batch_size=batch_size,
                 progress=lambda table, count: progress.advance(tasks[table], count),
             )
-    finally:
-        await engine.dispose()

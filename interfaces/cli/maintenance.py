@@ -4,7 +4,7 @@ import asyncio
 
 import typer
 
-from infrastructure.container import build_container
+from infrastructure.container import build_container, running
 from infrastructure.persistence import migrator
 from infrastructure.persistence.provisioning import provide_database
 from infrastructure.settings import Settings
@@ -18,7 +18,7 @@ def purge_idempotency_keys() -> None:
     Expired keys are already ignored, and replaced when a key is used again;
     this reclaims their space. Safe to run at any time, from cron say.
     """
-    settings = load_settings().model_copy(update={"repository": "sqlalchemy"})
+    settings = load_settings().model_copy(update={"repository": "postgres"})
     with one_line_errors(), provide_database(settings, migrate=False) as url:
         assert url is not None  # noqa: S101 - the SQL repository always yields a URL
         migrator.ensure_at_head(url)
@@ -27,9 +27,6 @@ def purge_idempotency_keys() -> None:
 
 
 async def _purge(settings: Settings) -> int:
-    container = build_container(settings)
-    try:
+    async with running(build_container(settings)) as container:
         purged: int = await container.idempotency_key_service().purge_expired_keys()
         return purged
-    finally:
-        await container.engine().dispose()

@@ -7,9 +7,8 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
-from infrastructure.container import Container
+from infrastructure.container import Container, running
 from infrastructure.observability.metrics import Metrics, PoolStats
-from infrastructure.persistence.engine import DatabaseNotConfiguredError, pool_stats
 from infrastructure.ratelimit import IN_PROCESS_WARNING
 from interfaces.http.auth.router import router as auth_router
 from interfaces.http.errors import error_responses, register_error_handlers
@@ -44,23 +43,13 @@ Users and their posts, over PostgreSQL.
 logger = logging.getLogger(__name__)
 
 
-def _pool_of(container: Container) -> Callable[[], PoolStats | None]:
-    """Read the pool's figures at scrape time; nothing when no database is configured
-    (an app whose unit of work was swapped for the in-memory one, say)."""
+def _pool_of(container: Container, *, replica: bool) -> Callable[[], PoolStats | None]:
+    """Read a pool's figures at scrape time; nothing when there is no such pool."""
 
     def read() -> PoolStats | None:
-        try:
-            return pool_stats(container.engine())
-        except DatabaseNotConfiguredError:
-            return None
-
-    return read
-
-
-def _replica_pool_of(container: Container) -> Callable[[], PoolStats | None]:
-    def read() -> PoolStats | None:
-        replica = container.replica_engine()
-        return None if replica is None else pool_stats(replica)
+        databases = container.databases()
+        database = databases.replica if replica else databases.primary
+        return None if database is None else database.stats()
 
     return read
 
@@ -78,12 +67,8 @@ def create_app(container: Container | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if container.settings().repository == "sqlalchemy":
-            await container.engine().dispose()
-            replica = container.replica_engine()
-            if replica is not None:
-                await replica.dispose()
+        async with running(container):
+            yield
         if container.settings().rate_limit_backend == "redis":
             container.redis_pool().disconnect()
 
@@ -111,11 +96,12 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.state.request_fingerprints = RequestFingerprints(
         container.settings().jwt_secret.get_secret_value()
     )
-    on_postgres = settings.repository == "sqlalchemy"
+    # No URL: the unit of work was swapped for the in-memory one, and there is no pool.
+    on_postgres = settings.repository == "postgres" and settings.database_url is not None
     app.state.metrics = Metrics(
-        pool_stats=_pool_of(container) if on_postgres else None,
+        pool_stats=_pool_of(container, replica=False) if on_postgres else None,
         replica_pool_stats=(
-            _replica_pool_of(container)
+            _pool_of(container, replica=True)
             if on_postgres and settings.database_replica_url is not None
             else None
         ),

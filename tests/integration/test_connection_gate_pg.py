@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.errors import StorageUnavailableError
 from infrastructure.persistence.gate import ConnectionGate
-from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.persistence.unit_of_work import PostgresUnitOfWork
 
 pytestmark = pytest.mark.postgres
 
@@ -16,8 +16,8 @@ async def test_a_unit_of_work_waits_for_a_place_and_gives_it_back(pg_engine: Asy
     gate = ConnectionGate(1, timeout=30)
     order: list[str] = []
 
-    async with SqlAlchemyUnitOfWork(pg_engine, gate).reading() as first:
-        second = asyncio.create_task(_read(SqlAlchemyUnitOfWork(pg_engine, gate), order))
+    async with PostgresUnitOfWork(pg_engine, gate).reading() as first:
+        second = asyncio.create_task(_read(PostgresUnitOfWork(pg_engine, gate), order))
         for _ in range(20):
             await asyncio.sleep(0)
         assert gate.waiting == 1
@@ -32,15 +32,15 @@ async def test_a_unit_of_work_waits_for_a_place_and_gives_it_back(pg_engine: Asy
 async def test_no_place_within_the_timeout_is_storage_unavailable(pg_engine: AsyncEngine) -> None:
     gate = ConnectionGate(1, timeout=0.05)
 
-    async with SqlAlchemyUnitOfWork(pg_engine, gate):
+    async with PostgresUnitOfWork(pg_engine, gate):
         with pytest.raises(StorageUnavailableError):
-            async with SqlAlchemyUnitOfWork(pg_engine, gate).reading():
+            async with PostgresUnitOfWork(pg_engine, gate).reading():
                 pass
 
-    async with SqlAlchemyUnitOfWork(pg_engine, gate).reading() as uow:
+    async with PostgresUnitOfWork(pg_engine, gate).reading() as uow:
         assert await uow.users.get(1) is None
 
 
-async def _read(uow: SqlAlchemyUnitOfWork, order: list[str]) -> None:
+async def _read(uow: PostgresUnitOfWork, order: list[str]) -> None:
     async with uow.reading():
         order.append("second")

@@ -193,7 +193,7 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
     create_database: Callable[[], str] = request.getfixturevalue("create_database")
     url = create_database()
     in_thread(migrator.upgrade, url)
-    return make_settings(repository="sqlalchemy", database_url=url)
+    return make_settings(repository="postgres", database_url=url)
 
 
 @pytest.fixture(

@@ -31,7 +31,7 @@ async def test_readiness_when_the_database_answers_at_head(client: httpx.AsyncCl
 
 
 async def _client_for(**settings: object) -> AsyncIterator[httpx.AsyncClient]:
-    container = build_container(make_settings(repository="sqlalchemy", **settings))
+    container = build_container(make_settings(repository="postgres", **settings))
     transport = httpx.ASGITransport(app=create_app(container))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client

@@ -13,11 +13,11 @@ from dependency_injector import providers
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.unit_of_work import UnitOfWork
+from application.unit_of_work import UnitOfWork
 from infrastructure.container import Container
 from infrastructure.memory import InMemoryStore, InMemoryUnitOfWork
 from infrastructure.persistence.tables import idempotency_keys
-from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.persistence.unit_of_work import PostgresUnitOfWork
 from interfaces.http.app import create_app
 from tests.conftest import make_settings
 from tests.integration.accounts import PASSWORD, Account, sign_up
@@ -66,7 +66,7 @@ def _postgres_api(client: httpx.AsyncClient, engine: AsyncEngine) -> Api:
                 update(idempotency_keys).values(expires_at=text("now() - interval '1 second'"))
             )
 
-    return Api(client, lambda: SqlAlchemyUnitOfWork(engine), key_count, expire_keys)
+    return Api(client, lambda: PostgresUnitOfWork(engine), key_count, expire_keys)
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ async def _run_on_another_server_connection(engine: AsyncEngine) -> int:
 def _engine(pgbouncer: PgBouncer, database_url: str, *, prepared: bool) -> AsyncEngine:
     return build_engine(
         make_settings(
-            repository="sqlalchemy",
+            repository="postgres",
             database_url=pgbouncer.url_for(database_url),
             db_prepared_statements=prepared,
         )

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.errors import StorageUnavailableError
 from infrastructure.persistence.engine import build_engine
-from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.persistence.unit_of_work import PostgresUnitOfWork
 from tests.conftest import libpq_url, make_settings
 from tests.factories import new_user
 
@@ -27,7 +27,7 @@ async def one_connection_engine(database_url: str) -> AsyncIterator[EngineFactor
 
     async def build(pre_ping: bool) -> AsyncEngine:
         settings = make_settings(
-            repository="sqlalchemy",
+            repository="postgres",
             database_url=database_url,
             db_pool_size=1,
             db_max_overflow=0,
@@ -79,7 +79,7 @@ async def test_a_terminated_connection_is_replaced_before_use_without_a_ping(
     first = await _backend_pid(engine)
     await _terminate(database_url, first)
 
-    async with SqlAlchemyUnitOfWork(engine).reading() as uow:
+    async with PostgresUnitOfWork(engine).reading() as uow:
         assert await uow.users.get(1) is None
     assert await _backend_pid(engine) != first
     assert pings == [], "the check costs no round trip"
@@ -92,9 +92,9 @@ async def test_without_the_check_a_terminated_connection_fails_one_request(
     await _terminate(database_url, await _backend_pid(engine))
 
     with pytest.raises(StorageUnavailableError):
-        async with SqlAlchemyUnitOfWork(engine).reading() as uow:
+        async with PostgresUnitOfWork(engine).reading() as uow:
             await uow.users.get(1)
-    async with SqlAlchemyUnitOfWork(engine).reading() as uow:
+    async with PostgresUnitOfWork(engine).reading() as uow:
         assert await uow.users.get(1) is None, "the pool recovers after the failure"
 
 
@@ -105,7 +105,7 @@ async def test_a_unit_of_work_cancelled_mid_statement_gives_its_connection_back(
     # waits (a shutdown's deadline, say) must neither keep the pool's only connection
     # nor hand it on mid-statement or still in a transaction.
     engine = await one_connection_engine(True)
-    async with SqlAlchemyUnitOfWork(engine) as uow:
+    async with PostgresUnitOfWork(engine) as uow:
         user = await uow.users.add(new_user())
         await uow.commit()
 
@@ -113,7 +113,7 @@ async def test_a_unit_of_work_cancelled_mid_statement_gives_its_connection_back(
         await locker.execute("SELECT 1 FROM users WHERE id = %s FOR UPDATE", (user.id,))
 
         async def wait_for_the_row() -> None:
-            async with SqlAlchemyUnitOfWork(engine) as uow:
+            async with PostgresUnitOfWork(engine) as uow:
                 await uow.users.get(user.id, for_update=True)
 
         waiting = asyncio.create_task(wait_for_the_row())
@@ -125,10 +125,10 @@ async def test_a_unit_of_work_cancelled_mid_statement_gives_its_connection_back(
         await locker.rollback()
 
     assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
-    async with asyncio.timeout(5), SqlAlchemyUnitOfWork(engine).reading() as uow:
+    async with asyncio.timeout(5), PostgresUnitOfWork(engine).reading() as uow:
         assert await uow.users.get(user.id) == user
-    async with asyncio.timeout(5), SqlAlchemyUnitOfWork(engine) as uow:
+    async with asyncio.timeout(5), PostgresUnitOfWork(engine) as uow:
         await uow.users.delete(user.id)
         # Not committed: the unit of work is a transaction again, so nothing changes.
-    async with SqlAlchemyUnitOfWork(engine).reading() as uow:
+    async with PostgresUnitOfWork(engine).reading() as uow:
         assert await uow.users.get(user.id) == user

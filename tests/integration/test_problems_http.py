@@ -183,7 +183,7 @@ async def test_an_unexpected_error_is_a_500_problem_that_reveals_nothing(
 async def unreachable_client() -> AsyncIterator[httpx.AsyncClient]:
     """The app pointed at a port where no database listens."""
     settings = make_settings(
-        repository="sqlalchemy",
+        repository="postgres",
         database_url="postgresql://nobody@127.0.0.1:9/none",
         db_connect_timeout=2,
     )
@@ -207,7 +207,7 @@ async def test_an_unreachable_database_is_a_503_with_retry_after(
 @pytest.mark.postgres
 async def test_an_exhausted_pool_is_a_503_after_its_timeout(database_url: str) -> None:
     settings = make_settings(
-        repository="sqlalchemy",
+        repository="postgres",
         database_url=database_url,
         db_pool_size=1,
         db_max_overflow=0,

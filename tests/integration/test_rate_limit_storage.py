@@ -121,7 +121,7 @@ class TestPostgresStorage:
     ) -> None:
         """Four "workers", each with a pool of three connections, increment one key at once."""
         settings = make_settings(
-            repository="sqlalchemy", database_url=database_url, db_pool_size=3, db_max_overflow=0
+            repository="postgres", database_url=database_url, db_pool_size=3, db_max_overflow=0
         )
         engines = [build_engine(settings) for _ in range(4)]
         try:
@@ -156,7 +156,7 @@ class TestPostgresStorage:
 async def test_an_unreachable_database_is_storage_unavailable() -> None:
     engine = build_engine(
         make_settings(
-            repository="sqlalchemy",
+            repository="postgres",
             database_url="postgresql://nobody@127.0.0.1:9/none",
             db_connect_timeout=1,
         )

@@ -18,7 +18,7 @@ from domain.posts import AuthoredPost
 from domain.users import User
 from infrastructure.container import Container
 from infrastructure.persistence import migrator
-from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.persistence.unit_of_work import PostgresUnitOfWork
 from interfaces.http.app import create_app
 from tests.conftest import in_thread, make_settings
 from tests.factories import new_post, new_user
@@ -50,7 +50,7 @@ async def replicated(
     container = Container(
         settings=providers.Object(
             make_settings(
-                repository="sqlalchemy", database_url=database_url, database_replica_url=replica_url
+                repository="postgres", database_url=database_url, database_replica_url=replica_url
             )
         )
     )
@@ -60,11 +60,11 @@ async def replicated(
     async with replica.begin() as connection:
         # Ids the primary will not reach in a test, so an id tells where a row lives.
         await connection.execute(text("ALTER TABLE users ALTER COLUMN id RESTART WITH 1000"))
-    async with SqlAlchemyUnitOfWork(replica) as uow:
+    async with PostgresUnitOfWork(replica) as uow:
         user = await uow.users.add(new_user(username="only_on_replica"))
         added = await uow.posts.add(new_post(author_id=user.id, title="From the replica"))
         await uow.commit()
-    async with SqlAlchemyUnitOfWork(replica).reading() as uow:
+    async with PostgresUnitOfWork(replica).reading() as uow:
         authored = await uow.posts.get_authored(added.post.id)
     assert authored is not None
     transport = httpx.ASGITransport(app=create_app(container))

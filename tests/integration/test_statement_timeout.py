@@ -16,7 +16,7 @@ async def test_every_connection_gets_the_statement_timeout(
     database_url: str, seconds: float, shown: str
 ) -> None:
     settings = make_settings(
-        repository="sqlalchemy", database_url=database_url, db_statement_timeout=seconds
+        repository="postgres", database_url=database_url, db_statement_timeout=seconds
     )
     engine = build_engine(settings)
     try:

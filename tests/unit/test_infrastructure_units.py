@@ -10,7 +10,7 @@ from application.users import UserService
 from infrastructure.container import Container
 from infrastructure.memory import InMemoryUnitOfWork
 from infrastructure.persistence.provisioning import display_url
-from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.persistence.unit_of_work import PostgresUnitOfWork
 from infrastructure.security.passwords import Argon2PasswordHasher
 from tests.conftest import make_settings
 
@@ -87,20 +87,20 @@ def test_container_selects_the_adapter_from_settings() -> None:
     memory = Container(settings=providers.Object(make_settings(repository="memory")))
     sql = Container(
         settings=providers.Object(
-            make_settings(repository="sqlalchemy", database_url="postgresql://app@db/app")
+            make_settings(repository="postgres", database_url="postgresql://app@db/app")
         )
     )
 
     assert isinstance(memory.user_service(), UserService)
     assert isinstance(memory.uow(), InMemoryUnitOfWork)
     assert memory.uow().store is memory.uow().store, "one store per container"
-    assert isinstance(sql.uow(), SqlAlchemyUnitOfWork)
-    engine = sql.engine()
-    assert engine is sql.engine()
-    assert (engine.pool.size(), engine.pool._max_overflow) == (20, 0)  # type: ignore[attr-defined]
-    assert sql.connection_gate() is sql.connection_gate(), "one gate per engine"
-    assert sql.uow()._primary == (engine, sql.connection_gate())
-    assert sql.uow()._replica is None, "no DATABASE_REPLICA_URL, no replica"
+    assert isinstance(sql.uow(), PostgresUnitOfWork)
+    assert sql.uow() is sql.uow(), "one unit of work for the process: it holds no state"
+    databases = sql.databases()
+    assert databases is sql.databases(), "one pool per database and process"
+    assert (databases.primary.pool.min_size, databases.primary.pool.max_size) == (20, 20)
+    assert databases.replica is None, "no DATABASE_REPLICA_URL, no replica"
+    assert sql.primary_pool() is databases.primary.pool
 
 
 def test_production_refuses_the_development_secret() -> None:
