@@ -24,6 +24,7 @@ import httpx
 import psycopg
 import pytest
 from dependency_injector import providers
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import make_url
 
 from application.ports import PasswordHasher, PasswordStrength
@@ -31,8 +32,8 @@ from application.unit_of_work import UnitOfWork
 from infrastructure.container import Container
 from infrastructure.memory import InMemoryStore, InMemoryUnitOfWork
 from infrastructure.persistence import migrator
-from infrastructure.persistence.embedded import embedded_postgres
 from infrastructure.persistence.database import Databases, build_databases
+from infrastructure.persistence.embedded import embedded_postgres
 from infrastructure.persistence.statements import Connection
 from infrastructure.persistence.tables import metadata
 from infrastructure.persistence.unit_of_work import PostgresUnitOfWork
@@ -138,6 +139,19 @@ async def opened_databases(**settings: Any) -> Databases:
     await databases.open()
     await databases.primary.pool.wait()
     return databases
+
+
+async def column(pool: AsyncConnectionPool[Connection], sql: str) -> list[Any]:
+    """The first column of every row of `sql`, run on a connection of `pool`."""
+    async with pool.connection() as connection:
+        cursor = await connection.execute(sql.encode())
+        return [row[0] for row in await cursor.fetchall()]
+
+
+async def execute(pool: AsyncConnectionPool[Connection], sql: str) -> None:
+    """Run `sql` on its own (the pool's connections rest in autocommit)."""
+    async with pool.connection() as connection:
+        await connection.execute(sql.encode())
 
 
 @pytest.fixture(scope="session")

@@ -15,13 +15,13 @@ from datetime import timedelta
 
 import pytest
 
+from application.unit_of_work import UnitOfWork
 from domain.idempotency import (
     CreatedResource,
     IdempotencyKeyInUseError,
     IdempotencyRecord,
     NewIdempotencyRecord,
 )
-from application.unit_of_work import UnitOfWork
 from tests.factories import new_idempotency_record, new_post, new_user
 
 UowFactory = Callable[[], UnitOfWork]

@@ -2,8 +2,8 @@
 
 from collections.abc import Callable
 
-from domain.posts import AuthoredPost, PostKey
 from application.unit_of_work import UnitOfWork
+from domain.posts import AuthoredPost, PostKey
 from domain.users import User
 from tests.factories import new_post, new_user
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from domain.posts import Author, AuthoredPost, NewPost, Post
 from application.unit_of_work import UnitOfWork
+from domain.posts import Author, AuthoredPost, NewPost, Post
 from domain.users import User, UserNotFoundError
 from tests.factories import new_post, new_user
 

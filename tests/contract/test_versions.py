@@ -13,9 +13,9 @@ from typing import Protocol
 
 import pytest
 
+from application.unit_of_work import Transaction, UnitOfWork
 from domain.errors import VersionMismatchError
 from domain.posts import Post
-from application.unit_of_work import UnitOfWork
 from domain.users import User
 from tests.factories import new_post, new_user
 
@@ -27,59 +27,59 @@ _names = count(1)
 class Rows(Protocol):
     """One kind of versioned row, reached through its repository."""
 
-    async def add(self, uow: UnitOfWork) -> Row: ...
+    async def add(self, uow: Transaction) -> Row: ...
 
-    async def get(self, uow: UnitOfWork, row_id: int) -> Row | None: ...
+    async def get(self, uow: Transaction, row_id: int) -> Row | None: ...
 
     async def change(
-        self, uow: UnitOfWork, row: Row, *, expected_version: int | None = None
+        self, uow: Transaction, row: Row, *, expected_version: int | None = None
     ) -> Row | None:
         """Store a visible change of `row`, as the use cases do."""
         ...
 
     async def delete(
-        self, uow: UnitOfWork, row_id: int, *, expected_version: int | None = None
+        self, uow: Transaction, row_id: int, *, expected_version: int | None = None
     ) -> bool: ...
 
 
 class UserRows:
-    async def add(self, uow: UnitOfWork) -> Row:
+    async def add(self, uow: Transaction) -> Row:
         return await uow.users.add(new_user())
 
-    async def get(self, uow: UnitOfWork, row_id: int) -> Row | None:
+    async def get(self, uow: Transaction, row_id: int) -> Row | None:
         return await uow.users.get(row_id)
 
     async def change(
-        self, uow: UnitOfWork, row: Row, *, expected_version: int | None = None
+        self, uow: Transaction, row: Row, *, expected_version: int | None = None
     ) -> Row | None:
         assert isinstance(row, User)
         changed = row.changed(username=f"renamed.{next(_names)}")
         return await uow.users.update(changed, expected_version=expected_version)
 
     async def delete(
-        self, uow: UnitOfWork, row_id: int, *, expected_version: int | None = None
+        self, uow: Transaction, row_id: int, *, expected_version: int | None = None
     ) -> bool:
         return await uow.users.delete(row_id, expected_version=expected_version)
 
 
 class PostRows:
-    async def add(self, uow: UnitOfWork) -> Row:
+    async def add(self, uow: Transaction) -> Row:
         author = await uow.users.add(new_user())
         added = await uow.posts.add(new_post(author_id=author.id))
         return added.post
 
-    async def get(self, uow: UnitOfWork, row_id: int) -> Row | None:
+    async def get(self, uow: Transaction, row_id: int) -> Row | None:
         return await uow.posts.get(row_id)
 
     async def change(
-        self, uow: UnitOfWork, row: Row, *, expected_version: int | None = None
+        self, uow: Transaction, row: Row, *, expected_version: int | None = None
     ) -> Row | None:
         assert isinstance(row, Post)
         changed = row.changed(title=f"Edition {next(_names)}")
         return await uow.posts.update(changed, expected_version=expected_version)
 
     async def delete(
-        self, uow: UnitOfWork, row_id: int, *, expected_version: int | None = None
+        self, uow: Transaction, row_id: int, *, expected_version: int | None = None
     ) -> bool:
         return await uow.posts.delete(row_id, expected_version=expected_version)
 

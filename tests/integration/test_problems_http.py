@@ -7,10 +7,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from dependency_injector import providers
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from infrastructure.container import Container
-from infrastructure.persistence.engine import build_engine
+from infrastructure.container import Container, running
 from interfaces.http.app import create_app
 from interfaces.http.middleware import MAX_BODY_BYTES
 from tests.conftest import make_settings
@@ -186,12 +184,15 @@ async def unreachable_client() -> AsyncIterator[httpx.AsyncClient]:
         repository="postgres",
         database_url="postgresql://nobody@127.0.0.1:9/none",
         db_connect_timeout=2,
+        db_pool_timeout=2,
     )
     container = Container(settings=providers.Object(settings))
     transport = httpx.ASGITransport(app=create_app(container))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with (
+        running(container),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+    ):
         yield client
-    await container.engine().dispose()
 
 
 async def test_an_unreachable_database_is_a_503_with_retry_after(
@@ -213,13 +214,13 @@ async def test_an_exhausted_pool_is_a_503_after_its_timeout(database_url: str) -
         db_max_overflow=0,
         db_pool_timeout=0.5,
     )
-    engine: AsyncEngine = build_engine(settings)
     container = Container(settings=providers.Object(settings))
-    container.engine.override(providers.Object(engine))
     transport = httpx.ASGITransport(app=create_app(container))
-    try:
+    async with running(container):
+        pool = container.primary_pool()
+        await pool.wait()
         async with (
-            engine.connect(),  # holds the only connection
+            pool.connection(),  # holds the only connection
             httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
         ):
             response = await asyncio.wait_for(client.get("/users/1"), timeout=30)
@@ -227,5 +228,3 @@ async def test_an_exhausted_pool_is_a_503_after_its_timeout(database_url: str) -
             assert response.headers["retry-after"] == "5"
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             assert (await client.get("/users/1")).status_code == 404, "healthy once freed"
-    finally:
-        await engine.dispose()

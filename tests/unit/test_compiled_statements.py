@@ -1,10 +1,9 @@
 """Statements compiled once: the SQL psycopg gets, and the values bound to it."""
 
 from datetime import timedelta
-
-import pytest
 from typing import Any, Final
 
+import pytest
 from sqlalchemy import Column, Enum, PickleType, Uuid, bindparam, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import Interval, TypeEngine
@@ -40,9 +39,7 @@ _WRAPPED_BY_THE_REPOSITORIES: Final = {
 }
 
 
-@pytest.mark.parametrize(
-    "column", [c for t in metadata.sorted_tables for c in t.columns], ids=lambda c: str(c)
-)
+@pytest.mark.parametrize("column", [c for t in metadata.sorted_tables for c in t.columns], ids=str)
 def test_no_column_needs_processing_the_fast_path_skips(column: Column[Any]) -> None:
     """Rows come back as psycopg loads them and values go out as psycopg adapts them: a
     type SQLAlchemy would convert on the way (an Enum, a PickleType, a TypeDecorator) must
@@ -60,8 +57,7 @@ def test_no_column_needs_processing_the_fast_path_skips(column: Column[Any]) -> 
 def test_the_guard_catches_types_that_would_need_processing(column_type: TypeEngine[Any]) -> None:
     impl = column_type.dialect_impl(DIALECT)
     assert (
-        impl.result_processor(DIALECT, None) is not None
-        or impl.bind_processor(DIALECT) is not None
+        impl.result_processor(DIALECT, None) is not None or impl.bind_processor(DIALECT) is not None
     )
 
 
