@@ -62,7 +62,7 @@ class Container(containers.DeclarativeContainer):
 
     # The primary's pool and, with DATABASE_REPLICA_URL, the replica's (reads that may lag).
     databases = providers.Singleton(build_databases, settings)
-    primary_pool = databases.provided.primary.pool
+    primary_database = databases.provided.primary
     database_life = providers.Resource(
         _database_life, settings.provided.repository, databases.provider
     )
@@ -115,7 +115,7 @@ class Container(containers.DeclarativeContainer):
     # RATE_LIMIT_STORAGE, or the store that suits REPOSITORY when it is unset.
     rate_limit_storage = providers.Selector(
         settings.provided.rate_limit_backend,
-        postgres=providers.Singleton(PostgresStorage, primary_pool),
+        postgres=providers.Singleton(PostgresStorage, primary_database),
         redis=providers.Singleton(redis_storage, settings.provided.rate_limit_storage, redis_pool),
         memory=providers.Singleton(MemoryStorage),
     )

@@ -38,16 +38,16 @@ class PostgresReadinessProbe:
     """
 
     def __init__(self, databases: Databases, *, expected_revision: str, timeout: float) -> None:
-        self._primary = databases.primary.pool
-        self._replica = None if databases.replica is None else databases.replica.pool
+        self._primary = databases.primary
+        self._replica = databases.replica
         self._expected = expected_revision
         self._timeout = timeout
 
     async def check(self) -> Readiness:
-        primary = await self._check(self._primary, "the database", "the schema")
+        primary = await self._check(self._primary.pool, "the database", "the schema")
         if not primary.ready or self._replica is None:
             return primary
-        replica = await self._check(self._replica, "the read replica", "the replica's schema")
+        replica = await self._check(self._replica.pool, "the read replica", "the replica's schema")
         if not replica.ready:
             return replica
         return Readiness(

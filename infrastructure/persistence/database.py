@@ -84,17 +84,27 @@ class Database:
             else None
         )
         recycle = settings.db_pool_recycle
-        self.pool: Final[AsyncConnectionPool[Connection]] = AsyncConnectionPool(
-            conninfo(url),
-            kwargs=kwargs,
+        self._conninfo = conninfo(url)
+        self._kwargs = kwargs
+        self._settings = settings
+        self._name = name
+        self._max_lifetime = float("inf") if recycle < 0 else float(recycle)
+        self._opened = False
+        self.pool = self._new_pool()
+
+    def _new_pool(self) -> AsyncConnectionPool[Connection]:
+        settings = self._settings
+        return AsyncConnectionPool(
+            self._conninfo,
+            kwargs=self._kwargs,
             min_size=settings.db_pool_size,
             max_size=settings.db_pool_size + settings.db_max_overflow,
             open=False,
             configure=self._configure if self._statement_timeout_ms is not None else None,
             check=self._check if settings.db_pool_pre_ping else None,
-            name=name,
+            name=self._name,
             timeout=settings.db_pool_timeout,
-            max_lifetime=float("inf") if recycle < 0 else float(recycle),
+            max_lifetime=self._max_lifetime,
             reconnect_timeout=0,
         )
 
@@ -102,8 +112,13 @@ class Database:
         """Start filling the pool in the background; return at once, whether or not it can.
 
         Not `wait=True`: a server down at start-up must not stop the service
-        from starting and answering 503s until it is back.
+        from starting and answering 503s until it is back. Opened again after
+        `close()` (an ASGI server may run an app's lifespan more than once), it
+        starts a new pool, as a psycopg_pool pool cannot be reopened.
         """
+        if self._opened and self.pool.closed:
+            self.pool = self._new_pool()
+        self._opened = True
         await self.pool.open(wait=False)
 
     async def close(self) -> None:

@@ -35,15 +35,14 @@ class PostgresUnitOfWork:
     __slots__ = ("_primary", "_replica")
 
     def __init__(self, databases: Databases) -> None:
-        self._primary: Final = databases.primary.pool
-        replica = databases.replica
-        self._replica: Final = self._primary if replica is None else replica.pool
+        self._primary: Final = databases.primary
+        self._replica: Final = databases.replica or databases.primary
 
     def read(self, *, may_lag: bool = False) -> "PostgresReading":
-        return PostgresReading(self._replica if may_lag else self._primary)
+        return PostgresReading((self._replica if may_lag else self._primary).pool)
 
     def write(self) -> "PostgresTransaction":
-        return PostgresTransaction(self._primary)
+        return PostgresTransaction(self._primary.pool)
 
 
 class _Block(PostgresRepositories):

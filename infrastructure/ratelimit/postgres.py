@@ -6,11 +6,11 @@ from typing import Final, TypeVar
 
 import psycopg
 from limits.aio.storage import Storage
-from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Interval, bindparam, case, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.errors import StorageUnavailableError
+from infrastructure.persistence.database import Database
 from infrastructure.persistence.errors import is_unavailability
 from infrastructure.persistence.statements import Connection, Statement
 from infrastructure.persistence.tables import rate_limit_counters as counters
@@ -72,13 +72,11 @@ class PostgresStorage(Storage):
     so they are swept every `purge_every` increments rather than on every one.
     """
 
-    STORAGE_SCHEME = None  # built from the pool, never from a URL
+    STORAGE_SCHEME = None  # built on the primary's pool, never from a URL
 
-    def __init__(
-        self, pool: AsyncConnectionPool[Connection], *, purge_every: int = PURGE_EVERY
-    ) -> None:
+    def __init__(self, database: Database, *, purge_every: int = PURGE_EVERY) -> None:
         super().__init__()
-        self._pool = pool
+        self._database = database
         self._purge_every = purge_every
         self._increments = 0
 
@@ -133,7 +131,7 @@ class PostgresStorage(Storage):
     async def _on_connection(self, work: Callable[[Connection], Awaitable[Result]]) -> Result:
         """Run `work` on a pooled connection; an unreachable database is StorageUnavailableError."""
         try:
-            async with self._pool.connection() as connection:
+            async with self._database.pool.connection() as connection:
                 return await work(connection)
         except psycopg.Error as error:
             if is_unavailability(error):

@@ -110,7 +110,7 @@ async def _seed(settings: Settings, users: int, posts: int, batch_size: int) -> 
                 "posts": progress.add_task("posts", total=posts),
             }
             return await seed(
-                container.primary_pool(),
+                container.primary_database().pool,
                 users_count=users,
                 posts_count=posts,
                 password_hash=await hasher.hash(SEED_PASSWORD),

@@ -51,7 +51,7 @@ async def many_posts(pg_connection: Connection) -> list[PostKey]:
     )
     await connection.execute(
         "INSERT INTO posts (title, content, author_id, created_at, updated_at) "
-        "SELECT 'title ' || n, 'content', (SELECT min(id) FROM users) + n % 2, "
+        "SELECT 'title ' || n, 'content', (SELECT min(id) FROM users) + n %% 2, "
         "       now() - n * interval '1 second', now() "
         "FROM generate_series(1, %s) AS n",
         [POSTS],

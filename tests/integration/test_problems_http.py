@@ -217,7 +217,7 @@ async def test_an_exhausted_pool_is_a_503_after_its_timeout(database_url: str) -
     container = Container(settings=providers.Object(settings))
     transport = httpx.ASGITransport(app=create_app(container))
     async with running(container):
-        pool = container.primary_pool()
+        pool = container.primary_database().pool
         await pool.wait()
         async with (
             pool.connection(),  # holds the only connection

@@ -13,7 +13,7 @@ from limits import parse
 from psycopg_pool import AsyncConnectionPool
 
 from domain.errors import StorageUnavailableError
-from infrastructure.persistence.database import Databases, build_databases
+from infrastructure.persistence.database import Database, Databases, build_databases
 from infrastructure.persistence.statements import Connection
 from infrastructure.ratelimit import (
     Limit,
@@ -37,6 +37,11 @@ def pg_pool(pg_databases: Databases) -> Pool:
     return pg_databases.primary.pool
 
 
+@pytest.fixture
+def pg_database(pg_databases: Databases) -> Database:
+    return pg_databases.primary
+
+
 async def _expire(pool: Pool, key: str) -> None:
     """Move a window's end into the past: the clock, without waiting for it."""
     async with pool.connection() as connection:
@@ -55,8 +60,10 @@ async def _rows(pool: Pool) -> dict[str, int]:
 
 @pytest.mark.postgres
 class TestPostgresStorage:
-    async def test_increments_count_up_within_a_window(self, pg_pool: Pool) -> None:
-        storage = PostgresStorage(pg_pool)
+    async def test_increments_count_up_within_a_window(
+        self, pg_pool: Pool, pg_database: Database
+    ) -> None:
+        storage = PostgresStorage(pg_database)
 
         counts = [await storage.incr("k", WINDOW) for _ in range(3)]
 
@@ -65,8 +72,10 @@ class TestPostgresStorage:
         assert await storage.incr("k", WINDOW, amount=5) == 8
         assert await storage.get("other") == 0
 
-    async def test_the_expiry_is_the_window_end_by_the_database_clock(self, pg_pool: Pool) -> None:
-        storage = PostgresStorage(pg_pool)
+    async def test_the_expiry_is_the_window_end_by_the_database_clock(
+        self, pg_pool: Pool, pg_database: Database
+    ) -> None:
+        storage = PostgresStorage(pg_database)
         (now,) = await column(pg_pool, "SELECT extract(epoch FROM now())")
         before = float(now)
 
@@ -77,9 +86,9 @@ class TestPostgresStorage:
         assert abs(await storage.get_expiry("none") - time.time()) < 30
 
     async def test_an_expired_window_starts_again_in_the_same_statement(
-        self, pg_pool: Pool
+        self, pg_pool: Pool, pg_database: Database
     ) -> None:
-        storage = PostgresStorage(pg_pool)
+        storage = PostgresStorage(pg_database)
         for _ in range(4):
             await storage.incr("k", WINDOW)
 
@@ -89,8 +98,8 @@ class TestPostgresStorage:
         assert await storage.incr("k", WINDOW) == 1
         assert await storage.get_expiry("k") > time.time() + WINDOW - 30
 
-    async def test_clear_reset_and_purge(self, pg_pool: Pool) -> None:
-        storage = PostgresStorage(pg_pool)
+    async def test_clear_reset_and_purge(self, pg_pool: Pool, pg_database: Database) -> None:
+        storage = PostgresStorage(pg_database)
         for key in ("a", "b", "c"):
             await storage.incr(key, WINDOW)
 
@@ -104,8 +113,10 @@ class TestPostgresStorage:
         assert await storage.reset() == 1
         assert await _rows(pg_pool) == {}
 
-    async def test_expired_rows_are_swept_every_so_many_increments(self, pg_pool: Pool) -> None:
-        storage = PostgresStorage(pg_pool, purge_every=3)
+    async def test_expired_rows_are_swept_every_so_many_increments(
+        self, pg_pool: Pool, pg_database: Database
+    ) -> None:
+        storage = PostgresStorage(pg_database, purge_every=3)
         await storage.incr("old", WINDOW)
         await _expire(pg_pool, "old")
 
@@ -123,7 +134,7 @@ class TestPostgresStorage:
             await opened_databases(database_url=database_url, db_pool_size=3) for _ in range(4)
         ]
         try:
-            workers = [PostgresStorage(databases.primary.pool) for databases in pools]
+            workers = [PostgresStorage(databases.primary) for databases in pools]
             counts = await asyncio.gather(
                 *(worker.incr("shared", WINDOW) for worker in workers for _ in range(25))
             )
@@ -135,8 +146,10 @@ class TestPostgresStorage:
         assert sorted(counts) == list(range(1, 101))
         assert await _rows(pg_pool) == {"shared": 100}
 
-    async def test_the_limiter_on_postgres_refuses_past_the_rate(self, pg_pool: Pool) -> None:
-        limits = RateLimits(PostgresStorage(pg_pool), dict.fromkeys(Limit, parse("2/minute")))
+    async def test_the_limiter_on_postgres_refuses_past_the_rate(
+        self, pg_pool: Pool, pg_database: Database
+    ) -> None:
+        limits = RateLimits(PostgresStorage(pg_database), dict.fromkeys(Limit, parse("2/minute")))
         await limits.hit(Limit.REGISTRATIONS, "203.0.113.7")
         await limits.hit(Limit.REGISTRATIONS, "203.0.113.7")
 
@@ -145,8 +158,8 @@ class TestPostgresStorage:
 
         assert 1 <= refused.value.retry_after <= 60
 
-    async def test_the_health_check_answers(self, pg_pool: Pool) -> None:
-        assert await PostgresStorage(pg_pool).check() is True
+    async def test_the_health_check_answers(self, pg_pool: Pool, pg_database: Database) -> None:
+        assert await PostgresStorage(pg_database).check() is True
 
 
 async def test_an_unreachable_database_is_storage_unavailable() -> None:
@@ -159,7 +172,7 @@ async def test_an_unreachable_database_is_storage_unavailable() -> None:
         )
     )
     await databases.open()
-    storage = PostgresStorage(databases.primary.pool)
+    storage = PostgresStorage(databases.primary)
     try:
         with pytest.raises(StorageUnavailableError):
             await storage.incr("k", WINDOW)

@@ -52,6 +52,7 @@ async def replicated(
     container = Container(settings=providers.Object(settings))
     replica = Database(replica_url, settings, name="replica")
     await replica.open()
+    await replica.pool.wait()  # connections still opening would count as checked out
     databases = Databases(primary=app_databases.primary, replica=replica)
     container.databases.override(providers.Object(databases))
     # Ids the primary will not reach in a test, so an id tells where a row lives.

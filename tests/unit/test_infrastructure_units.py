@@ -100,7 +100,7 @@ def test_container_selects_the_adapter_from_settings() -> None:
     assert databases is sql.databases(), "one pool per database and process"
     assert (databases.primary.pool.min_size, databases.primary.pool.max_size) == (20, 20)
     assert databases.replica is None, "no DATABASE_REPLICA_URL, no replica"
-    assert sql.primary_pool() is databases.primary.pool
+    assert sql.primary_database() is databases.primary
 
 
 def test_production_refuses_the_development_secret() -> None:
