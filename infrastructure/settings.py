@@ -140,7 +140,10 @@ class Settings(BaseSettings):
         ge=0,
         description="Seconds any one SQL statement may run, lock waits included; 0: no limit.",
     )
-    db_echo: bool = False
+    db_echo: bool = Field(
+        default=False,
+        description="Log every SQL statement the pools' connections run, without its values.",
+    )
     db_prepared_statements: bool = Field(
         default=True,
         description=(

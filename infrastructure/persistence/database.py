@@ -8,9 +8,11 @@ retires old ones and counts what it does, so none of that is written here.
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Self
 
 import psycopg
+from psycopg import AsyncCursor
+from psycopg.abc import Params
 from psycopg_pool import AsyncConnectionPool
 
 from infrastructure.observability.metrics import PoolStats
@@ -21,6 +23,24 @@ APPLICATION_NAME: Final = "users-posts-service"
 """How the service's connections show in `pg_stat_activity`."""
 
 logger = logging.getLogger(__name__)
+
+
+class EchoingCursor(AsyncCursor[Any]):
+    """A cursor that logs each statement it sends (DB_ECHO), without its values.
+
+    The values stay out of the log: they carry password hashes and emails.
+    """
+
+    async def execute(
+        self,
+        query: Any,  # psycopg's Query, which its own overloads narrow
+        params: Params | None = None,
+        *,
+        prepare: bool | None = None,
+        binary: bool | None = None,
+    ) -> Self:
+        logger.info("SQL: %s", query if isinstance(query, str) else repr(query))
+        return await super().execute(query, params, prepare=prepare, binary=binary)
 
 
 class DatabaseNotConfiguredError(RuntimeError):
@@ -52,8 +72,8 @@ class Database:
     - DB_POOL_PRE_PING is `check=`: psycopg_pool's `check_connection`, an
       empty query, before lending a connection (see `_check`).
     - DB_STATEMENT_TIMEOUT is set by `configure=` on each new connection
-      (see `_configure`); DB_CONNECT_TIMEOUT and DB_PREPARED_STATEMENTS are
-      connection parameters.
+      (see `_configure`); DB_CONNECT_TIMEOUT, DB_PREPARED_STATEMENTS and
+      DB_ECHO (a cursor that logs) are connection parameters.
 
     `reconnect_timeout` is 0: a connection that cannot be opened is given up
     after one retry, and the pool opens one again when a request asks for
@@ -72,6 +92,8 @@ class Database:
             # moment, at no round trip, and passed on by PgBouncer.
             "application_name": APPLICATION_NAME,
         }
+        if settings.db_echo:
+            kwargs["cursor_factory"] = EchoingCursor
         if not settings.db_prepared_statements:
             # psycopg prepares a query, under a name, on its sixth run on a connection.
             # Behind a transaction pooler the next run may reach a server connection

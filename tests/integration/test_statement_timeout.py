@@ -1,4 +1,6 @@
-"""DB_STATEMENT_TIMEOUT reaches every connection the pool opens, and 0 leaves it off."""
+"""DB_STATEMENT_TIMEOUT and DB_ECHO reach every connection the pool opens."""
+
+import logging
 
 import pytest
 
@@ -29,3 +31,19 @@ async def test_every_connection_gets_the_statement_timeout(
             await second.set_autocommit(True)
     finally:
         await databases.close()
+
+
+async def test_db_echo_logs_each_statement_without_its_values(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    databases = await opened_databases(database_url=database_url, db_echo=True, db_pool_size=1)
+    try:
+        with caplog.at_level(logging.INFO, logger="infrastructure.persistence.database"):
+            async with databases.primary.pool.connection() as connection:
+                await connection.execute("SELECT %s::text", ["a-secret-value"])
+    finally:
+        await databases.close()
+
+    logged = [record.getMessage() for record in caplog.records]
+    assert "SQL: SELECT %s::text" in logged
+    assert not any("a-secret-value" in line for line in logged)
