@@ -123,3 +123,13 @@ def test_production_accepts_a_long_random_secret() -> None:
 
 def test_development_runs_with_the_default_secret() -> None:
     assert make_settings(environment="development").access_token_expire_minutes == 30
+
+
+@pytest.mark.parametrize("named", ["postgres", "sqlalchemy"])
+def test_repository_postgres_is_still_accepted_by_its_old_name(named: str) -> None:
+    assert make_settings(repository=named).repository == "postgres"
+
+
+def test_repository_refuses_an_unknown_adapter() -> None:
+    with pytest.raises(ValidationError, match="repository"):
+        make_settings(repository="sqlite")
