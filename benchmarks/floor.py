@@ -39,7 +39,7 @@ POOL_MAX: Final = 30
 SELECT_USER: Final = (
     "SELECT id, email, username, password_hash, created_at, updated_at FROM users WHERE id = %s"
 )
-# What SqlAlchemyPostRepository.list_authored sends for the first page of GET /posts/.
+# What PostgresPostRepository.list_authored sends for the first page of GET /posts/.
 SELECT_PAGE: Final = (
     "SELECT posts.id, posts.title, posts.content, posts.author_id, posts.created_at, "
     "posts.updated_at, users.username AS author_username "

@@ -65,7 +65,7 @@ def jwt_settings() -> tuple[str, str]:
 def environment(secret: str, algorithm: str) -> dict[str, str]:
     """The servers' and the CLI's settings: quiet logs, and the same signing key for both."""
     return os.environ | {
-        "REPOSITORY": "sqlalchemy",
+        "REPOSITORY": "postgres",
         "ENVIRONMENT": "development",
         "LOG_LEVEL": "WARNING",
         "JWT_SECRET": secret,

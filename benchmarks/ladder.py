@@ -92,7 +92,7 @@ def _most_connections() -> int:
     from benchmarks.floor import POOL_MAX  # noqa: PLC0415
     from benchmarks.ladder_apps import ENGINE_POOL_SIZE  # noqa: PLC0415
 
-    service = Settings(environment="development", repository="sqlalchemy")
+    service = Settings(environment="development", repository="postgres")
     return 2 * POOL_MAX + ENGINE_POOL_SIZE + service.db_pool_size + service.db_max_overflow
 
 

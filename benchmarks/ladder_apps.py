@@ -92,8 +92,8 @@ def fastapi_app() -> FastAPI:
 
 
 def fastapi_sqlalchemy_app() -> FastAPI:
-    """FastAPI on SQLAlchemy's AsyncEngine, without the service's unit of work, gate or
-    pre-ping check: each statement in autocommit, as the floor runs it."""
+    """FastAPI on SQLAlchemy's AsyncEngine, without the service's unit of work or pre-ping
+    check: each statement in autocommit, as the floor runs it."""
     engine: AsyncEngine = create_async_engine(
         to_sqlalchemy_url(os.environ["DATABASE_URL"]),
         pool_size=ENGINE_POOL_SIZE,

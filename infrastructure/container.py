@@ -1,5 +1,7 @@
 """The composition root: the one place that knows which adapter serves which port."""
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from dependency_injector import containers, providers
@@ -15,17 +17,14 @@ from infrastructure.observability.logging import logging_config, request_id
 from infrastructure.observability.metrics import (
     EXPOSITION_CONTENT_TYPE,
     Metrics,
+    PoolStats,
     share_between_workers,
 )
 from infrastructure.persistence.admin import DatabaseAdmin
-from infrastructure.persistence.engine import (
-    build_engine,
-    build_gate,
-    build_replica,
-)
+from infrastructure.persistence.database import Databases, build_databases
 from infrastructure.persistence.migrator import DatabaseUnreachableError, SchemaOutdatedError
 from infrastructure.persistence.schema import SCHEMA_HEAD
-from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.persistence.unit_of_work import PostgresUnitOfWork
 from infrastructure.ratelimit import (
     IN_PROCESS_WARNING,
     PostgresStorage,
@@ -40,41 +39,82 @@ from infrastructure.security.tokens import JwtTokenIssuer
 from infrastructure.settings import Settings
 
 
+async def _database_life(
+    repository: str, databases: Callable[[], Databases]
+) -> AsyncIterator[None]:
+    """The pools' life: opened by `init_resources()`, closed by `shutdown_resources()`.
+
+    Given the provider rather than the pools, so that REPOSITORY=memory
+    builds none.
+    """
+    if repository != "postgres":
+        yield
+        return
+    opened = databases()
+    await opened.open()
+    try:
+        yield
+    finally:
+        await opened.close()
+
+
+def _metrics(settings: Settings, databases: Callable[[], Databases]) -> Metrics:
+    """An app's metrics, with gauges for each pool this configuration has.
+
+    Given the provider rather than the pools, so that an app on the in-memory
+    adapter (or one whose unit of work a test swapped for it) builds none.
+    """
+    if settings.repository != "postgres" or settings.database_url is None:
+        return Metrics()
+
+    def primary() -> PoolStats | None:
+        return databases().primary.stats()
+
+    def replica() -> PoolStats | None:
+        database = databases().replica
+        return None if database is None else database.stats()
+
+    has_replica = settings.database_replica_url is not None
+    return Metrics(pool_stats=primary, replica_pool_stats=replica if has_replica else None)
+
+
 class Container(containers.DeclarativeContainer):
     """Builds the services; `REPOSITORY` picks PostgreSQL or the in-memory adapter.
 
     Tests and embedding applications swap adapters with the library's own
     overriding, e.g. ``container.uow.override(providers.Factory(InMemoryUnitOfWork, store))``.
+
+    The container owns what must be opened and closed: `await
+    container.init_resources()` opens the connection pools (returning at once,
+    whether or not PostgreSQL answers yet) and `await
+    container.shutdown_resources()` closes them. Nothing else builds a pool.
+    The pools themselves are plain Singletons, so services are built the same
+    before the pools open as after; until then a request that needs the
+    database gets the pool's refusal, a 503.
     """
 
     settings = providers.Singleton(Settings)
 
-    engine = providers.Singleton(build_engine, settings)
-    # None unless DATABASE_REPLICA_URL is set; the reads that may lag go there.
-    replica = providers.Singleton(build_replica, settings)
-    replica_engine = replica.provided.engine
-    connection_gate = providers.Singleton(build_gate, settings)
-    replica_gate = replica.provided.gate
+    # The primary's pool and, with DATABASE_REPLICA_URL, the replica's (reads that may lag).
+    databases = providers.Singleton(build_databases, settings)
+    primary_database = databases.provided.primary
+    database_life = providers.Resource(
+        _database_life, settings.provided.repository, databases.provider
+    )
     memory_store = providers.Singleton(InMemoryStore)
 
+    # One for the process: a unit of work holds no state, each block is an object of its own.
     uow = providers.Selector(
         settings.provided.repository,
-        sqlalchemy=providers.Factory(
-            SqlAlchemyUnitOfWork,
-            engine,
-            connection_gate,
-            replica=replica_engine,
-            replica_gate=replica_gate,
-        ),
-        memory=providers.Factory(InMemoryUnitOfWork, memory_store),
+        postgres=providers.Singleton(PostgresUnitOfWork, databases),
+        memory=providers.Singleton(InMemoryUnitOfWork, memory_store),
     )
 
     readiness = providers.Selector(
         settings.provided.repository,
-        sqlalchemy=providers.Singleton(
+        postgres=providers.Singleton(
             PostgresReadinessProbe,
-            engine,
-            replica=replica_engine,
+            databases,
             expected_revision=SCHEMA_HEAD,
             timeout=settings.provided.health_timeout,
         ),
@@ -110,7 +150,7 @@ class Container(containers.DeclarativeContainer):
     # RATE_LIMIT_STORAGE, or the store that suits REPOSITORY when it is unset.
     rate_limit_storage = providers.Selector(
         settings.provided.rate_limit_backend,
-        postgres=providers.Singleton(PostgresStorage, engine),
+        postgres=providers.Singleton(PostgresStorage, primary_database),
         redis=providers.Singleton(redis_storage, settings.provided.rate_limit_storage, redis_pool),
         memory=providers.Singleton(MemoryStorage),
     )
@@ -142,6 +182,8 @@ class Container(containers.DeclarativeContainer):
         logging_config, log_format=settings.provided.log_format, level=settings.provided.log_level
     )
     share_metrics_between_workers = providers.Callable(share_between_workers)
+    # One per app: each has a registry of its own, so that tests can build many.
+    metrics = providers.Factory(_metrics, settings, databases.provider)
 
 
 def build_container(
@@ -161,6 +203,24 @@ def build_container(
     return container
 
 
+@asynccontextmanager
+async def running(container: Container) -> AsyncIterator[Container]:
+    """The container with its resources open (the connection pools), closed on leaving.
+
+    The one way interfaces start and stop what the container owns: the HTTP
+    app's lifespan and each command of the command line.
+    """
+    opening = container.init_resources()
+    if opening is not None:
+        await opening
+    try:
+        yield container
+    finally:
+        closing = container.shutdown_resources()
+        if closing is not None:
+            await closing
+
+
 # The interfaces import nothing else from infrastructure (import-linter holds
 # them to it): what they use, they ask a provider for, and these are the few
 # names they must spell themselves: the errors the command line turns into
@@ -176,5 +236,6 @@ __all__ = [
     "Metrics",
     "SchemaOutdatedError",
     "build_container",
+    "running",
     "request_id",
 ]

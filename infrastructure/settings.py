@@ -111,9 +111,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     environment: Literal["development", "test", "production"] = "development"
-    repository: Literal["sqlalchemy", "memory"] = Field(
-        default="sqlalchemy",
-        description="Where data lives: PostgreSQL, or the in-memory adapter (nothing persists).",
+    repository: Literal["postgres", "memory"] = Field(
+        default="postgres",
+        description=(
+            "Where data lives: postgres, or memory (the in-memory adapter: nothing persists). "
+            "The old name sqlalchemy is still accepted for postgres, for one release."
+        ),
     )
 
     database_url: str | None = Field(
@@ -130,21 +133,47 @@ class Settings(BaseSettings):
         "the working directory when the settings are read (never inside the installed package).",
     )
 
-    # A pool the size of the load a worker carries, without overflow: an overflow
-    # connection is closed as soon as it comes back to a full pool, so a load just
-    # above pool_size opened and closed a connection on nearly every request.
-    db_pool_size: int = Field(default=20, ge=1)
-    db_max_overflow: int = Field(default=0, ge=0)
-    db_pool_timeout: float = Field(default=30.0, gt=0)
-    db_pool_recycle: int = Field(default=3600, description="Seconds; -1 never recycles.")
-    db_pool_pre_ping: bool = True
+    # psycopg_pool's AsyncConnectionPool, one per database and process
+    # (infrastructure.persistence.database says how each setting maps onto it).
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        description="Connections each worker's pool keeps open (the pool's min_size).",
+    )
+    db_max_overflow: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Connections a pool may open past DB_POOL_SIZE under load (max_size is the sum); "
+            "they close after 10 idle minutes."
+        ),
+    )
+    db_pool_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a request waits in line for a connection before a 503.",
+    )
+    db_pool_recycle: int = Field(
+        default=3600,
+        description="Seconds a connection lives before the pool replaces it; -1 never recycles.",
+    )
+    db_pool_pre_ping: bool = Field(
+        default=True,
+        description=(
+            "Check each connection (an empty query) before lending it; one that the server "
+            "closed renews the pool."
+        ),
+    )
     db_connect_timeout: int = Field(default=10, ge=1, description="Seconds to open a connection.")
     db_statement_timeout: float = Field(
         default=5.0,
         ge=0,
         description="Seconds any one SQL statement may run, lock waits included; 0: no limit.",
     )
-    db_echo: bool = False
+    db_echo: bool = Field(
+        default=False,
+        description="Log every SQL statement the pools' connections run, without its values.",
+    )
     db_prepared_statements: bool = Field(
         default=True,
         description=(
@@ -394,6 +423,12 @@ class Settings(BaseSettings):
                 "such as https://api.example.com"
             )
         return value
+
+    @field_validator("repository", mode="before")
+    @classmethod
+    def _postgres_by_its_old_name(cls, value: object) -> object:
+        """REPOSITORY=sqlalchemy named the PostgreSQL adapter until it ran on psycopg alone."""
+        return "postgres" if value == "sqlalchemy" else value
 
     @field_validator("database_url", "database_replica_url")
     @classmethod

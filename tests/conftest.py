@@ -24,18 +24,19 @@ import httpx
 import psycopg
 import pytest
 from dependency_injector import providers
-from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy import make_url
 
 from application.ports import PasswordHasher, PasswordStrength
-from domain.unit_of_work import UnitOfWork
+from application.unit_of_work import UnitOfWork
 from infrastructure.container import Container
 from infrastructure.memory import InMemoryStore, InMemoryUnitOfWork
 from infrastructure.persistence import migrator
+from infrastructure.persistence.database import Databases, build_databases
 from infrastructure.persistence.embedded import embedded_postgres
-from infrastructure.persistence.engine import build_engine
+from infrastructure.persistence.statements import Connection
 from infrastructure.persistence.tables import metadata
-from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.persistence.unit_of_work import PostgresUnitOfWork
 from infrastructure.security.passwords import Argon2PasswordHasher
 from infrastructure.security.strength import ZxcvbnPasswordStrength
 from infrastructure.settings import Settings, to_sqlalchemy_url
@@ -132,11 +133,32 @@ def database_url(create_database: Callable[[], str]) -> str:
     return url
 
 
+async def opened_databases(**settings: Any) -> Databases:
+    """The pools `settings` describe, opened and filled: a test's first statement waits for none."""
+    databases = build_databases(make_settings(repository="postgres", **settings))
+    await databases.open()
+    await databases.primary.pool.wait()
+    return databases
+
+
+async def column(pool: AsyncConnectionPool[Connection], sql: str) -> list[Any]:
+    """The first column of every row of `sql`, run on a connection of `pool`."""
+    async with pool.connection() as connection:
+        cursor = await connection.execute(sql.encode())
+        return [row[0] for row in await cursor.fetchall()]
+
+
+async def execute(pool: AsyncConnectionPool[Connection], sql: str) -> None:
+    """Run `sql` on its own (the pool's connections rest in autocommit)."""
+    async with pool.connection() as connection:
+        await connection.execute(sql.encode())
+
+
 @pytest.fixture(scope="session")
-async def session_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = build_engine(make_settings(repository="sqlalchemy", database_url=database_url))
-    yield engine
-    await engine.dispose()
+async def session_databases(database_url: str) -> AsyncIterator[Databases]:
+    databases = await opened_databases(database_url=database_url)
+    yield databases
+    await databases.close()
 
 
 @pytest.fixture(scope="session")
@@ -153,50 +175,53 @@ def pgbouncer(postgres_server_url: str) -> Iterator[PgBouncer]:
 
 
 @pytest.fixture(scope="session")
-async def app_engine(
-    session_engine: AsyncEngine, database_url: str, request: pytest.FixtureRequest
-) -> AsyncIterator[AsyncEngine]:
-    """The engine the app under test uses: the run's database, directly or through PgBouncer.
+async def app_databases(
+    session_databases: Databases, database_url: str, request: pytest.FixtureRequest
+) -> AsyncIterator[Databases]:
+    """The pools the app under test uses: the run's database, directly or through PgBouncer.
 
     Behind PgBouncer's transaction pooling psycopg must not prepare statements
     (PgBouncer 1.18, Debian 12's, cannot carry them between server connections).
     """
     if not VIA_PGBOUNCER:
-        yield session_engine
+        yield session_databases
         return
     bouncer: PgBouncer = request.getfixturevalue("pgbouncer")
     logins = bouncer.logins(database_url)
-    engine = build_engine(
-        make_settings(
-            repository="sqlalchemy",
-            database_url=bouncer.url_for(database_url),
-            db_prepared_statements=False,
-        )
+    databases = await opened_databases(
+        database_url=bouncer.url_for(database_url), db_prepared_statements=False
     )
-    yield engine
-    await engine.dispose()
+    yield databases
+    await databases.close()
     assert bouncer.logins(database_url) > logins, "the app under test went through PgBouncer"
 
 
 @pytest.fixture
-async def pg_engine(session_engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
-    """The engine on the run's database, emptied after the test."""
-    yield session_engine
+async def pg_databases(session_databases: Databases) -> AsyncIterator[Databases]:
+    """The pools on the run's database, emptied after the test."""
+    yield session_databases
     tables = ", ".join(table.name for table in metadata.sorted_tables)
-    async with session_engine.begin() as connection:
-        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    async with session_databases.primary.pool.connection() as connection:
+        await connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE".encode())
+
+
+@pytest.fixture
+async def pg_connection(pg_databases: Databases) -> AsyncIterator[Connection]:
+    """A connection of the test's own (in autocommit) on the run's database, emptied after."""
+    async with pg_databases.primary.pool.connection() as connection:
+        yield connection
 
 
 @pytest.fixture(
-    params=["memory", pytest.param("sqlalchemy", marks=pytest.mark.postgres)],
+    params=["memory", pytest.param("postgres", marks=pytest.mark.postgres)],
 )
 def uow_factory(request: pytest.FixtureRequest) -> Callable[[], UnitOfWork]:
     """Units of work sharing one store: the in-memory adapter, then PostgreSQL."""
     if request.param == "memory":
         store = InMemoryStore()
         return lambda: InMemoryUnitOfWork(store)
-    engine: AsyncEngine = request.getfixturevalue("pg_engine")
-    return lambda: SqlAlchemyUnitOfWork(engine)
+    databases: Databases = request.getfixturevalue("pg_databases")
+    return lambda: PostgresUnitOfWork(databases)
 
 
 @pytest.fixture(scope="session")
@@ -229,16 +254,16 @@ def _client(container: Container) -> httpx.AsyncClient:
 
 @pytest.fixture
 async def pg_client(
-    pg_engine: AsyncEngine, app_engine: AsyncEngine, database_url: str
+    pg_databases: Databases, app_databases: Databases, database_url: str
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the app on PostgreSQL (through PgBouncer with TEST_VIA_PGBOUNCER=1),
     for tests that also look into the database."""
     container = Container(
-        settings=providers.Object(make_settings(repository="sqlalchemy", database_url=database_url))
+        settings=providers.Object(make_settings(repository="postgres", database_url=database_url))
     )
-    # One engine for the whole run: a fresh pool per test would only add connects.
-    # pg_engine (direct) empties the tables after the test.
-    container.engine.override(providers.Object(app_engine))
+    # Pools opened once for the whole run: fresh ones per test would only add connects.
+    # pg_databases (direct) empties the tables after the test.
+    container.databases.override(providers.Object(app_databases))
     async with _client(container) as client:
         yield client
 

@@ -2,8 +2,8 @@
 
 from application.auth.errors import InvalidCredentialsError, InvalidTokenError
 from application.ports import AccessToken, PasswordHasher, TokenIssuer
+from application.unit_of_work import UnitOfWork
 from domain.errors import ValidationError
-from domain.unit_of_work import UnitOfWork
 from domain.users import User
 from domain.users.rules import normalize_email, validate_username
 
@@ -31,9 +31,9 @@ class AuthService:
         if not valid:
             raise InvalidCredentialsError
         if new_hash is not None:
-            async with self._uow as uow:
-                await uow.users.replace_password_hash(user.id, old=user.password_hash, new=new_hash)
-                await uow.commit()
+            async with self._uow.write() as tx:
+                await tx.users.replace_password_hash(user.id, old=user.password_hash, new=new_hash)
+                await tx.commit()
         return self._tokens.issue(user.id)
 
     async def _find(self, login: str) -> User | None:
@@ -47,10 +47,10 @@ class AuthService:
             key = normalize_email(login) if by_email else validate_username(login)
         except ValidationError:
             return None
-        async with self._uow.reading() as uow:
+        async with self._uow.read() as repos:
             if by_email:
-                return await uow.users.get_by_email(key)
-            return await uow.users.get_by_username(key)
+                return await repos.users.get_by_email(key)
+            return await repos.users.get_by_username(key)
 
     def caller_id(self, token: str) -> int:
         """Return the id of the user a token was issued to, without reading their account.
@@ -71,8 +71,8 @@ class AuthService:
         a moment ago must work on the very next request.
         """
         user_id = self.caller_id(token)
-        async with self._uow.reading() as uow:
-            user = await uow.users.get(user_id)
+        async with self._uow.read() as repos:
+            user = await repos.users.get(user_id)
         if user is None:
             raise InvalidTokenError
         return user

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final, Generic, TypeVar
 
+from application.unit_of_work import Repositories, Transaction
 from domain.idempotency import (
     CreatedResource,
     IdempotencyKeyInUseError,
@@ -33,7 +34,6 @@ from domain.idempotency import (
     NewIdempotencyRecord,
     StoredResponse,
 )
-from domain.unit_of_work import UnitOfWork
 
 Created = TypeVar("Created")
 
@@ -68,17 +68,17 @@ class IdempotencyGuard:
     def __init__(self, key_lifetime: timedelta = DEFAULT_KEY_LIFETIME) -> None:
         self._lifetime = key_lifetime
 
-    async def replay(self, uow: UnitOfWork, scope: str, once: Once[Created]) -> Outcome | None:
+    async def replay(self, repos: Repositories, scope: str, once: Once[Created]) -> Outcome | None:
         """Claim the key; return the stored answer to replay, or None when the work is to be done.
 
         In a transaction the claim holds the key until it ends, so call this
-        first in the transaction that creates. In a `reading()` unit of work
-        it is the cheap early check that spares a doomed request its costly
-        steps (a password hash); the transaction checks again.
+        first in the transaction that creates. In a `read()` block it is the
+        cheap early check that spares a doomed request its costly steps (a
+        password hash); the transaction checks again.
         """
-        if not await uow.idempotency_keys.claim(scope, once.key):
+        if not await repos.idempotency_keys.claim(scope, once.key):
             raise IdempotencyKeyInUseError
-        record = await uow.idempotency_keys.get(scope, once.key)
+        record = await repos.idempotency_keys.get(scope, once.key)
         if record is None:
             return None
         if not hmac.compare_digest(record.fingerprint, once.fingerprint):
@@ -87,19 +87,21 @@ class IdempotencyGuard:
 
     async def record(
         self,
-        uow: UnitOfWork,
+        tx: Transaction,
         scope: str,
         once: Once[Created],
         created: Created,
         *,
         resource: CreatedResource,
     ) -> Outcome:
-        """Render the answer, store it with the key, and commit it with what was created.
+        """Render the answer and store it with the key, in the transaction that created.
 
-        `resource` names what was created, so that the record goes when it goes.
+        The use case commits them together afterwards: a key is only kept
+        with what it created. `resource` names what was created, so that the
+        record goes when it goes.
         """
         response = once.render(created)
-        await uow.idempotency_keys.add(
+        await tx.idempotency_keys.add(
             NewIdempotencyRecord(
                 scope=scope,
                 key=once.key,
@@ -109,5 +111,4 @@ class IdempotencyGuard:
                 lifetime=self._lifetime,
             )
         )
-        await uow.commit()
         return Outcome(response, replayed=False)

@@ -1,6 +1,6 @@
 """The upkeep of stored idempotency keys."""
 
-from domain.unit_of_work import UnitOfWork
+from application.unit_of_work import UnitOfWork
 
 
 class IdempotencyKeyService:
@@ -15,7 +15,7 @@ class IdempotencyKeyService:
         Expired keys are already ignored by replays, and overwritten when
         their key is used again; purging only reclaims their space.
         """
-        async with self._uow as uow:
-            purged = await uow.idempotency_keys.purge_expired()
-            await uow.commit()
+        async with self._uow.write() as tx:
+            purged = await tx.idempotency_keys.purge_expired()
+            await tx.commit()
         return purged

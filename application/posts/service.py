@@ -6,6 +6,7 @@ from application.idempotency import DEFAULT_KEY_LIFETIME, IdempotencyGuard, Once
 from application.pagination import Page, PageRequest, trim
 from application.posts.commands import EditPost, PublishPost
 from application.preconditions import Precondition, pin
+from application.unit_of_work import Repositories, UnitOfWork
 from domain.idempotency import (
     CreatedResource,
     IdempotencyKeyInUseError,
@@ -18,7 +19,6 @@ from domain.posts import (
     PostKey,
     PostNotFoundError,
 )
-from domain.unit_of_work import UnitOfWork
 from domain.users import User, UserNotFoundError
 
 
@@ -40,9 +40,9 @@ class PostService:
         UserNotFoundError when the account is gone.
         """
         draft = NewPost.create(title=command.title, content=command.content, author_id=author_id)
-        async with self._uow as uow:
-            authored = await uow.posts.add(draft)
-            await uow.commit()
+        async with self._uow.write() as tx:
+            authored = await tx.posts.add(draft)
+            await tx.commit()
         return authored
 
     async def publish_post_once(
@@ -59,22 +59,24 @@ class PostService:
         """
         draft = NewPost.create(title=command.title, content=command.content, author_id=author_id)
         scope = f"user:{author_id}"
-        async with self._uow as uow:
+        async with self._uow.write() as tx:
             try:
-                replay = await self._keys.replay(uow, scope, once)
+                replay = await self._keys.replay(tx, scope, once)
             except (IdempotencyKeyInUseError, IdempotencyKeyReusedError):
-                await _require_account(uow, author_id)
+                await _require_account(tx, author_id)
                 raise
             if replay is not None:
-                await _require_account(uow, author_id)
+                await _require_account(tx, author_id)
                 return replay
-            authored = await uow.posts.add(draft)
+            authored = await tx.posts.add(draft)
             created = CreatedResource("post", authored.post.id)
-            return await self._keys.record(uow, scope, once, authored, resource=created)
+            outcome = await self._keys.record(tx, scope, once, authored, resource=created)
+            await tx.commit()
+        return outcome
 
     async def get_post(self, post_id: int) -> AuthoredPost:
-        async with self._uow.reading(may_lag=True) as uow:
-            authored = await uow.posts.get_authored(post_id)
+        async with self._uow.read(may_lag=True) as repos:
+            authored = await repos.posts.get_authored(post_id)
         if authored is None:
             raise PostNotFoundError
         return authored
@@ -95,10 +97,10 @@ class PostService:
         self, page: PageRequest[PostKey], *, author_id: int | None, must_exist: bool
     ) -> Page[AuthoredPost]:
         page.check()
-        async with self._uow.reading(may_lag=True) as uow:
-            if must_exist and author_id is not None and await uow.users.get(author_id) is None:
+        async with self._uow.read(may_lag=True) as repos:
+            if must_exist and author_id is not None and await repos.users.get(author_id) is None:
                 raise UserNotFoundError
-            rows = await uow.posts.list_authored(
+            rows = await repos.posts.list_authored(
                 limit=page.limit + 1,
                 skip=page.skip,
                 author_id=author_id,
@@ -121,20 +123,20 @@ class PostService:
         a state the client named; the post's own version is checked again by
         the write itself.
         """
-        async with self._uow as uow:
-            current = await self._own_post(uow, actor, post_id)
+        async with self._uow.write() as tx:
+            current = await self._own_post(tx, actor, post_id)
             expected_version = pin(
                 expected, revision=current.revision, version=current.post.version
             )
             if command == EditPost():
                 return current
-            updated = await uow.posts.update(
+            updated = await tx.posts.update(
                 current.post.changed(title=command.title, content=command.content),
                 expected_version=expected_version,
             )
             if updated is None:
                 raise PostNotFoundError
-            await uow.commit()
+            await tx.commit()
         return AuthoredPost(post=updated, author=current.author)
 
     async def delete_post(
@@ -146,24 +148,24 @@ class PostService:
         transaction. With `expected`, only if the post is still in a state the
         client named.
         """
-        async with self._uow as uow:
-            current = await self._own_post(uow, actor, post_id)
+        async with self._uow.write() as tx:
+            current = await self._own_post(tx, actor, post_id)
             expected_version = pin(
                 expected, revision=current.revision, version=current.post.version
             )
             # A post deleted meanwhile is what the caller wanted: 204 as before, not a 404.
-            await uow.posts.delete(post_id, expected_version=expected_version)
-            await uow.commit()
+            await tx.posts.delete(post_id, expected_version=expected_version)
+            await tx.commit()
 
     @staticmethod
-    async def _own_post(uow: UnitOfWork, actor: User, post_id: int) -> AuthoredPost:
+    async def _own_post(repos: Repositories, actor: User, post_id: int) -> AuthoredPost:
         """The post, with its author as this transaction sees them, if `actor` wrote it.
 
         The post's row is locked: an edit of the title and a parallel edit of
         the content both land, instead of the second writing back the title it
         read before the first committed.
         """
-        authored = await uow.posts.get_authored(post_id, for_update=True)
+        authored = await repos.posts.get_authored(post_id, for_update=True)
         if authored is None:
             raise PostNotFoundError
         if authored.post.author_id != actor.id:
@@ -171,6 +173,6 @@ class PostService:
         return authored
 
 
-async def _require_account(uow: UnitOfWork, user_id: int) -> None:
-    if await uow.users.get(user_id) is None:
+async def _require_account(repos: Repositories, user_id: int) -> None:
+    if await repos.users.get(user_id) is None:
         raise UserNotFoundError

@@ -7,10 +7,10 @@ from application.idempotency import DEFAULT_KEY_LIFETIME, IdempotencyGuard, Once
 from application.pagination import Page, PageRequest, trim
 from application.ports import PasswordGuesses, PasswordHasher, PasswordStrength
 from application.preconditions import Precondition, pin
+from application.unit_of_work import Repositories, UnitOfWork
 from application.users.commands import RegisterUser, UpdateUser
 from domain.errors import ConflictError
 from domain.idempotency import CreatedResource
-from domain.unit_of_work import UnitOfWork
 from domain.users import (
     CredentialsChangedMeanwhileError,
     CurrentPasswordRequiredError,
@@ -55,14 +55,14 @@ class UserService:
           concurrent registrations.
         """
         candidate = _candidate(command)
-        async with self._uow.reading() as uow:
-            if (taken := await _taken(uow, candidate)) is not None:
+        async with self._uow.read() as repos:
+            if (taken := await _taken(repos, candidate)) is not None:
                 raise taken
         await self._refuse_if_weak(command.password, candidate)
         hashed = replace(candidate, password_hash=await self._hasher.hash(command.password))
-        async with self._uow as uow:
-            user = await uow.users.add(hashed)
-            await uow.commit()
+        async with self._uow.write() as tx:
+            user = await tx.users.add(hashed)
+            await tx.commit()
         return user
 
     async def register_user_once(self, command: RegisterUser, once: Once[User]) -> Outcome:
@@ -80,28 +80,30 @@ class UserService:
         """
         candidate = _candidate(command)
         scope = f"registration:{candidate.email}"
-        async with self._uow.reading() as uow:
-            replay = await self._keys.replay(uow, scope, once)
-            if replay is None and (taken := await _taken(uow, candidate)) is not None:
+        async with self._uow.read() as repos:
+            replay = await self._keys.replay(repos, scope, once)
+            if replay is None and (taken := await _taken(repos, candidate)) is not None:
                 # Each read sees the latest commit: the account found may be this key's
                 # own, committed with its key between the two reads. Then replay it.
-                replay = await self._keys.replay(uow, scope, once)
+                replay = await self._keys.replay(repos, scope, once)
                 if replay is None:
                     raise taken
             if replay is not None:
                 return replay
         await self._refuse_if_weak(command.password, candidate)
         hashed = replace(candidate, password_hash=await self._hasher.hash(command.password))
-        async with self._uow as uow:
-            if (replay := await self._keys.replay(uow, scope, once)) is not None:
+        async with self._uow.write() as tx:
+            if (replay := await self._keys.replay(tx, scope, once)) is not None:
                 return replay
-            user = await uow.users.add(hashed)
+            user = await tx.users.add(hashed)
             created = CreatedResource("user", user.id)
-            return await self._keys.record(uow, scope, once, user, resource=created)
+            outcome = await self._keys.record(tx, scope, once, user, resource=created)
+            await tx.commit()
+        return outcome
 
     async def get_user(self, user_id: int) -> User:
-        async with self._uow.reading(may_lag=True) as uow:
-            user = await uow.users.get(user_id)
+        async with self._uow.read(may_lag=True) as repos:
+            user = await repos.users.get(user_id)
         if user is None:
             raise UserNotFoundError
         return user
@@ -110,8 +112,8 @@ class UserService:
         """Return a page of users in id order (the first 100 by default); keys are user ids."""
         page = page or PageRequest()
         page.check()
-        async with self._uow.reading(may_lag=True) as uow:
-            rows = await uow.users.list(
+        async with self._uow.read(may_lag=True) as repos:
+            rows = await repos.users.list(
                 limit=page.limit + 1, skip=page.skip, after=page.after, before=page.before
             )
         return trim(rows, page)
@@ -148,14 +150,14 @@ class UserService:
             validate_password(command.password)
         if command.changes_credentials and command.current_password is None:
             raise CurrentPasswordRequiredError
-        async with self._uow.reading() as uow:
-            current = await uow.users.get(user_id)
+        async with self._uow.read() as repos:
+            current = await repos.users.get(user_id)
             if current is None:
                 raise UserNotFoundError
             pin(expected, revision=current.revision, version=current.version)
             if command.changes_nothing:
                 return current
-            if (taken := await _taken_by_another(uow, current, command)) is not None:
+            if (taken := await _taken_by_another(repos, current, command)) is not None:
                 raise taken
         changed = current.changed(email=command.email, username=command.username)
         if command.password is not None:
@@ -165,15 +167,15 @@ class UserService:
         password_hash = (
             None if command.password is None else await self._hasher.hash(command.password)
         )
-        async with self._uow as uow:
+        async with self._uow.write() as tx:
             # Locked, as a post being edited is: parallel changes of different fields all land.
-            latest = await uow.users.get(user_id, for_update=True)
+            latest = await tx.users.get(user_id, for_update=True)
             if latest is None:
                 raise UserNotFoundError
             expected_version = pin(expected, revision=latest.revision, version=latest.version)
             if command.changes_credentials and latest.password_hash != current.password_hash:
                 raise CredentialsChangedMeanwhileError
-            updated = await uow.users.update(
+            updated = await tx.users.update(
                 latest.changed(
                     email=command.email, username=command.username, password_hash=password_hash
                 ),
@@ -181,7 +183,7 @@ class UserService:
             )
             if updated is None:
                 raise UserNotFoundError
-            await uow.commit()
+            await tx.commit()
         return updated
 
     async def _check_current_password(
@@ -212,16 +214,16 @@ class UserService:
         """
         if actor.id != user_id:
             raise NotAccountOwnerError
-        async with self._uow as uow:
+        async with self._uow.write() as tx:
             expected_version = None
             if expected is not None:
-                current = await uow.users.get(user_id)
+                current = await tx.users.get(user_id)
                 if current is None:
                     raise UserNotFoundError
                 expected_version = expected.pin(revision=current.revision, version=current.version)
-            if not await uow.users.delete(user_id, expected_version=expected_version):
+            if not await tx.users.delete(user_id, expected_version=expected_version):
                 raise UserNotFoundError
-            await uow.commit()
+            await tx.commit()
 
 
 def _candidate(command: RegisterUser) -> NewUser:
@@ -231,25 +233,25 @@ def _candidate(command: RegisterUser) -> NewUser:
 
 
 async def _taken_by_another(
-    uow: UnitOfWork, user: User, command: UpdateUser
+    repos: Repositories, user: User, command: UpdateUser
 ) -> ConflictError | None:
     """The error for an email or username that the change would take from another account."""
     changed = user.changed(email=command.email, username=command.username)
     if command.email is not None:
-        owner = await uow.users.get_by_email(changed.email)
+        owner = await repos.users.get_by_email(changed.email)
         if owner is not None and owner.id != user.id:
             return EmailAlreadyRegisteredError()
     if command.username is not None:
-        owner = await uow.users.get_by_username(changed.username)
+        owner = await repos.users.get_by_username(changed.username)
         if owner is not None and owner.id != user.id:
             return UsernameAlreadyTakenError()
     return None
 
 
-async def _taken(uow: UnitOfWork, candidate: NewUser) -> ConflictError | None:
+async def _taken(repos: Repositories, candidate: NewUser) -> ConflictError | None:
     """The error for an email or username already registered, else None."""
-    if await uow.users.get_by_email(candidate.email) is not None:
+    if await repos.users.get_by_email(candidate.email) is not None:
         return EmailAlreadyRegisteredError()
-    if await uow.users.get_by_username(candidate.username) is not None:
+    if await repos.users.get_by_username(candidate.username) is not None:
         return UsernameAlreadyTakenError()
     return None

@@ -20,7 +20,7 @@ class IdempotencyKeyRepository(Protocol):
     async def claim(self, scope: str, key: str) -> bool:
         """Hold the key until this transaction ends; False, without waiting, if another holds it.
 
-        In a unit of work opened with `reading()` there is no transaction to
+        In a block opened with `read()` there is no transaction to
         hold it for: the claim is let go at once, so it only tells whether
         another transaction holds the key. Claiming again in the same
         transaction succeeds.

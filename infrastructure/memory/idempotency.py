@@ -13,7 +13,7 @@ class InMemoryIdempotencyKeyRepository:
     """One transaction's view of the idempotency keys.
 
     A claim is a lock that never waits, as `pg_try_advisory_xact_lock` is,
-    and in a `reading()` unit of work it is let go at once, as PostgreSQL
+    and in a `read()` block it is let go at once, as PostgreSQL
     lets go of a transaction lock at the end of a statement run on its own.
     Writes lock the key too, as an insert into the primary key would.
     """
@@ -54,7 +54,7 @@ class InMemoryIdempotencyKeyRepository:
             await self._tx.lock([_lock_key(record.scope, record.key)])
             current = self._keys.get((record.scope, record.key))
             if current is not None and self._expired(current):
-                self._keys.remove((record.scope, record.key))
+                self._tx.delete("idempotency_keys", (record.scope, record.key))
                 purged += 1
         return purged
 

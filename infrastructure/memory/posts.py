@@ -3,7 +3,6 @@
 from collections.abc import Sequence
 from dataclasses import replace
 
-from domain.idempotency import CreatedResource
 from domain.posts import Author, AuthoredPost, NewPost, Post, PostKey
 from domain.users import UserNotFoundError
 from infrastructure.memory.transaction import OpenTransaction
@@ -91,8 +90,7 @@ class InMemoryPostRepository:
         if current is None:
             return False
         check_version(current.version, expected_version)
-        self._posts.remove(post_id)
-        self._tx.delete_records_of({CreatedResource("post", post_id)})  # ON DELETE CASCADE
+        self._tx.delete("posts", post_id)
         return True
 
     def _authored(self, post: Post) -> AuthoredPost:

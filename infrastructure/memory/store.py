@@ -2,12 +2,14 @@
 
 import asyncio
 import itertools
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from domain.idempotency import IdempotencyRecord
 from domain.posts import Post
 from domain.users import User
+from infrastructure.memory.schema import FOREIGN_KEYS, ForeignKey
 
 Key = tuple[str, object]
 """What a transaction can lock: ("email", value), ("users", id), ..."""
@@ -29,6 +31,8 @@ class InMemoryStore:
     Share one store between units of work to share data, as processes share
     a database; give each test its own store for isolation. Like the rest of
     asyncio code it belongs to one event loop and is not thread-safe.
+
+    Each table of `schema.TABLES` is the field of its name.
     """
 
     users: dict[int, User] = field(default_factory=dict)
@@ -37,6 +41,12 @@ class InMemoryStore:
     post_ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
     idempotency_keys: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     locks: dict[Key, dict[Transaction, LockMode]] = field(default_factory=dict)
+    foreign_keys: tuple[ForeignKey, ...] = FOREIGN_KEYS
+
+    def table(self, name: str) -> dict[Hashable, Any]:
+        """The committed rows of the table `name`, by key."""
+        rows: dict[Hashable, Any] = getattr(self, name)
+        return rows
 
     async def lock(
         self, keys: list[Key], transaction: Transaction, mode: LockMode = "exclusive"

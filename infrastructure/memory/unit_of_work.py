@@ -1,4 +1,4 @@
-"""Transactions over the in-memory store."""
+"""Blocks of work over the in-memory store, shaped as PostgreSQL's adapter shapes them."""
 
 from types import TracebackType
 from typing import Final, Self
@@ -9,51 +9,48 @@ from infrastructure.memory.store import InMemoryStore
 from infrastructure.memory.transaction import OpenTransaction
 from infrastructure.memory.users import InMemoryUserRepository
 
-_OUTSIDE: Final = "the unit of work is used outside `async with`"
+
+class InMemoryRepositories:
+    """The repositories of one block, on its transaction: a new repository is one line here."""
+
+    def __init__(self, transaction: OpenTransaction) -> None:
+        self.users: Final = InMemoryUserRepository(transaction)
+        self.posts: Final = InMemoryPostRepository(transaction)
+        self.idempotency_keys: Final = InMemoryIdempotencyKeyRepository(transaction)
 
 
 class InMemoryUnitOfWork:
-    """A unit of work whose changes reach the store only on `commit()`.
+    """Opens blocks whose changes reach the store only on `commit()`.
 
-    Pass one store to several units of work to let them see each other's
-    commits; `store` is public so that a test can look at what was saved.
+    Pass one store to several units of work (or share one unit of work) to
+    let them see each other's commits; `store` is public so that a test can
+    look at what was saved.
     """
 
     def __init__(self, store: InMemoryStore | None = None) -> None:
         self.store = store if store is not None else InMemoryStore()
-        self._transaction: OpenTransaction | None = None
-        self._users: InMemoryUserRepository | None = None
-        self._posts: InMemoryPostRepository | None = None
-        self._idempotency_keys: InMemoryIdempotencyKeyRepository | None = None
-        self._read_only = False
 
-    def reading(self, *, may_lag: bool = False) -> Self:
+    def read(self, *, may_lag: bool = False) -> "InMemoryReading":
         """One store has no replica: `may_lag` reads are as current as any."""
-        self._read_only = True
-        return self
+        return InMemoryReading(self.store)
 
-    @property
-    def users(self) -> InMemoryUserRepository:
-        if self._users is None:
-            raise RuntimeError(_OUTSIDE)
-        return self._users
+    def write(self) -> "InMemoryTransaction":
+        return InMemoryTransaction(self.store)
 
-    @property
-    def posts(self) -> InMemoryPostRepository:
-        if self._posts is None:
-            raise RuntimeError(_OUTSIDE)
-        return self._posts
 
-    @property
-    def idempotency_keys(self) -> InMemoryIdempotencyKeyRepository:
-        if self._idempotency_keys is None:
-            raise RuntimeError(_OUTSIDE)
-        return self._idempotency_keys
+class _Block(InMemoryRepositories):
+    _read_only = False
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self._transaction = OpenTransaction(store, read_only=self._read_only)
+        self._open = False
+        super().__init__(self._transaction)
 
     async def __aenter__(self) -> Self:
-        if self._transaction is not None:
-            raise RuntimeError("the unit of work is already in use")
-        self._begin()
+        if self._open:
+            raise RuntimeError("the block is already in use")
+        self._open = True
+        self._transaction.begin()
         return self
 
     async def __aexit__(
@@ -62,32 +59,20 @@ class InMemoryUnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._transaction is not None:
-            self._transaction.end()
-        self._transaction = self._users = self._posts = self._idempotency_keys = None
-        self._read_only = False
+        self._open = False
+        self._transaction.end()
+
+
+class InMemoryReading(_Block):
+    """A block of reads; a claimed idempotency key is let go at once, as in autocommit."""
+
+    _read_only = True
+
+
+class InMemoryTransaction(_Block):
+    """A block that is one transaction, rolled back unless committed."""
 
     async def commit(self) -> None:
-        if self._read_only:
-            raise RuntimeError("a unit of work opened with reading() cannot commit")
-        transaction = self._current()
-        try:
-            transaction.publish()
-        finally:
-            transaction.end()
-            self._begin()
-
-    async def rollback(self) -> None:
-        self._current().end()
-        self._begin()
-
-    def _begin(self) -> None:
-        self._transaction = OpenTransaction(self.store, read_only=self._read_only)
-        self._users = InMemoryUserRepository(self._transaction)
-        self._posts = InMemoryPostRepository(self._transaction)
-        self._idempotency_keys = InMemoryIdempotencyKeyRepository(self._transaction)
-
-    def _current(self) -> OpenTransaction:
-        if self._transaction is None:
-            raise RuntimeError(_OUTSIDE)
-        return self._transaction
+        if not self._open:
+            raise RuntimeError("the transaction is used outside its `async with` block")
+        self._transaction.commit()

@@ -3,7 +3,6 @@
 from collections.abc import Sequence
 from dataclasses import replace
 
-from domain.idempotency import CreatedResource
 from domain.users import EmailAlreadyRegisteredError, NewUser, User, UsernameAlreadyTakenError
 from infrastructure.memory.transaction import OpenTransaction
 from infrastructure.memory.versions import check_version
@@ -15,7 +14,6 @@ class InMemoryUserRepository:
     def __init__(self, transaction: OpenTransaction) -> None:
         self._tx = transaction
         self._users = transaction.users
-        self._posts = transaction.posts
 
     async def add(self, user: NewUser) -> User:
         # Like an identity column, the id is drawn before the unique checks,
@@ -96,14 +94,7 @@ class InMemoryUserRepository:
         if current is None:
             return False
         check_version(current.version, expected_version)
-        self._users.remove(user_id)
-        # ON DELETE CASCADE, from the user to their posts, and from both to the records
-        # of the creates that made them.
-        created = {CreatedResource("user", user_id)}
-        for post in [p for p in self._posts.rows() if p.author_id == user_id]:
-            self._posts.remove(post.id)
-            created.add(CreatedResource("post", post.id))
-        self._tx.delete_records_of(created)
+        self._tx.delete("users", user_id)
         return True
 
     async def _claim_unique(self, email: str, username: str, user_id: int) -> None:

@@ -2,8 +2,11 @@
 
 import asyncio
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from infrastructure.persistence.database import Databases
+from infrastructure.persistence.statements import Connection
 
 from application.health import Readiness
 
@@ -23,24 +26,17 @@ class PostgresReadinessProbe:
     sent there.
     """
 
-    def __init__(
-        self,
-        engine: AsyncEngine,
-        *,
-        expected_revision: str,
-        timeout: float,
-        replica: AsyncEngine | None = None,
-    ) -> None:
-        self._engine = engine
-        self._replica = replica
+    def __init__(self, databases: Databases, *, expected_revision: str, timeout: float) -> None:
+        self._primary = databases.primary
+        self._replica = databases.replica
         self._expected = expected_revision
         self._timeout = timeout
 
     async def check(self) -> Readiness:
-        primary = await self._check(self._engine, "the database", "the schema")
+        primary = await self._check(self._primary.pool, "the database", "the schema")
         if not primary.ready or self._replica is None:
             return primary
-        replica = await self._check(self._replica, "the read replica", "the replica's schema")
+        replica = await self._check(self._replica.pool, "the read replica", "the replica's schema")
         if not replica.ready:
             return replica
         return Readiness(
@@ -49,9 +45,11 @@ class PostgresReadinessProbe:
             schema_revision=primary.schema_revision,
         )
 
-    async def _check(self, engine: AsyncEngine, name: str, schema: str) -> Readiness:
+    async def _check(
+        self, pool: AsyncConnectionPool[Connection], name: str, schema: str
+    ) -> Readiness:
         try:
-            revision = await asyncio.wait_for(self._revision(engine), timeout=self._timeout)
+            revision = await asyncio.wait_for(self._revision(pool), timeout=self._timeout)
         except TimeoutError:
             return Readiness(ready=False, detail=f"{name} did not answer in {self._timeout:g} s")
         except Exception as error:
@@ -69,10 +67,11 @@ class PostgresReadinessProbe:
         )
 
     @staticmethod
-    async def _revision(engine: AsyncEngine) -> str | None:
-        async with engine.connect() as connection:
+    async def _revision(pool: AsyncConnectionPool[Connection]) -> str | None:
+        async with pool.connection() as connection:
             try:
-                result = await connection.execute(text("SELECT version_num FROM alembic_version"))
-            except Exception:
+                cursor = await connection.execute("SELECT version_num FROM alembic_version")
+            except psycopg.errors.UndefinedTable:
                 return None
-            return result.scalar_one_or_none()
+            row = await cursor.fetchone()
+            return None if row is None else str(row[0])

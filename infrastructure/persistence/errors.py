@@ -4,10 +4,8 @@ from collections.abc import Callable
 from typing import Final
 
 import psycopg
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from domain.errors import DomainError
+from domain.errors import DomainError, StorageTimeoutError, StorageUnavailableError
 from domain.users import EmailAlreadyRegisteredError, UsernameAlreadyTakenError, UserNotFoundError
 from infrastructure.persistence.tables import (
     POSTS_AUTHOR_FOREIGN_KEY,
@@ -35,18 +33,17 @@ def translate_integrity_error(error: psycopg.IntegrityError) -> Exception:
 def is_unavailability(error: BaseException) -> bool:
     """Whether an error means "the database is out of reach", not "this request is wrong".
 
-    The repositories run on psycopg's connection and raise its errors; the
-    pool and the statements that go through SQLAlchemy raise SQLAlchemy's.
+    psycopg_pool's own errors (no connection within the timeout, a pool not
+    open yet or closed already) are OperationalErrors too.
     """
-    if isinstance(error, PoolTimeoutError | OperationalError | InterfaceError):
-        return True
-    if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
-        return True
-    return isinstance(error, DBAPIError) and error.connection_invalidated
+    return isinstance(error, psycopg.OperationalError | psycopg.InterfaceError)
 
 
 def is_statement_timeout(error: BaseException) -> bool:
     """Whether `statement_timeout` (or a cancel) stopped the statement: the connection is fine."""
-    if isinstance(error, DBAPIError):
-        error = error.orig or error
     return isinstance(error, psycopg.errors.QueryCanceled)
+
+
+def unavailability(error: BaseException) -> StorageUnavailableError:
+    """The retryable error to raise for `error`: a statement past its timeout says so."""
+    return StorageTimeoutError() if is_statement_timeout(error) else StorageUnavailableError()

@@ -4,6 +4,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any, Final
 
+from psycopg.types.json import Jsonb
 from sqlalchemy import BigInteger, Interval, bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 
@@ -14,7 +15,8 @@ from domain.idempotency import (
     NewIdempotencyRecord,
     StoredResponse,
 )
-from infrastructure.persistence.statements import Driver, Statement
+from infrastructure.persistence.lease import Lease
+from infrastructure.persistence.statements import Statement
 from infrastructure.persistence.tables import idempotency_keys
 
 _LOCK_NAMESPACE: Final = b"idempotency_keys\x00"
@@ -89,7 +91,7 @@ def _to_record(values: Mapping[str, Any]) -> IdempotencyRecord:
     )
 
 
-class SqlAlchemyIdempotencyKeyRepository:
+class PostgresIdempotencyKeyRepository:
     """The idempotency_keys table, read and written through one transaction's connection.
 
     A claim is `pg_try_advisory_xact_lock`: it answers at once, holds across
@@ -103,15 +105,15 @@ class SqlAlchemyIdempotencyKeyRepository:
     with them, in the deleting statement.
     """
 
-    def __init__(self, driver: Driver) -> None:
-        self._driver = driver
+    def __init__(self, lease: Lease) -> None:
+        self._lease = lease
 
     async def claim(self, scope: str, key: str) -> bool:
         lock_id = advisory_lock_id(scope, key)
-        return bool(await _CLAIM.scalar(self._driver, {"lock_id": lock_id}))
+        return bool(await _CLAIM.scalar(self._lease.connection, {"lock_id": lock_id}))
 
     async def get(self, scope: str, key: str) -> IdempotencyRecord | None:
-        row = await _GET.first(self._driver, {"scope": scope, "key": key})
+        row = await _GET.first(self._lease.connection, {"scope": scope, "key": key})
         return None if row is None else _to_record(row)
 
     async def add(self, record: NewIdempotencyRecord) -> IdempotencyRecord:
@@ -121,16 +123,17 @@ class SqlAlchemyIdempotencyKeyRepository:
             "key": record.key,
             "fingerprint": record.fingerprint,
             "status": response.status,
-            "headers": [list(pair) for pair in response.headers],
+            # psycopg would send a list as an array: JSONB is the one type wrapped by hand.
+            "headers": Jsonb([list(pair) for pair in response.headers]),
             "body": response.body,
             "user_id": record.created.id if record.created.kind == "user" else None,
             "post_id": record.created.id if record.created.kind == "post" else None,
             "lifetime": record.lifetime,
         }
-        row = await _ADD.first(self._driver, values)
+        row = await _ADD.first(self._lease.connection, values)
         if row is None:
             raise IdempotencyKeyInUseError
         return _to_record(row)
 
     async def purge_expired(self) -> int:
-        return await _PURGE.rowcount(self._driver, {})
+        return await _PURGE.rowcount(self._lease.connection, {})

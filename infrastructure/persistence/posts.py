@@ -8,7 +8,8 @@ from sqlalchemy import Select, bindparam, insert, select, tuple_, update
 
 from domain.posts import Author, AuthoredPost, NewPost, Post, PostKey
 from domain.users import UserNotFoundError
-from infrastructure.persistence.statements import Driver, Statement
+from infrastructure.persistence.lease import Lease
+from infrastructure.persistence.statements import Statement
 from infrastructure.persistence.tables import posts, users
 from infrastructure.persistence.timestamps import stamp_after
 from infrastructure.persistence.versions import delete_row, refuse_if_moved, row_at
@@ -152,27 +153,27 @@ def _page_shape(*, by_author: bool, after: bool, before: bool) -> Select[Any]:
     return statement.offset(bindparam("skip")).limit(bindparam("limit"))
 
 
-class SqlAlchemyPostRepository:
+class PostgresPostRepository:
     """The posts table, read and written through one unit of work's connection."""
 
-    def __init__(self, driver: Driver) -> None:
-        self._driver = driver
+    def __init__(self, lease: Lease) -> None:
+        self._lease = lease
 
     async def add(self, post: NewPost) -> AuthoredPost:
         values = {"title": post.title, "content": post.content, "author_id": post.author_id}
-        row = await _ADD.first(self._driver, values)
+        row = await _ADD.first(self._lease.connection, values)
         if row is None:
             raise UserNotFoundError
         return _to_authored(row)
 
     async def get(self, post_id: int, *, for_update: bool = False) -> Post | None:
         statement = _GET_FOR_UPDATE if for_update else _GET
-        row = await statement.first(self._driver, {"post_id": post_id})
+        row = await statement.first(self._lease.connection, {"post_id": post_id})
         return None if row is None else _to_post(row)
 
     async def get_authored(self, post_id: int, *, for_update: bool = False) -> AuthoredPost | None:
         statement = _GET_AUTHORED_FOR_UPDATE if for_update else _GET_AUTHORED
-        row = await statement.first(self._driver, {"post_id": post_id})
+        row = await statement.first(self._lease.connection, {"post_id": post_id})
         return None if row is None else _to_authored(row)
 
     async def list_authored(
@@ -187,7 +188,7 @@ class SqlAlchemyPostRepository:
         shape, parameters = page_statement(
             limit=limit, skip=skip, author_id=author_id, after=after, before=before
         )
-        rows = await _compiled_page(shape).rows(self._driver, parameters)
+        rows = await _compiled_page(shape).rows(self._lease.connection, parameters)
         found = [_to_authored(row) for row in rows]
         return found[::-1] if before is not None else found
 
@@ -198,11 +199,13 @@ class SqlAlchemyPostRepository:
             "title": post.title,
             "content": post.content,
         }
-        row = await _update(conditional=expected_version is not None).first(self._driver, values)
+        row = await _update(conditional=expected_version is not None).first(
+            self._lease.connection, values
+        )
         if row is None:
-            await refuse_if_moved(self._driver, posts, post.id, expected_version)
+            await refuse_if_moved(self._lease.connection, posts, post.id, expected_version)
             return None
         return _to_post(row)
 
     async def delete(self, post_id: int, *, expected_version: int | None = None) -> bool:
-        return await delete_row(self._driver, posts, post_id, expected_version)
+        return await delete_row(self._lease.connection, posts, post_id, expected_version)

@@ -1,124 +1,83 @@
-"""A transaction on one pooled connection."""
+"""Blocks of work on a connection lent by the pool: reads in autocommit, writes in a transaction."""
 
 from types import TracebackType
-from typing import Self, cast
+from typing import Final, Self
 
-from sqlalchemy.engine.interfaces import PoolProxiedConnection
-from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.util import greenlet_spawn
+from psycopg_pool import AsyncConnectionPool
 
-from domain.errors import StorageTimeoutError, StorageUnavailableError
-from infrastructure.persistence.errors import is_statement_timeout, is_unavailability
-from infrastructure.persistence.gate import ConnectionGate
-from infrastructure.persistence.idempotency import SqlAlchemyIdempotencyKeyRepository
-from infrastructure.persistence.posts import SqlAlchemyPostRepository
-from infrastructure.persistence.statements import Driver
-from infrastructure.persistence.users import SqlAlchemyUserRepository
+from infrastructure.persistence.database import Databases
+from infrastructure.persistence.errors import is_unavailability, unavailability
+from infrastructure.persistence.idempotency import PostgresIdempotencyKeyRepository
+from infrastructure.persistence.lease import Lease
+from infrastructure.persistence.posts import PostgresPostRepository
+from infrastructure.persistence.statements import Connection
+from infrastructure.persistence.users import PostgresUserRepository
 
 
-def _unavailability(error: BaseException) -> StorageUnavailableError:
-    """The retryable error to raise for `error`: a statement past its timeout says so."""
-    return StorageTimeoutError() if is_statement_timeout(error) else StorageUnavailableError()
+class PostgresRepositories:
+    """The repositories of one block, on its lease: a new repository is one line here."""
+
+    __slots__ = ("idempotency_keys", "posts", "users")
+
+    def __init__(self, lease: Lease) -> None:
+        self.users: Final = PostgresUserRepository(lease)
+        self.posts: Final = PostgresPostRepository(lease)
+        self.idempotency_keys: Final = PostgresIdempotencyKeyRepository(lease)
 
 
-class SqlAlchemyUnitOfWork:
-    """Checks a connection out of the pool for the length of an `async with` block.
+class PostgresUnitOfWork:
+    """Opens blocks on the primary's pool, and reads that may lag on the replica's.
 
-    The repositories run their compiled Core statements on the psycopg
-    connection inside the pooled one (see `statements`), so the unit of work
-    holds that pair rather than a SQLAlchemy `AsyncConnection`: the pool
-    (its size, pre-ping, invalidation and metrics) stays SQLAlchemy's, and
-    nothing else sits between a request and psycopg. A writing unit of work
-    is a psycopg transaction, begun by the first statement and rolled back
-    on leaving unless committed; a reading one runs in autocommit, each
-    statement alone, with no BEGIN or ROLLBACK round trips.
-
-    A database that cannot be reached, a connection lost midway and a pool
-    with no free connection within its timeout all leave the block as
-    StorageUnavailableError, which callers can retry, instead of as driver
-    errors; a statement cancelled by `statement_timeout` leaves it as
-    StorageTimeoutError, its kind. A connection that broke is invalidated,
-    never handed to the next request.
-
-    With a `replica` engine, blocks opened with `reading(may_lag=True)` run
-    there; everything else runs on the primary `engine`. With a gate for an
-    engine (the container gives one per engine), units of work queue for its
-    pool in arrival order; see ConnectionGate for why.
+    It holds nothing but the pools, so the container builds one for the
+    process; each block is an object of its own (see `_Block`).
     """
 
-    def __init__(
-        self,
-        engine: AsyncEngine,
-        gate: ConnectionGate | None = None,
-        *,
-        replica: AsyncEngine | None = None,
-        replica_gate: ConnectionGate | None = None,
-    ) -> None:
-        self._primary = (engine, gate)
-        self._replica = None if replica is None else (replica, replica_gate)
-        self._next = self._primary
-        self._gate: ConnectionGate | None = None
-        self._pooled: PoolProxiedConnection | None = None
-        self._driver: Driver | None = None
-        self._users: SqlAlchemyUserRepository | None = None
-        self._posts: SqlAlchemyPostRepository | None = None
-        self._idempotency_keys: SqlAlchemyIdempotencyKeyRepository | None = None
-        self._read_only = False
+    __slots__ = ("_primary", "_replica")
 
-    def reading(self, *, may_lag: bool = False) -> Self:
-        self._read_only = True
-        if may_lag and self._replica is not None:
-            self._next = self._replica
-        return self
+    def __init__(self, databases: Databases) -> None:
+        self._primary: Final = databases.primary
+        self._replica: Final = databases.replica or databases.primary
 
-    @property
-    def users(self) -> SqlAlchemyUserRepository:
-        if self._users is None:
-            raise RuntimeError("the unit of work is used outside `async with`")
-        return self._users
+    def read(self, *, may_lag: bool = False) -> "PostgresReading":
+        return PostgresReading((self._replica if may_lag else self._primary).pool)
 
-    @property
-    def posts(self) -> SqlAlchemyPostRepository:
-        if self._posts is None:
-            raise RuntimeError("the unit of work is used outside `async with`")
-        return self._posts
+    def write(self) -> "PostgresTransaction":
+        return PostgresTransaction(self._primary.pool)
 
-    @property
-    def idempotency_keys(self) -> SqlAlchemyIdempotencyKeyRepository:
-        if self._idempotency_keys is None:
-            raise RuntimeError("the unit of work is used outside `async with`")
-        return self._idempotency_keys
+
+class _Block(PostgresRepositories):
+    """A connection borrowed from the pool for the length of an `async with` block.
+
+    A database that cannot be reached, a connection lost midway and a pool
+    with no free connection within its timeout (or not open yet) all leave
+    the block as StorageUnavailableError, which callers can retry, instead of
+    as driver errors; a statement cancelled by `statement_timeout` leaves it
+    as StorageTimeoutError, its kind. A connection that broke goes back to
+    the pool, which sees it broken and opens another in its place.
+    """
+
+    __slots__ = ("_lease", "_pool")
+
+    def __init__(self, pool: AsyncConnectionPool[Connection]) -> None:
+        self._pool = pool
+        self._lease = Lease()
+        super().__init__(self._lease)
 
     async def __aenter__(self) -> Self:
-        if self._pooled is not None:
-            raise RuntimeError("the unit of work is already in use")
-        (engine, gate), self._next = self._next, self._primary
-        await self._enter_gate(gate)
         try:
-            pooled = await engine.raw_connection()
+            connection = await self._pool.getconn()
         except Exception as error:
-            self._leave_gate()
-            self._read_only = False
             if is_unavailability(error):
-                raise _unavailability(error) from error
+                raise unavailability(error) from error
             raise
-        # The psycopg AsyncConnection under SQLAlchemy's adapter; None only once closed.
-        driver = cast("Driver", pooled.driver_connection)
-        if self._read_only:
-            try:
-                # Given back with autocommit off again: other users of the pool expect it.
-                await driver.set_autocommit(True)
-            except BaseException as error:
-                await _discard(pooled)
-                self._leave_gate()
-                self._read_only = False
-                if is_unavailability(error):
-                    raise _unavailability(error) from error
-                raise
-        self._pooled, self._driver = pooled, driver
-        self._users = SqlAlchemyUserRepository(driver)
-        self._posts = SqlAlchemyPostRepository(driver)
-        self._idempotency_keys = SqlAlchemyIdempotencyKeyRepository(driver)
+        self._lease.lend(connection)
+        try:
+            await self._begin(connection)
+        except BaseException as error:
+            await self._give_back(broken=True)
+            if isinstance(error, Exception) and is_unavailability(error):
+                raise unavailability(error) from error
+            raise
         return self
 
     async def __aexit__(
@@ -127,65 +86,58 @@ class SqlAlchemyUnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        pooled, driver, read_only = self._pooled, self._driver, self._read_only
-        self._pooled, self._driver, self._read_only = None, None, False
-        self._users, self._posts, self._idempotency_keys = None, None, None
-        if pooled is None or driver is None:
-            return
+        connection = self._lease.connection
         try:
-            if read_only:
-                await driver.set_autocommit(False)
-            else:
-                # Nothing to undo after a commit: psycopg then sends no ROLLBACK.
-                await driver.rollback()
-        except Exception as error:
-            await _discard(pooled)
+            await self._end(connection)
+        except BaseException as error:
+            # Given back even when cancelled here: a lost connection would shrink the pool.
+            await self._give_back(broken=True)
+            if not isinstance(error, Exception):
+                raise
             if exc is None:
                 if is_unavailability(error):
-                    raise _unavailability(error) from error
+                    raise unavailability(error) from error
                 raise
         else:
-            if driver.broken or driver.closed:
-                await _discard(pooled)
-            else:
-                await greenlet_spawn(pooled.close)
-        finally:
-            self._leave_gate()
+            await self._give_back(broken=False)
         if exc is not None and is_unavailability(exc):
-            raise _unavailability(exc) from exc
+            raise unavailability(exc) from exc
 
-    async def _enter_gate(self, gate: ConnectionGate | None) -> None:
-        if gate is None:
+    async def _begin(self, connection: Connection) -> None:
+        """Set the connection up for the block; the pool lends it in autocommit."""
+
+    async def _end(self, connection: Connection) -> None:
+        """Leave the connection as the pool lent it."""
+
+    async def _give_back(self, *, broken: bool) -> None:
+        connection = self._lease.take_back()
+        if connection is None:
             return
-        try:
-            await gate.enter()
-        except TimeoutError as error:
-            self._read_only = False
-            raise StorageUnavailableError from error
-        self._gate = gate
+        if broken:
+            # The pool sees a closed connection and opens another in its place.
+            await connection.close()
+        await self._pool.putconn(connection)
 
-    def _leave_gate(self) -> None:
-        gate, self._gate = self._gate, None
-        if gate is not None:
-            gate.leave()
+
+class PostgresReading(_Block):
+    """A block of reads in autocommit: each statement alone, no BEGIN and no ROLLBACK."""
+
+    __slots__ = ()
+
+
+class PostgresTransaction(_Block):
+    """A block that is one transaction, begun by its first statement, rolled back unless
+    committed."""
+
+    __slots__ = ()
 
     async def commit(self) -> None:
-        if self._read_only:
-            raise RuntimeError("a unit of work opened with reading() cannot commit")
-        await self._active().commit()
+        await self._lease.connection.commit()
 
-    async def rollback(self) -> None:
-        await self._active().rollback()
+    async def _begin(self, connection: Connection) -> None:
+        await connection.set_autocommit(False)
 
-    def _active(self) -> Driver:
-        if self._driver is None:
-            raise RuntimeError("the unit of work is used outside `async with`")
-        return self._driver
-
-
-async def _discard(pooled: PoolProxiedConnection) -> None:
-    """Close a connection that failed and keep it out of the pool; it may be gone already."""
-    try:
-        await greenlet_spawn(pooled.invalidate)
-    except Exception:
-        return
+    async def _end(self, connection: Connection) -> None:
+        # Nothing to undo after a commit: psycopg then sends no ROLLBACK.
+        await connection.rollback()
+        await connection.set_autocommit(True)

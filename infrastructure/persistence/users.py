@@ -9,7 +9,8 @@ from sqlalchemy import bindparam, func, insert, select, update
 
 from domain.users import NewUser, User
 from infrastructure.persistence.errors import translate_integrity_error
-from infrastructure.persistence.statements import Driver, Statement, savepoint
+from infrastructure.persistence.lease import Lease, savepoint
+from infrastructure.persistence.statements import Statement
 from infrastructure.persistence.tables import users
 from infrastructure.persistence.timestamps import stamp_after
 from infrastructure.persistence.versions import delete_row, refuse_if_moved, row_at
@@ -85,11 +86,11 @@ def _to_user(values: Mapping[str, Any]) -> User:
     )
 
 
-class SqlAlchemyUserRepository:
+class PostgresUserRepository:
     """The users table, read and written through one unit of work's connection."""
 
-    def __init__(self, driver: Driver) -> None:
-        self._driver = driver
+    def __init__(self, lease: Lease) -> None:
+        self._lease = lease
 
     async def add(self, user: NewUser) -> User:
         values = {
@@ -100,8 +101,8 @@ class SqlAlchemyUserRepository:
         try:
             # A savepoint keeps the transaction usable after a unique
             # violation, as it stays usable in the in-memory adapter.
-            async with savepoint(self._driver):
-                row = await _ADD.first(self._driver, values)
+            async with savepoint(self._lease.connection):
+                row = await _ADD.first(self._lease.connection, values)
         except IntegrityError as error:
             raise translate_integrity_error(error) from error
         if row is None:
@@ -110,13 +111,13 @@ class SqlAlchemyUserRepository:
 
     async def get(self, user_id: int, *, for_update: bool = False) -> User | None:
         statement = _GET_FOR_UPDATE if for_update else _GET
-        return _maybe_user(await statement.first(self._driver, {"user_id": user_id}))
+        return _maybe_user(await statement.first(self._lease.connection, {"user_id": user_id}))
 
     async def get_by_email(self, email: str) -> User | None:
-        return _maybe_user(await _GET_BY_EMAIL.first(self._driver, {"key": email}))
+        return _maybe_user(await _GET_BY_EMAIL.first(self._lease.connection, {"key": email}))
 
     async def get_by_username(self, username: str) -> User | None:
-        return _maybe_user(await _GET_BY_USERNAME.first(self._driver, {"key": username}))
+        return _maybe_user(await _GET_BY_USERNAME.first(self._lease.connection, {"key": username}))
 
     async def list(
         self,
@@ -128,7 +129,9 @@ class SqlAlchemyUserRepository:
     ) -> Sequence[User]:
         statement = _page(after=after is not None, before=before is not None)
         key = before if before is not None else after
-        rows = await statement.rows(self._driver, {"key": key, "skip": skip, "limit": limit})
+        rows = await statement.rows(
+            self._lease.connection, {"key": key, "skip": skip, "limit": limit}
+        )
         found = [_to_user(row) for row in rows]
         return found[::-1] if before is not None else found
 
@@ -142,21 +145,21 @@ class SqlAlchemyUserRepository:
         }
         statement = _update(conditional=expected_version is not None)
         try:
-            async with savepoint(self._driver):
-                row = await statement.first(self._driver, values)
+            async with savepoint(self._lease.connection):
+                row = await statement.first(self._lease.connection, values)
         except IntegrityError as error:
             raise translate_integrity_error(error) from error
         if row is None:
-            await refuse_if_moved(self._driver, users, user.id, expected_version)
+            await refuse_if_moved(self._lease.connection, users, user.id, expected_version)
             return None
         return _to_user(row)
 
     async def replace_password_hash(self, user_id: int, *, old: str, new: str) -> bool:
         values = {"user_id": user_id, "old": old, "new": new}
-        return await _REPLACE_PASSWORD_HASH.rowcount(self._driver, values) == 1
+        return await _REPLACE_PASSWORD_HASH.rowcount(self._lease.connection, values) == 1
 
     async def delete(self, user_id: int, *, expected_version: int | None = None) -> bool:
-        return await delete_row(self._driver, users, user_id, expected_version)
+        return await delete_row(self._lease.connection, users, user_id, expected_version)
 
 
 def _maybe_user(row: Mapping[str, Any] | None) -> User | None:

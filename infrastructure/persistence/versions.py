@@ -5,7 +5,7 @@ from functools import cache
 from sqlalchemy import ColumnElement, Table, bindparam, delete, select
 
 from domain.errors import VersionMismatchError
-from infrastructure.persistence.statements import Driver, Statement
+from infrastructure.persistence.statements import Connection, Statement
 
 
 def row_at(table: Table, *, conditional: bool) -> ColumnElement[bool]:
@@ -35,7 +35,7 @@ def _delete(table: Table, *, conditional: bool) -> Statement:
 
 
 async def refuse_if_moved(
-    driver: Driver, table: Table, row_id: int, expected_version: int | None
+    connection: Connection, table: Table, row_id: int, expected_version: int | None
 ) -> None:
     """After a write matched no row: raise VersionMismatchError if it was conditional and the
     row exists, so the caller's "not found" is left for a row that is really gone.
@@ -45,17 +45,17 @@ async def refuse_if_moved(
     """
     if expected_version is None:
         return
-    if await _exists(table).scalar(driver, {"row_id": row_id}) is not None:
+    if await _exists(table).scalar(connection, {"row_id": row_id}) is not None:
         raise VersionMismatchError
 
 
 async def delete_row(
-    driver: Driver, table: Table, row_id: int, expected_version: int | None
+    connection: Connection, table: Table, row_id: int, expected_version: int | None
 ) -> bool:
     """Delete one row, at `expected_version` if given; return whether it existed."""
     statement = _delete(table, conditional=expected_version is not None)
     values = {"row_id": row_id, "expected_version": expected_version}
-    if await statement.rowcount(driver, values) == 1:
+    if await statement.rowcount(connection, values) == 1:
         return True
-    await refuse_if_moved(driver, table, row_id, expected_version)
+    await refuse_if_moved(connection, table, row_id, expected_version)
     return False

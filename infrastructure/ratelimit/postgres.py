@@ -4,14 +4,15 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Final, TypeVar
 
+import psycopg
 from limits.aio.storage import Storage
-from sqlalchemy import Interval, case, delete, func, literal, select
+from sqlalchemy import Interval, bindparam, case, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.errors import StorageUnavailableError
+from infrastructure.persistence.database import Database
 from infrastructure.persistence.errors import is_unavailability
+from infrastructure.persistence.statements import Connection, Statement
 from infrastructure.persistence.tables import rate_limit_counters as counters
 
 Result = TypeVar("Result")
@@ -19,7 +20,41 @@ Result = TypeVar("Result")
 PURGE_EVERY: Final = 1000
 """Increments between two sweeps of expired rows, per process."""
 
-_PURGE: Final = delete(counters).where(counters.c.expires_at <= func.now())
+_PURGE: Final = Statement(delete(counters).where(counters.c.expires_at <= func.now()))
+_FRESH: Final = insert(counters).values(
+    key=bindparam("key", type_=counters.c.key.type),
+    count=bindparam("amount", type_=counters.c.count.type),
+    expires_at=func.now() + bindparam("expiry", type_=Interval()),
+)
+_EXPIRED: Final = counters.c.expires_at <= func.now()
+_INCREMENT: Final = Statement(
+    _FRESH.on_conflict_do_update(
+        index_elements=[counters.c.key],
+        set_={
+            "count": case(
+                (_EXPIRED, _FRESH.excluded.count), else_=counters.c.count + _FRESH.excluded.count
+            ),
+            "expires_at": case((_EXPIRED, _FRESH.excluded.expires_at), else_=counters.c.expires_at),
+        },
+    ).returning(counters.c.count)
+)
+_LIVE: Final = (counters.c.key == bindparam("key", type_=counters.c.key.type)) & (
+    counters.c.expires_at > func.now()
+)
+_COUNT: Final = Statement(select(counters.c.count).where(_LIVE))
+_EXPIRY: Final = Statement(
+    select(
+        func.coalesce(
+            select(func.extract("epoch", counters.c.expires_at)).where(_LIVE).scalar_subquery(),
+            func.extract("epoch", func.now()),
+        )
+    )
+)
+_PING: Final = Statement(select(1))
+_CLEAR: Final = Statement(
+    delete(counters).where(counters.c.key == bindparam("key", type_=counters.c.key.type))
+)
+_RESET: Final = Statement(delete(counters))
 
 
 class PostgresStorage(Storage):
@@ -31,109 +66,74 @@ class PostgresStorage(Storage):
     has expired starts again in the same statement. Time is the database's
     `now()`, so replicas whose clocks disagree still share one window.
 
-    Statements run in autocommit: each is its own transaction, with no
-    BEGIN or COMMIT round trips. Expired rows are dead weight only (the
-    increment restarts them), so they are swept every `purge_every`
-    increments rather than on every one.
+    Statements run on the primary's pool, whose connections rest in
+    autocommit: each is its own transaction, with no BEGIN or COMMIT round
+    trips. Expired rows are dead weight only (the increment restarts them),
+    so they are swept every `purge_every` increments rather than on every one.
     """
 
-    STORAGE_SCHEME = None  # built from the engine, never from a URL
+    STORAGE_SCHEME = None  # built on the primary's pool, never from a URL
 
-    def __init__(self, engine: AsyncEngine, *, purge_every: int = PURGE_EVERY) -> None:
+    def __init__(self, database: Database, *, purge_every: int = PURGE_EVERY) -> None:
         super().__init__()
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._database = database
         self._purge_every = purge_every
         self._increments = 0
 
     @property
     def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
-        return SQLAlchemyError
+        return psycopg.Error
 
     async def incr(self, key: str, expiry: float, amount: int = 1) -> int:
-        now = func.now()
-        fresh = insert(counters).values(
-            key=key, count=amount, expires_at=now + literal(timedelta(seconds=expiry), Interval)
-        )
-        expired = counters.c.expires_at <= now
-        statement = fresh.on_conflict_do_update(
-            index_elements=[counters.c.key],
-            set_={
-                "count": case(
-                    (expired, fresh.excluded.count),
-                    else_=counters.c.count + fresh.excluded.count,
-                ),
-                "expires_at": case(
-                    (expired, fresh.excluded.expires_at), else_=counters.c.expires_at
-                ),
-            },
-        ).returning(counters.c.count)
+        values = {"key": key, "amount": amount, "expiry": timedelta(seconds=expiry)}
 
-        async def run(connection: AsyncConnection) -> int:
-            count: int = (await connection.execute(statement)).scalar_one()
+        async def run(connection: Connection) -> int:
+            count: int = await _INCREMENT.scalar(connection, values)
             self._increments += 1
             if self._increments % self._purge_every == 0:
-                await connection.execute(_PURGE)
+                await _PURGE.rowcount(connection, {})
             return count
 
         return await self._on_connection(run)
 
     async def get(self, key: str) -> int:
-        statement = select(counters.c.count).where(
-            counters.c.key == key, counters.c.expires_at > func.now()
-        )
-
-        async def run(connection: AsyncConnection) -> int:
-            count: int | None = (await connection.execute(statement)).scalar_one_or_none()
+        async def run(connection: Connection) -> int:
+            count: int | None = await _COUNT.scalar(connection, {"key": key})
             return count or 0
 
         return await self._on_connection(run)
 
     async def get_expiry(self, key: str) -> float:
         """When the key's window ends, in seconds since the epoch; now when it has none."""
-        live = (
-            select(func.extract("epoch", counters.c.expires_at))
-            .where(counters.c.key == key, counters.c.expires_at > func.now())
-            .scalar_subquery()
-        )
-        statement = select(func.coalesce(live, func.extract("epoch", func.now())))
 
-        async def run(connection: AsyncConnection) -> float:
-            return float((await connection.execute(statement)).scalar_one())
+        async def run(connection: Connection) -> float:
+            return float(await _EXPIRY.scalar(connection, {"key": key}))
 
         return await self._on_connection(run)
 
     async def check(self) -> bool:
         try:
-            await self._on_connection(lambda connection: connection.execute(select(1)))
-        except (SQLAlchemyError, StorageUnavailableError):
+            await self._on_connection(lambda connection: _PING.scalar(connection, {}))
+        except (psycopg.Error, StorageUnavailableError):
             return False
         return True
 
     async def reset(self) -> int | None:
-        async def run(connection: AsyncConnection) -> int:
-            return (await connection.execute(delete(counters))).rowcount
-
-        return await self._on_connection(run)
+        return await self._on_connection(lambda connection: _RESET.rowcount(connection, {}))
 
     async def clear(self, key: str) -> None:
-        await self._on_connection(
-            lambda connection: connection.execute(delete(counters).where(counters.c.key == key))
-        )
+        await self._on_connection(lambda connection: _CLEAR.rowcount(connection, {"key": key}))
 
     async def purge_expired(self) -> int:
         """Delete the rows whose window has ended; return how many went."""
+        return await self._on_connection(lambda connection: _PURGE.rowcount(connection, {}))
 
-        async def run(connection: AsyncConnection) -> int:
-            return (await connection.execute(_PURGE)).rowcount
-
-        return await self._on_connection(run)
-
-    async def _on_connection(self, work: Callable[[AsyncConnection], Awaitable[Result]]) -> Result:
+    async def _on_connection(self, work: Callable[[Connection], Awaitable[Result]]) -> Result:
         """Run `work` on a pooled connection; an unreachable database is StorageUnavailableError."""
         try:
-            async with self._engine.connect() as connection:
+            async with self._database.pool.connection() as connection:
                 return await work(connection)
-        except SQLAlchemyError as error:
+        except psycopg.Error as error:
             if is_unavailability(error):
                 raise StorageUnavailableError from error
             raise

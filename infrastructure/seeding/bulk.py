@@ -1,7 +1,8 @@
-"""Loading seeded rows in bulk: multi-row INSERTs for users, COPY for posts.
+"""Loading seeded rows in bulk: one INSERT per batch of users, COPY for posts.
 
-One ORM add per row would take hours for a million posts; COPY streams them
-in the time Faker needs to invent them.
+One INSERT per row would take hours for a million posts; COPY streams them
+in the time Faker needs to invent them. Both run on a connection from the
+service's own pool, each batch in a transaction of its own.
 """
 
 import random
@@ -12,9 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy import String, Text, bindparam, func, insert, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
+from infrastructure.persistence.statements import Connection, Statement
 from infrastructure.persistence.tables import users
 from infrastructure.seeding.fake import SeedPostFactory, SeedUserFactory
 
@@ -25,6 +28,25 @@ POSTS_SPAN: Final = timedelta(days=365)
 """Seeded posts are spread over the past year, as a real history would be."""
 
 Progress = Callable[[str, int], None]
+
+# A batch of users in one statement: the arrays unnested side by side, one row per element.
+_INSERT_USERS: Final = Statement(
+    insert(users)
+    .from_select(
+        ["email", "username", "password_hash"],
+        select(
+            func.unnest(bindparam("emails", type_=ARRAY(String()))),
+            func.unnest(bindparam("usernames", type_=ARRAY(String()))),
+            bindparam("password_hash", type_=Text()),
+        ),
+    )
+    .returning(users.c.id)
+)
+_USER_IDS: Final = Statement(select(users.c.id))
+_COPY_POSTS: Final = "COPY posts (title, content, author_id, created_at, updated_at) FROM STDIN"
+# A COPY of a large batch runs as long as Faker takes to write it: the statement
+# timeout bounds requests, not an operator's bulk load.
+_UNBOUNDED: Final = "SET LOCAL statement_timeout = 0"
 
 
 class NoAuthorsError(RuntimeError):
@@ -46,7 +68,7 @@ def _batches(total: int, size: int) -> Iterator[int]:
 
 
 async def seed(
-    engine: AsyncEngine,
+    pool: AsyncConnectionPool[Connection],
     *,
     users_count: int,
     posts_count: int,
@@ -59,45 +81,43 @@ async def seed(
     tag = secrets.token_hex(3)
     report = progress or (lambda _table, _count: None)
     author_ids: list[int] = []
-    for size in _batches(users_count, batch_size):
-        async with engine.begin() as connection:
-            author_ids.extend(await _insert_users(connection, tag, size, password_hash))
-        report("users", size)
-    if posts_count and not author_ids:
-        async with engine.connect() as connection:
-            author_ids = list((await connection.execute(select(users.c.id))).scalars())
-        if not author_ids:
-            raise NoAuthorsError("there are no users to write the posts; seed some users too")
-    now = datetime.now(UTC)
-    for size in _batches(posts_count, batch_size):
-        async with engine.begin() as connection:
-            await _copy_posts(connection, size, author_ids, now)
-        report("posts", size)
+    async with pool.connection() as connection:
+        for size in _batches(users_count, batch_size):
+            async with connection.transaction():
+                await connection.execute(_UNBOUNDED)
+                author_ids.extend(await _insert_users(connection, tag, size, password_hash))
+            report("users", size)
+        if posts_count and not author_ids:
+            author_ids = [row["id"] for row in await _USER_IDS.rows(connection, {})]
+            if not author_ids:
+                raise NoAuthorsError("there are no users to write the posts; seed some users too")
+        now = datetime.now(UTC)
+        for size in _batches(posts_count, batch_size):
+            async with connection.transaction():
+                await connection.execute(_UNBOUNDED)
+                await _copy_posts(connection, size, author_ids, now)
+            report("posts", size)
     return SeedReport(
         tag=tag, users=users_count, posts=posts_count, seconds=time.perf_counter() - started
     )
 
 
 async def _insert_users(
-    connection: AsyncConnection, tag: str, size: int, password_hash: str
+    connection: Connection, tag: str, size: int, password_hash: str
 ) -> list[int]:
-    rows = [
-        {"email": user.email, "username": user.username, "password_hash": password_hash}
-        for user in SeedUserFactory.build_batch(size, tag=tag)
-    ]
-    # SQLAlchemy sends these as multi-row INSERTs ("insertmanyvalues"), RETURNING the ids.
-    result = await connection.execute(insert(users).returning(users.c.id), rows)
-    return list(result.scalars())
+    batch = SeedUserFactory.build_batch(size, tag=tag)
+    values = {
+        "emails": [user.email for user in batch],
+        "usernames": [user.username for user in batch],
+        "password_hash": password_hash,
+    }
+    return [row["id"] for row in await _INSERT_USERS.rows(connection, values)]
 
 
 async def _copy_posts(
-    connection: AsyncConnection, size: int, author_ids: list[int], now: datetime
+    connection: Connection, size: int, author_ids: list[int], now: datetime
 ) -> None:
-    raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    assert driver is not None  # noqa: S101 - an open connection always has one
-    statement = "COPY posts (title, content, author_id, created_at, updated_at) FROM STDIN"
-    async with driver.cursor() as cursor, cursor.copy(statement) as copy:
+    async with connection.cursor() as cursor, cursor.copy(_COPY_POSTS) as copy:
         for post in SeedPostFactory.build_batch(size):
             created_at = now - POSTS_SPAN * random.random()  # noqa: S311 - fake data
             author_id = random.choice(author_ids)  # noqa: S311 - fake data

@@ -7,7 +7,7 @@ import typer
 
 from application.users import RegisterUser
 from domain.users import User
-from infrastructure.container import build_container
+from infrastructure.container import build_container, running
 from infrastructure.settings import Settings
 from interfaces.cli.app import app, load_settings, one_line_errors
 
@@ -27,7 +27,7 @@ def create_user(
     ],
 ) -> None:
     """Register a user with the same rules as POST /users/."""
-    settings = load_settings().model_copy(update={"repository": "sqlalchemy"})
+    settings = load_settings().model_copy(update={"repository": "postgres"})
     with one_line_errors(), build_container(settings).database_admin().at_head() as url:
         user = asyncio.run(
             _register(
@@ -39,9 +39,6 @@ def create_user(
 
 
 async def _register(settings: Settings, command: RegisterUser) -> User:
-    container = build_container(settings)
-    try:
+    async with running(build_container(settings)) as container:
         user: User = await container.user_service().register_user(command)
         return user
-    finally:
-        await container.engine().dispose()

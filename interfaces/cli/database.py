@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from infrastructure.container import build_container
-from infrastructure.persistence.engine import build_engine
+from infrastructure.container import build_container, running
 from infrastructure.settings import Settings
 from interfaces.cli.app import ExitCode, app, fail, load_settings, one_line_errors
 
@@ -16,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def _sql_settings() -> Settings:
-    return load_settings().model_copy(update={"repository": "sqlalchemy"})
+    return load_settings().model_copy(update={"repository": "postgres"})
 
 
 @app.command()
@@ -88,32 +87,27 @@ def seed(
 async def _seed(settings: Settings, users: int, posts: int, batch_size: int) -> "SeedReport":
     from infrastructure.seeding import SEED_PASSWORD, seed  # noqa: PLC0415 - see `seed`
 
-    # A COPY of a large batch runs as long as Faker takes to write it: the
-    # statement timeout bounds requests, not an operator's bulk load.
-    engine = build_engine(settings.model_copy(update={"db_statement_timeout": 0}))
-    # The service's own hasher, with its parameters: a seeded user's first
-    # login then verifies without rehashing (and writing) the password, as a
-    # real user's does. Every seeded user shares the one hash, so its cost is paid once.
-    hasher = build_container(settings).password_hasher()
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    try:
+    async with running(build_container(settings)) as container:
+        # The service's own hasher, with its parameters: a seeded user's first
+        # login then verifies without rehashing (and writing) the password, as a
+        # real user's does. Every seeded user shares the one hash, so its cost is paid once.
+        password_hash = await container.password_hasher().hash(SEED_PASSWORD)
         with Progress(*columns) as progress:
             tasks = {
                 "users": progress.add_task("users", total=users),
                 "posts": progress.add_task("posts", total=posts),
             }
             return await seed(
-                engine,
+                container.primary_database().pool,
                 users_count=users,
                 posts_count=posts,
-                password_hash=await hasher.hash(SEED_PASSWORD),
+                password_hash=password_hash,
                 batch_size=batch_size,
                 progress=lambda table, count: progress.advance(tasks[table], count),
             )
-    finally:
-        await engine.dispose()

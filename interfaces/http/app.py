@@ -7,9 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
-from infrastructure.container import IN_PROCESS_WARNING, Container
-from infrastructure.observability.metrics import Metrics, PoolStats
-from infrastructure.persistence.engine import DatabaseNotConfiguredError, pool_stats
+from infrastructure.container import IN_PROCESS_WARNING, Container, running
 from interfaces.http.auth.router import router as auth_router
 from interfaces.http.errors import error_responses, register_error_handlers
 from interfaces.http.header_limits import HeaderLimits
@@ -43,27 +41,6 @@ Users and their posts, over PostgreSQL.
 logger = logging.getLogger(__name__)
 
 
-def _pool_of(container: Container) -> Callable[[], PoolStats | None]:
-    """Read the pool's figures at scrape time; nothing when no database is configured
-    (an app whose unit of work was swapped for the in-memory one, say)."""
-
-    def read() -> PoolStats | None:
-        try:
-            return pool_stats(container.engine())
-        except DatabaseNotConfiguredError:
-            return None
-
-    return read
-
-
-def _replica_pool_of(container: Container) -> Callable[[], PoolStats | None]:
-    def read() -> PoolStats | None:
-        replica = container.replica_engine()
-        return None if replica is None else pool_stats(replica)
-
-    return read
-
-
 def create_app(container: Container | None = None) -> FastAPI:
     """Build the app around `container`, or around one configured from the environment.
 
@@ -77,12 +54,8 @@ def create_app(container: Container | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if container.settings().repository == "sqlalchemy":
-            await container.engine().dispose()
-            replica = container.replica_engine()
-            if replica is not None:
-                await replica.dispose()
+        async with running(container):
+            yield
         if container.settings().rate_limit_backend == "redis":
             container.redis_pool().disconnect()
 
@@ -110,15 +83,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.state.request_fingerprints = RequestFingerprints(
         container.settings().jwt_secret.get_secret_value()
     )
-    on_postgres = settings.repository == "sqlalchemy"
-    app.state.metrics = Metrics(
-        pool_stats=_pool_of(container) if on_postgres else None,
-        replica_pool_stats=(
-            _replica_pool_of(container)
-            if on_postgres and settings.database_replica_url is not None
-            else None
-        ),
-    )
+    app.state.metrics = container.metrics()
     register_error_handlers(app)
     install_cors(
         app,

@@ -3,7 +3,7 @@
 The claims are what keep two requests with one key from both creating, in
 any process: they must answer at once (a request in flight is a 409 now, not
 after waiting for it), hold until the transaction ends, and only probe in a
-`reading()` unit of work. A claim that waited would hang these tests, as the
+`read()` block. A claim that waited would hang these tests, as the
 transaction it waited for is the test's own.
 
 A record is deleted with the user or the post it created, as a foreign key
@@ -15,13 +15,13 @@ from datetime import timedelta
 
 import pytest
 
+from application.unit_of_work import UnitOfWork
 from domain.idempotency import (
     CreatedResource,
     IdempotencyKeyInUseError,
     IdempotencyRecord,
     NewIdempotencyRecord,
 )
-from domain.unit_of_work import UnitOfWork
 from tests.factories import new_idempotency_record, new_post, new_user
 
 UowFactory = Callable[[], UnitOfWork]
@@ -31,21 +31,21 @@ EXPIRED = timedelta(0)
 @pytest.fixture(autouse=True)
 async def user_1(uow_factory: UowFactory) -> None:
     """The user the factory's records say they created: PostgreSQL's foreign key wants it."""
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         user = await uow.users.add(new_user())
         await uow.commit()
     assert user.id == 1
 
 
 async def _stored(uow_factory: UowFactory, record: NewIdempotencyRecord) -> IdempotencyRecord:
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         stored = await uow.idempotency_keys.add(record)
         await uow.commit()
     return stored
 
 
 async def _found(uow_factory: UowFactory, scope: str, key: str) -> IdempotencyRecord | None:
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         return await uow.idempotency_keys.get(scope, key)
 
 
@@ -95,7 +95,7 @@ async def test_storing_a_live_key_again_is_refused_and_the_transaction_goes_on(
 ) -> None:
     first = await _stored(uow_factory, new_idempotency_record())
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         with pytest.raises(IdempotencyKeyInUseError):
             await uow.idempotency_keys.add(
                 new_idempotency_record(scope=first.scope, key=first.key, fingerprint="other")
@@ -104,18 +104,17 @@ async def test_storing_a_live_key_again_is_refused_and_the_transaction_goes_on(
         await uow.commit()
 
     assert await _found(uow_factory, first.scope, first.key) == first
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         assert await uow.users.get(user.id) == user
 
 
 async def test_a_key_is_stored_only_on_commit(uow_factory: UowFactory) -> None:
     draft = new_idempotency_record()
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         await uow.idempotency_keys.add(draft)
         assert await uow.idempotency_keys.get(draft.scope, draft.key) is not None
         assert await _found(uow_factory, draft.scope, draft.key) is None, "not before commit"
-        await uow.rollback()
 
     assert await _found(uow_factory, draft.scope, draft.key) is None
 
@@ -123,29 +122,28 @@ async def test_a_key_is_stored_only_on_commit(uow_factory: UowFactory) -> None:
 async def test_a_claim_holds_off_other_transactions_until_it_ends(
     uow_factory: UowFactory,
 ) -> None:
-    async with uow_factory() as first:
+    async with uow_factory().write() as first:
         assert await first.idempotency_keys.claim("user:1", "k")
         assert await first.idempotency_keys.claim("user:1", "k"), "again, by its holder"
 
-        async with uow_factory() as second:
+        async with uow_factory().write() as second:
             assert not await second.idempotency_keys.claim("user:1", "k")
             assert await second.idempotency_keys.claim("user:2", "k"), "other scope"
             assert await second.idempotency_keys.claim("user:1", "k2"), "other key"
 
         await first.commit()
-        async with uow_factory() as third:
+        async with uow_factory().write() as third:
             assert await third.idempotency_keys.claim("user:1", "k"), "free on commit"
-            await third.rollback()
-            async with uow_factory() as fourth:
-                assert await fourth.idempotency_keys.claim("user:1", "k"), "free on rollback"
+        async with uow_factory().write() as fourth:
+            assert await fourth.idempotency_keys.claim("user:1", "k"), "free on rollback"
 
 
 async def test_a_claim_in_a_read_only_unit_of_work_only_probes(uow_factory: UowFactory) -> None:
-    async with uow_factory().reading() as reader:
+    async with uow_factory().read() as reader:
         assert await reader.idempotency_keys.claim("user:1", "k")
-        async with uow_factory() as writer:
+        async with uow_factory().write() as writer:
             assert await writer.idempotency_keys.claim("user:1", "k"), "the probe holds nothing"
-            async with uow_factory().reading() as other_reader:
+            async with uow_factory().read() as other_reader:
                 assert not await other_reader.idempotency_keys.claim("user:1", "k")
 
 
@@ -155,10 +153,10 @@ async def test_purge_deletes_the_expired_keys_only(uow_factory: UowFactory) -> N
     ]
     live = await _stored(uow_factory, new_idempotency_record())
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         assert await uow.idempotency_keys.purge_expired() == 2
         await uow.commit()
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         assert await uow.idempotency_keys.purge_expired() == 0
 
     assert await _found(uow_factory, live.scope, live.key) == live
@@ -171,9 +169,9 @@ async def test_purge_deletes_the_expired_keys_only(uow_factory: UowFactory) -> N
 async def test_a_purge_that_is_rolled_back_deletes_nothing(uow_factory: UowFactory) -> None:
     await _stored(uow_factory, new_idempotency_record(lifetime=EXPIRED))
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         assert await uow.idempotency_keys.purge_expired() == 1
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         assert await uow.idempotency_keys.purge_expired() == 1
         await uow.commit()
 
@@ -182,7 +180,7 @@ async def _user_with_a_post(
     uow_factory: UowFactory,
 ) -> tuple[IdempotencyRecord, IdempotencyRecord]:
     """A registration's record and a post's, as the use cases store them: one transaction each."""
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         user = await uow.users.add(new_user())
         registered = await uow.idempotency_keys.add(
             new_idempotency_record(
@@ -190,7 +188,7 @@ async def _user_with_a_post(
             )
         )
         await uow.commit()
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         authored = await uow.posts.add(new_post(author_id=user.id))
         published = await uow.idempotency_keys.add(
             new_idempotency_record(
@@ -211,7 +209,7 @@ async def test_deleting_a_user_deletes_the_records_of_their_registration_and_pos
     registered, published = await _user_with_a_post(uow_factory)
     others = await _user_with_a_post(uow_factory)
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         assert await uow.users.delete(registered.created.id)
         assert await uow.idempotency_keys.get(registered.scope, registered.key) is None
         assert await uow.idempotency_keys.get(published.scope, published.key) is None
@@ -227,7 +225,7 @@ async def test_deleting_a_post_deletes_the_record_of_its_create_only(
 ) -> None:
     registered, published = await _user_with_a_post(uow_factory)
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         assert await uow.posts.delete(published.created.id)
         await uow.commit()
 
@@ -237,8 +235,7 @@ async def test_deleting_a_post_deletes_the_record_of_its_create_only(
 async def test_a_deletion_rolled_back_keeps_the_records(uow_factory: UowFactory) -> None:
     registered, published = await _user_with_a_post(uow_factory)
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         assert await uow.users.delete(registered.created.id)
-        await uow.rollback()
 
     assert await _all_found(uow_factory, registered, published) == [True, True]

@@ -2,8 +2,8 @@
 
 from collections.abc import Callable
 
+from application.unit_of_work import UnitOfWork
 from domain.posts import AuthoredPost, PostKey
-from domain.unit_of_work import UnitOfWork
 from domain.users import User
 from tests.factories import new_post, new_user
 
@@ -11,7 +11,7 @@ UowFactory = Callable[[], UnitOfWork]
 
 
 async def _users(uow_factory: UowFactory, count: int) -> list[User]:
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         users = [await uow.users.add(new_user()) for _ in range(count)]
         await uow.commit()
     return users
@@ -21,7 +21,7 @@ async def test_users_after_and_before_a_key(uow_factory: UowFactory) -> None:
     users = await _users(uow_factory, 7)
     ids = [user.id for user in users]
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         after = await uow.users.list(limit=3, after=ids[1])
         before = await uow.users.list(limit=3, before=ids[5])
         before_start = await uow.users.list(limit=3, before=ids[1])
@@ -37,11 +37,11 @@ async def _posts(uow_factory: UowFactory, count: int) -> tuple[User, list[Author
     """Posts in three transactions, so that some share a creation time and some do not."""
     (author,) = await _users(uow_factory, 1)
     for batch in range(3):
-        async with uow_factory() as uow:
+        async with uow_factory().write() as uow:
             for _ in range(count // 3 + (batch < count % 3)):
                 await uow.posts.add(new_post(author_id=author.id))
             await uow.commit()
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         every = await uow.posts.list_authored(limit=100)
     return author, list(every)
 
@@ -51,7 +51,7 @@ async def test_posts_after_and_before_a_key(uow_factory: UowFactory) -> None:
     keys = [PostKey.of(item.post) for item in every]
     assert keys == sorted(keys, reverse=True), "newest first"
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         after = await uow.posts.list_authored(limit=3, after=keys[2])
         before = await uow.posts.list_authored(limit=3, before=keys[6])
         of_author = await uow.posts.list_authored(limit=4, author_id=author.id, after=keys[0])
@@ -70,7 +70,7 @@ async def test_walking_by_keys_meets_every_post_once_despite_new_ones(
     seen: list[AuthoredPost] = []
     after: PostKey | None = None
     while True:
-        async with uow_factory() as uow:
+        async with uow_factory().write() as uow:
             page = await uow.posts.list_authored(limit=3, after=after)
             # A new post lands at the head of the list between two pages.
             await uow.posts.add(new_post(author_id=author.id))

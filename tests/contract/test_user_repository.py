@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.unit_of_work import UnitOfWork
+from application.unit_of_work import UnitOfWork
 from domain.users import EmailAlreadyRegisteredError, User, UsernameAlreadyTakenError
 from tests.factories import new_user
 
@@ -19,7 +19,7 @@ UowFactory = Callable[[], UnitOfWork]
 
 
 async def _add_committed(uow_factory: UowFactory, **overrides: str) -> User:
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         user = await uow.users.add(new_user(**overrides))
         await uow.commit()
     return user
@@ -27,7 +27,7 @@ async def _add_committed(uow_factory: UowFactory, **overrides: str) -> User:
 
 async def test_add_assigns_an_id_and_timestamps(uow_factory: UowFactory) -> None:
     draft = new_user()
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         user = await uow.users.add(draft)
         await uow.commit()
 
@@ -45,7 +45,7 @@ async def test_add_assigns_an_id_and_timestamps(uow_factory: UowFactory) -> None
 async def test_get_returns_what_was_stored(uow_factory: UowFactory) -> None:
     user = await _add_committed(uow_factory)
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         assert await uow.users.get(user.id) == user
         assert await uow.users.get(user.id + 1000) is None
 
@@ -80,7 +80,7 @@ async def test_username_is_unique_regardless_of_case(
 async def test_lookups_by_email_and_username_ignore_case(uow_factory: UowFactory) -> None:
     user = await _add_committed(uow_factory, email="ada@example.com", username="Ada.L")
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         assert await uow.users.get_by_email("ADA@example.com") == user
         assert await uow.users.get_by_username("ada.l") == user
         assert await uow.users.get_by_email("bob@example.com") is None
@@ -90,30 +90,31 @@ async def test_lookups_by_email_and_username_ignore_case(uow_factory: UowFactory
 async def test_list_is_ordered_by_id_and_paged(uow_factory: UowFactory) -> None:
     users = [await _add_committed(uow_factory) for _ in range(5)]
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         assert list(await uow.users.list(skip=0, limit=100)) == users
         assert list(await uow.users.list(skip=2, limit=2)) == users[2:4]
         assert list(await uow.users.list(skip=5, limit=10)) == []
 
 
 async def test_without_commit_nothing_is_kept(uow_factory: UowFactory) -> None:
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         user = await uow.users.add(new_user())
         assert await uow.users.get(user.id) == user, "visible inside its own transaction"
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         assert await uow.users.get(user.id) is None
         assert list(await uow.users.list(skip=0, limit=10)) == []
 
 
-async def test_rollback_discards_and_the_unit_of_work_goes_on(uow_factory: UowFactory) -> None:
-    async with uow_factory() as uow:
-        discarded = await uow.users.add(new_user())
-        await uow.rollback()
+async def test_a_transaction_goes_on_after_a_commit_and_drops_the_rest(
+    uow_factory: UowFactory,
+) -> None:
+    async with uow_factory().write() as uow:
         kept = await uow.users.add(new_user())
         await uow.commit()
+        discarded = await uow.users.add(new_user())
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         assert await uow.users.get(discarded.id) is None
         assert await uow.users.get(kept.id) == kept
 
@@ -122,31 +123,31 @@ async def test_an_exception_in_the_block_rolls_back(uow_factory: UowFactory) -> 
     draft = new_user()
 
     async def add_then_fail() -> None:
-        async with uow_factory() as uow:
+        async with uow_factory().write() as uow:
             await uow.users.add(draft)
             raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):
         await add_then_fail()
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         assert await uow.users.get_by_email(draft.email) is None
 
 
 async def test_a_unique_violation_leaves_the_transaction_usable(uow_factory: UowFactory) -> None:
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         kept = await uow.users.add(new_user(email="one@example.com"))
         with pytest.raises(EmailAlreadyRegisteredError):
             await uow.users.add(new_user(email="one@example.com"))
         also_kept = await uow.users.add(new_user())
         await uow.commit()
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         assert list(await uow.users.list(skip=0, limit=10)) == [kept, also_kept]
 
 
 async def test_timestamps_are_those_of_the_transaction_start(uow_factory: UowFactory) -> None:
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         first = await uow.users.add(new_user())
         await asyncio.sleep(0.01)
         second = await uow.users.add(new_user())
@@ -157,11 +158,11 @@ async def test_timestamps_are_those_of_the_transaction_start(uow_factory: UowFac
 
 async def test_the_first_inserter_wins_a_race_for_an_email(uow_factory: UowFactory) -> None:
     """The second insert waits for the first transaction, then fails once it commits."""
-    async with uow_factory() as first:
+    async with uow_factory().write() as first:
         await first.users.add(new_user(email="race@example.com"))
 
         async def second_registration() -> None:
-            async with uow_factory() as second:
+            async with uow_factory().write() as second:
                 await second.users.add(new_user(email="race@example.com"))
                 await second.commit()
 
@@ -177,21 +178,21 @@ async def test_the_first_inserter_wins_a_race_for_an_email(uow_factory: UowFacto
 async def test_a_rolled_back_inserter_lets_the_waiting_one_through(
     uow_factory: UowFactory,
 ) -> None:
-    async with uow_factory() as first:
+    async with uow_factory().write() as first:
         await first.users.add(new_user(username="contested"))
 
         async def second_registration() -> User:
-            async with uow_factory() as second:
+            async with uow_factory().write() as second:
                 user = await second.users.add(new_user(username="contested"))
                 await second.commit()
             return user
 
         racing = asyncio.create_task(second_registration())
         await asyncio.sleep(0.2)
-        await first.rollback()
+        # Leaving the block without a commit rolls back.
 
     winner = await racing
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         assert await uow.users.get_by_username("contested") == winner
 
 
@@ -199,7 +200,7 @@ async def test_update_changes_the_fields_and_updated_at(uow_factory: UowFactory)
     user = await _add_committed(uow_factory, email="old@example.com", username="old")
     await asyncio.sleep(0.01)
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         updated = await uow.users.update(
             user.changed(email="new@example.com", username="New", password_hash="other-hash")
         )
@@ -213,7 +214,7 @@ async def test_update_changes_the_fields_and_updated_at(uow_factory: UowFactory)
     )
     assert updated.created_at == user.created_at
     assert updated.updated_at - user.updated_at >= timedelta(milliseconds=10)
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         assert await uow.users.get(user.id) == updated
         assert await uow.users.get_by_email("old@example.com") is None
 
@@ -223,11 +224,11 @@ async def test_a_user_read_for_update_holds_other_writers_until_the_transaction_
 ) -> None:
     user = await _add_committed(uow_factory, username="held")
 
-    async with uow_factory() as reading:
+    async with uow_factory().write() as reading:
         assert await reading.users.get(user.id, for_update=True) == user
 
         async def change() -> User | None:
-            async with uow_factory() as changing:
+            async with uow_factory().write() as changing:
                 changed = await changing.users.update(user.changed(username="meanwhile"))
                 await changing.commit()
             return changed
@@ -248,10 +249,10 @@ async def test_a_change_that_waited_for_the_row_is_stamped_after_the_one_before_
     """updated_at follows the order of the changes, not of the transactions' starts."""
     user = await _add_committed(uow_factory, username="stamped")
 
-    async with uow_factory() as early:
+    async with uow_factory().write() as early:
         await early.users.get(user.id)  # begun: its now() is fixed from here
         await asyncio.sleep(0.01)
-        async with uow_factory() as late:
+        async with uow_factory().write() as late:
             first = await late.users.update(user.changed(username="first"))
             await late.commit()
         second = await early.users.update(user.changed(username="second"))
@@ -265,7 +266,7 @@ async def test_a_change_that_waited_for_the_row_is_stamped_after_the_one_before_
 async def test_update_of_a_missing_user_returns_none(uow_factory: UowFactory) -> None:
     user = await _add_committed(uow_factory)
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         assert await uow.users.update(replace(user, id=user.id + 1000)) is None
 
 
@@ -282,7 +283,7 @@ async def test_update_to_a_taken_email_or_username_conflicts(
     await _add_committed(uow_factory, email="other@example.com", username="other")
     user = await _add_committed(uow_factory)
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         with pytest.raises(error):
             await uow.users.update(user.changed(**change))
         assert await uow.users.update(user.changed(username="still-fine")) is not None
@@ -292,7 +293,7 @@ async def test_update_to_a_taken_email_or_username_conflicts(
 async def test_a_user_may_keep_their_own_email_and_username(uow_factory: UowFactory) -> None:
     user = await _add_committed(uow_factory, email="me@example.com", username="me.myself")
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         updated = await uow.users.update(user.changed(email="ME@example.com", username="ME.MYSELF"))
 
     assert updated is not None
@@ -304,13 +305,13 @@ async def test_replace_password_hash_only_replaces_the_expected_hash(
 ) -> None:
     user = await _add_committed(uow_factory)
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         assert not await uow.users.replace_password_hash(user.id, old="stale", new="x")
         assert await uow.users.replace_password_hash(user.id, old=user.password_hash, new="fresh")
         assert not await uow.users.replace_password_hash(user.id + 1000, old="a", new="b")
         await uow.commit()
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         stored = await uow.users.get(user.id)
     assert stored is not None
     assert (stored.password_hash, stored.updated_at) == ("fresh", user.updated_at)
@@ -319,24 +320,24 @@ async def test_replace_password_hash_only_replaces_the_expected_hash(
 async def test_delete_reports_whether_the_user_existed(uow_factory: UowFactory) -> None:
     user = await _add_committed(uow_factory)
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         assert await uow.users.delete(user.id)
         assert await uow.users.get(user.id) is None
         assert not await uow.users.delete(user.id)
         await uow.commit()
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         assert await uow.users.get(user.id) is None
 
 
 async def test_a_second_update_of_a_user_waits_for_the_first(uow_factory: UowFactory) -> None:
     user = await _add_committed(uow_factory)
 
-    async with uow_factory() as first:
+    async with uow_factory().write() as first:
         await first.users.update(user.changed(username="first"))
 
         async def second_update() -> User | None:
-            async with uow_factory() as second:
+            async with uow_factory().write() as second:
                 updated = await second.users.update(user.changed(username="second"))
                 await second.commit()
             return updated
@@ -347,21 +348,24 @@ async def test_a_second_update_of_a_user_waits_for_the_first(uow_factory: UowFac
         await first.commit()
 
     assert (await racing) is not None
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         stored = await uow.users.get(user.id)
     assert stored is not None
     assert stored.username == "second"
 
 
-async def test_a_read_sees_committed_data_and_cannot_commit(uow_factory: UowFactory) -> None:
+async def test_a_read_sees_committed_data_and_a_unit_of_work_opens_any_kind_of_block(
+    uow_factory: UowFactory,
+) -> None:
     user = await _add_committed(uow_factory)
     uow = uow_factory()
 
-    async with uow.reading() as reader:
+    async with uow.read() as reader:
         assert await reader.users.get(user.id) == user
-        with pytest.raises(RuntimeError, match="cannot commit"):
-            await reader.commit()
+        assert not hasattr(reader, "commit"), "a read block has nothing to commit"
 
-    async with uow as writer:  # the next block is a transaction again
-        await writer.users.add(new_user())
+    async with uow.write() as writer:
+        added = await writer.users.add(new_user())
         await writer.commit()
+    async with uow.read(may_lag=True) as reader:
+        assert await reader.users.get(added.id) == added

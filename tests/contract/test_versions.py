@@ -13,9 +13,9 @@ from typing import Protocol
 
 import pytest
 
+from application.unit_of_work import Transaction, UnitOfWork
 from domain.errors import VersionMismatchError
 from domain.posts import Post
-from domain.unit_of_work import UnitOfWork
 from domain.users import User
 from tests.factories import new_post, new_user
 
@@ -27,59 +27,59 @@ _names = count(1)
 class Rows(Protocol):
     """One kind of versioned row, reached through its repository."""
 
-    async def add(self, uow: UnitOfWork) -> Row: ...
+    async def add(self, uow: Transaction) -> Row: ...
 
-    async def get(self, uow: UnitOfWork, row_id: int) -> Row | None: ...
+    async def get(self, uow: Transaction, row_id: int) -> Row | None: ...
 
     async def change(
-        self, uow: UnitOfWork, row: Row, *, expected_version: int | None = None
+        self, uow: Transaction, row: Row, *, expected_version: int | None = None
     ) -> Row | None:
         """Store a visible change of `row`, as the use cases do."""
         ...
 
     async def delete(
-        self, uow: UnitOfWork, row_id: int, *, expected_version: int | None = None
+        self, uow: Transaction, row_id: int, *, expected_version: int | None = None
     ) -> bool: ...
 
 
 class UserRows:
-    async def add(self, uow: UnitOfWork) -> Row:
+    async def add(self, uow: Transaction) -> Row:
         return await uow.users.add(new_user())
 
-    async def get(self, uow: UnitOfWork, row_id: int) -> Row | None:
+    async def get(self, uow: Transaction, row_id: int) -> Row | None:
         return await uow.users.get(row_id)
 
     async def change(
-        self, uow: UnitOfWork, row: Row, *, expected_version: int | None = None
+        self, uow: Transaction, row: Row, *, expected_version: int | None = None
     ) -> Row | None:
         assert isinstance(row, User)
         changed = row.changed(username=f"renamed.{next(_names)}")
         return await uow.users.update(changed, expected_version=expected_version)
 
     async def delete(
-        self, uow: UnitOfWork, row_id: int, *, expected_version: int | None = None
+        self, uow: Transaction, row_id: int, *, expected_version: int | None = None
     ) -> bool:
         return await uow.users.delete(row_id, expected_version=expected_version)
 
 
 class PostRows:
-    async def add(self, uow: UnitOfWork) -> Row:
+    async def add(self, uow: Transaction) -> Row:
         author = await uow.users.add(new_user())
         added = await uow.posts.add(new_post(author_id=author.id))
         return added.post
 
-    async def get(self, uow: UnitOfWork, row_id: int) -> Row | None:
+    async def get(self, uow: Transaction, row_id: int) -> Row | None:
         return await uow.posts.get(row_id)
 
     async def change(
-        self, uow: UnitOfWork, row: Row, *, expected_version: int | None = None
+        self, uow: Transaction, row: Row, *, expected_version: int | None = None
     ) -> Row | None:
         assert isinstance(row, Post)
         changed = row.changed(title=f"Edition {next(_names)}")
         return await uow.posts.update(changed, expected_version=expected_version)
 
     async def delete(
-        self, uow: UnitOfWork, row_id: int, *, expected_version: int | None = None
+        self, uow: Transaction, row_id: int, *, expected_version: int | None = None
     ) -> bool:
         return await uow.posts.delete(row_id, expected_version=expected_version)
 
@@ -90,14 +90,14 @@ def rows(request: pytest.FixtureRequest) -> Rows:
 
 
 async def _added(uow_factory: UowFactory, rows: Rows) -> Row:
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         row = await rows.add(uow)
         await uow.commit()
     return row
 
 
 async def _stored(uow_factory: UowFactory, rows: Rows, row_id: int) -> Row | None:
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         return await rows.get(uow, row_id)
 
 
@@ -111,7 +111,7 @@ async def test_a_new_row_is_at_version_1(uow_factory: UowFactory, rows: Rows) ->
 async def test_every_update_raises_the_version_by_one(uow_factory: UowFactory, rows: Rows) -> None:
     row = await _added(uow_factory, rows)
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         first = await rows.change(uow, row)
         assert first is not None
         second = await rows.change(uow, first)
@@ -127,7 +127,7 @@ async def test_an_update_at_the_current_version_succeeds(
 ) -> None:
     row = await _added(uow_factory, rows)
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         updated = await rows.change(uow, row, expected_version=1)
         await uow.commit()
 
@@ -140,11 +140,11 @@ async def test_an_update_at_a_stale_version_changes_nothing(
     uow_factory: UowFactory, rows: Rows
 ) -> None:
     row = await _added(uow_factory, rows)
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         current = await rows.change(uow, row)
         await uow.commit()
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         with pytest.raises(VersionMismatchError, match="changed since you read it"):
             await rows.change(uow, row, expected_version=row.version)
         # The refusal leaves the transaction usable, as a unique violation does.
@@ -158,18 +158,18 @@ async def test_a_conditional_update_of_a_missing_row_returns_none(
     uow_factory: UowFactory, rows: Rows
 ) -> None:
     row = await _added(uow_factory, rows)
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         assert await rows.delete(uow, row.id)
         await uow.commit()
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         assert await rows.change(uow, row, expected_version=row.version) is None
 
 
 async def test_a_delete_at_the_current_version_deletes(uow_factory: UowFactory, rows: Rows) -> None:
     row = await _added(uow_factory, rows)
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         assert await rows.delete(uow, row.id, expected_version=1)
         assert not await rows.delete(uow, row.id, expected_version=1), "gone, not moved"
         await uow.commit()
@@ -181,11 +181,11 @@ async def test_a_delete_at_a_stale_version_deletes_nothing(
     uow_factory: UowFactory, rows: Rows
 ) -> None:
     row = await _added(uow_factory, rows)
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         current = await rows.change(uow, row)
         await uow.commit()
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         with pytest.raises(VersionMismatchError):
             await rows.delete(uow, row.id, expected_version=row.version)
         await uow.commit()
@@ -199,11 +199,11 @@ async def test_of_two_writers_expecting_one_version_the_second_fails(
     """The second waits for the first's row lock, then finds the version moved."""
     row = await _added(uow_factory, rows)
 
-    async with uow_factory() as first:
+    async with uow_factory().write() as first:
         winner = await rows.change(first, row, expected_version=1)
 
         async def second_writer() -> Row | None:
-            async with uow_factory() as second:
+            async with uow_factory().write() as second:
                 updated = await rows.change(second, row, expected_version=1)
                 await second.commit()
             return updated
@@ -223,11 +223,11 @@ async def test_a_writer_waiting_on_a_delete_finds_the_row_gone(
 ) -> None:
     row = await _added(uow_factory, rows)
 
-    async with uow_factory() as deleting:
+    async with uow_factory().write() as deleting:
         assert await rows.delete(deleting, row.id, expected_version=1)
 
         async def writer() -> Row | None:
-            async with uow_factory() as writing:
+            async with uow_factory().write() as writing:
                 return await rows.change(writing, row, expected_version=1)
 
         racing = asyncio.create_task(writer())
@@ -238,31 +238,31 @@ async def test_a_writer_waiting_on_a_delete_finds_the_row_gone(
 
 
 async def test_a_rehash_of_the_password_keeps_the_version(uow_factory: UowFactory) -> None:
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         user = await uow.users.add(new_user())
         await uow.commit()
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         assert await uow.users.replace_password_hash(user.id, old=user.password_hash, new="re")
         await uow.commit()
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         stored = await uow.users.get(user.id)
     assert stored is not None
     assert (stored.password_hash, stored.version) == ("re", 1)
 
 
 async def test_a_post_is_read_with_its_authors_version(uow_factory: UowFactory) -> None:
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         author = await uow.users.add(new_user())
         added = await uow.posts.add(new_post(author_id=author.id))
         await uow.commit()
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         renamed = await uow.users.update(author.changed(username="renamed"))
         await uow.commit()
     assert renamed is not None
 
-    async with uow_factory() as uow:
+    async with uow_factory().write() as uow:
         authored = await uow.posts.get_authored(added.post.id)
         listed = await uow.posts.list_authored(limit=10)
 

@@ -45,7 +45,7 @@ def command_environment(**overrides: str) -> dict[str, str]:
         {key.upper(): str(value) for key, value in (CHEAP_HASHING | GENEROUS_RATE_LIMITS).items()}
     )
     # Explicit values beat whatever a developer's .env says.
-    environment.update({"DATABASE_URL": "", "REPOSITORY": "sqlalchemy"})
+    environment.update({"DATABASE_URL": "", "REPOSITORY": "postgres"})
     environment.update(overrides)
     return environment
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 
-from infrastructure.container import build_container
+from infrastructure.container import build_container, running
 from infrastructure.observability.logging import JsonFormatter, RequestIdFilter
 from infrastructure.persistence import migrator
 from interfaces.http.app import create_app
@@ -31,11 +31,13 @@ async def test_readiness_when_the_database_answers_at_head(client: httpx.AsyncCl
 
 
 async def _client_for(**settings: object) -> AsyncIterator[httpx.AsyncClient]:
-    container = build_container(make_settings(repository="sqlalchemy", **settings))
+    container = build_container(make_settings(repository="postgres", **settings))
     transport = httpx.ASGITransport(app=create_app(container))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with (
+        running(container),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+    ):
         yield client
-    await container.engine().dispose()
 
 
 @pytest.fixture

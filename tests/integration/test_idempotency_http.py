@@ -10,16 +10,14 @@ from typing import Any
 import httpx
 import pytest
 from dependency_injector import providers
-from sqlalchemy import func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.unit_of_work import UnitOfWork
+from application.unit_of_work import UnitOfWork
 from infrastructure.container import Container
 from infrastructure.memory import InMemoryStore, InMemoryUnitOfWork
-from infrastructure.persistence.tables import idempotency_keys
-from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.persistence.database import Databases
+from infrastructure.persistence.unit_of_work import PostgresUnitOfWork
 from interfaces.http.app import create_app
-from tests.conftest import make_settings
+from tests.conftest import column, execute, make_settings
 from tests.integration.accounts import PASSWORD, Account, sign_up
 from tests.integration.problems import assert_problem
 
@@ -37,8 +35,8 @@ class Api:
     expire_keys: Callable[[], Any]
 
     async def post_count(self) -> int:
-        async with self.uow().reading() as uow:
-            return len(await uow.posts.list_authored(limit=100))
+        async with self.uow().read() as repos:
+            return len(await repos.posts.list_authored(limit=100))
 
 
 def _memory_api(client: httpx.AsyncClient, store: InMemoryStore) -> Api:
@@ -54,19 +52,17 @@ def _memory_api(client: httpx.AsyncClient, store: InMemoryStore) -> Api:
     return Api(client, lambda: InMemoryUnitOfWork(store), key_count, expire_keys)
 
 
-def _postgres_api(client: httpx.AsyncClient, engine: AsyncEngine) -> Api:
+def _postgres_api(client: httpx.AsyncClient, databases: Databases) -> Api:
+    pool = databases.primary.pool
+
     async def key_count() -> int:
-        async with engine.connect() as connection:
-            count = select(func.count()).select_from(idempotency_keys)
-            return int((await connection.execute(count)).scalar_one())
+        (count,) = await column(pool, "SELECT count(*) FROM idempotency_keys")
+        return int(count)
 
     async def expire_keys() -> None:
-        async with engine.begin() as connection:
-            await connection.execute(
-                update(idempotency_keys).values(expires_at=text("now() - interval '1 second'"))
-            )
+        await execute(pool, "UPDATE idempotency_keys SET expires_at = now() - interval '1 second'")
 
-    return Api(client, lambda: SqlAlchemyUnitOfWork(engine), key_count, expire_keys)
+    return Api(client, lambda: PostgresUnitOfWork(databases), key_count, expire_keys)
 
 
 @pytest.fixture
@@ -80,8 +76,8 @@ async def memory_api() -> AsyncIterator[Api]:
 
 
 @pytest.fixture
-def postgres_api(pg_client: httpx.AsyncClient, pg_engine: AsyncEngine) -> Api:
-    return _postgres_api(pg_client, pg_engine)
+def postgres_api(pg_client: httpx.AsyncClient, pg_databases: Databases) -> Api:
+    return _postgres_api(pg_client, pg_databases)
 
 
 @pytest.fixture(params=[pytest.param("postgres_api", marks=pytest.mark.postgres), "memory_api"])
@@ -188,7 +184,7 @@ async def test_a_registration_with_the_same_key_and_another_password_is_a_422(ap
 async def test_a_repeat_while_the_first_is_in_flight_is_a_409(api: Api) -> None:
     ada = await sign_up(api.client)
 
-    async with api.uow() as first:
+    async with api.uow().write() as first:
         # The first request, mid-transaction: its key is claimed until it ends.
         assert await first.idempotency_keys.claim(f"user:{ada.id}", "busy")
         repeat = await api.client.post("/posts/", json=HELLO, headers=_keyed(ada, "busy"))

@@ -5,11 +5,11 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Select, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Select
 
 from domain.posts import PostKey
 from infrastructure.persistence.posts import page_statement
+from infrastructure.persistence.statements import Connection, Statement
 
 pytestmark = pytest.mark.postgres
 
@@ -17,15 +17,16 @@ POSTS = 20_000
 LIMIT = 20
 
 
-async def _plan(
-    connection: AsyncConnection, page: tuple[Select[Any], dict[str, Any]]
-) -> dict[str, Any]:
-    statement, parameters = page
-    compiled = statement.compile(dialect=connection.dialect)
-    result = await connection.exec_driver_sql(
-        f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}", compiled.construct_params(parameters)
+async def _plan(connection: Connection, page: tuple[Select[Any], dict[str, Any]]) -> dict[str, Any]:
+    shape, parameters = page
+    statement = Statement(shape)
+    cursor = await connection.execute(
+        f"EXPLAIN (ANALYZE, FORMAT JSON) {statement.sql}".encode(),
+        statement.parameters(parameters),
     )
-    plan: dict[str, Any] = result.scalar_one()[0]["Plan"]
+    row = await cursor.fetchone()
+    assert row is not None
+    plan: dict[str, Any] = row[0][0]["Plan"]
     return plan
 
 
@@ -41,45 +42,44 @@ def _posts_scan(plan: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def many_posts(pg_engine: AsyncEngine) -> list[PostKey]:
+async def many_posts(pg_connection: Connection) -> list[PostKey]:
     """20,000 posts by two authors, spread over time; returns every key, newest first."""
-    async with pg_engine.begin() as connection:
-        await connection.execute(
-            text(
-                "INSERT INTO users (email, username, password_hash) VALUES "
-                "('one@example.com', 'one', 'x'), ('two@example.com', 'two', 'x')"
-            )
-        )
-        await connection.execute(
-            text(
-                "INSERT INTO posts (title, content, author_id, created_at, updated_at) "
-                "SELECT 'title ' || n, 'content', (SELECT min(id) FROM users) + n % 2, "
-                "       now() - n * interval '1 second', now() "
-                "FROM generate_series(1, :count) AS n"
-            ),
-            {"count": POSTS},
-        )
-        await connection.execute(text("ANALYZE users, posts"))
-        rows = await connection.execute(
-            text("SELECT created_at, id FROM posts ORDER BY created_at DESC, id DESC")
-        )
-    return [PostKey(created_at=created_at, id=post_id) for created_at, post_id in rows]
+    connection = pg_connection
+    await connection.execute(
+        "INSERT INTO users (email, username, password_hash) VALUES "
+        "('one@example.com', 'one', 'x'), ('two@example.com', 'two', 'x')"
+    )
+    await connection.execute(
+        "INSERT INTO posts (title, content, author_id, created_at, updated_at) "
+        "SELECT 'title ' || n, 'content', (SELECT min(id) FROM users) + n %% 2, "
+        "       now() - n * interval '1 second', now() "
+        "FROM generate_series(1, %s) AS n",
+        [POSTS],
+    )
+    await connection.execute("ANALYZE users, posts")
+    cursor = await connection.execute(
+        "SELECT created_at, id FROM posts ORDER BY created_at DESC, id DESC"
+    )
+    return [
+        PostKey(created_at=created_at, id=post_id)
+        for created_at, post_id in await cursor.fetchall()
+    ]
 
 
 @pytest.mark.parametrize("author", [False, True], ids=["all-posts", "one-author"])
 async def test_the_first_and_the_thousandth_page_read_the_same_rows(
-    pg_engine: AsyncEngine, many_posts: list[PostKey], author: bool
+    pg_connection: Connection, many_posts: list[PostKey], author: bool
 ) -> None:
     author_id = None
-    async with pg_engine.connect() as connection:
-        if author:
-            author_id = (await connection.execute(text("SELECT min(id) FROM users"))).scalar_one()
-        shallow_key = many_posts[0]
-        deep_key = many_posts[-LIMIT * 2] if not author else many_posts[-LIMIT * 4]
-        plans = [
-            await _plan(connection, page_statement(limit=LIMIT + 1, author_id=author_id, after=key))
-            for key in (shallow_key, deep_key)
-        ]
+    if author:
+        row = await (await pg_connection.execute("SELECT min(id) FROM users")).fetchone()
+        author_id = None if row is None else row[0]
+    shallow_key = many_posts[0]
+    deep_key = many_posts[-LIMIT * 2] if not author else many_posts[-LIMIT * 4]
+    plans = [
+        await _plan(pg_connection, page_statement(limit=LIMIT + 1, author_id=author_id, after=key))
+        for key in (shallow_key, deep_key)
+    ]
 
     for plan in plans:
         scan = _posts_scan(plan)
@@ -91,11 +91,10 @@ async def test_the_first_and_the_thousandth_page_read_the_same_rows(
 
 
 async def test_an_offset_page_reads_everything_before_it(
-    pg_engine: AsyncEngine, many_posts: list[PostKey]
+    pg_connection: Connection, many_posts: list[PostKey]
 ) -> None:
     """The contrast that makes cursors worth having: `skip` costs as deep as it goes."""
-    async with pg_engine.connect() as connection:
-        plan = await _plan(connection, page_statement(limit=LIMIT + 1, skip=POSTS - LIMIT * 2))
+    plan = await _plan(pg_connection, page_statement(limit=LIMIT + 1, skip=POSTS - LIMIT * 2))
 
     assert _posts_scan(plan)["Actual Rows"] > POSTS - LIMIT * 2
 

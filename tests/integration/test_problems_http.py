@@ -7,10 +7,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from dependency_injector import providers
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from infrastructure.container import Container
-from infrastructure.persistence.engine import build_engine
+from infrastructure.container import Container, running
 from interfaces.http.app import create_app
 from interfaces.http.middleware import MAX_BODY_BYTES
 from tests.conftest import make_settings
@@ -183,15 +181,18 @@ async def test_an_unexpected_error_is_a_500_problem_that_reveals_nothing(
 async def unreachable_client() -> AsyncIterator[httpx.AsyncClient]:
     """The app pointed at a port where no database listens."""
     settings = make_settings(
-        repository="sqlalchemy",
+        repository="postgres",
         database_url="postgresql://nobody@127.0.0.1:9/none",
         db_connect_timeout=2,
+        db_pool_timeout=2,
     )
     container = Container(settings=providers.Object(settings))
     transport = httpx.ASGITransport(app=create_app(container))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with (
+        running(container),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+    ):
         yield client
-    await container.engine().dispose()
 
 
 async def test_an_unreachable_database_is_a_503_with_retry_after(
@@ -207,19 +208,19 @@ async def test_an_unreachable_database_is_a_503_with_retry_after(
 @pytest.mark.postgres
 async def test_an_exhausted_pool_is_a_503_after_its_timeout(database_url: str) -> None:
     settings = make_settings(
-        repository="sqlalchemy",
+        repository="postgres",
         database_url=database_url,
         db_pool_size=1,
         db_max_overflow=0,
         db_pool_timeout=0.5,
     )
-    engine: AsyncEngine = build_engine(settings)
     container = Container(settings=providers.Object(settings))
-    container.engine.override(providers.Object(engine))
     transport = httpx.ASGITransport(app=create_app(container))
-    try:
+    async with running(container):
+        pool = container.primary_database().pool
+        await pool.wait()
         async with (
-            engine.connect(),  # holds the only connection
+            pool.connection(),  # holds the only connection
             httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
         ):
             response = await asyncio.wait_for(client.get("/users/1"), timeout=30)
@@ -227,5 +228,3 @@ async def test_an_exhausted_pool_is_a_503_after_its_timeout(database_url: str) -
             assert response.headers["retry-after"] == "5"
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             assert (await client.get("/users/1")).status_code == 404, "healthy once freed"
-    finally:
-        await engine.dispose()

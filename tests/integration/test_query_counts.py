@@ -3,7 +3,7 @@ its size, a post read or published one statement each."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Final
 from unittest.mock import patch
 
 import httpx
@@ -15,24 +15,49 @@ from tests.integration.accounts import publish, sign_up
 pytestmark = pytest.mark.postgres
 
 
+PRE_PING: Final = ""
+"""psycopg_pool's `check_connection` (DB_POOL_PRE_PING): an empty query, no statement."""
+
+
 @contextmanager
 def recorded_statements() -> Iterator[list[str]]:
-    """Collect the SQL sent through psycopg while the block runs.
+    """Collect the SQL sent through psycopg while the block runs, the pool's pre-ping aside.
 
-    At the driver, so that it sees every statement: the repositories' own,
-    which run on psycopg's connection, and any that go through SQLAlchemy.
+    At the driver, so that it sees every statement: the repositories' own
+    and any other. The pre-ping, one empty query per block (see
+    `test_each_block_costs_one_pre_ping`), is no statement of the request's.
     """
     statements: list[str] = []
+    with recorded_queries() as queries:
+        yield statements
+    statements.extend(query for query in queries if query != PRE_PING)
+
+
+@contextmanager
+def recorded_queries() -> Iterator[list[str]]:
+    """Every query sent through psycopg while the block runs."""
+    queries: list[str] = []
     execute = psycopg.AsyncCursor.execute
 
     async def record(
         cursor: psycopg.AsyncCursor[Any], query: Any, *args: Any, **kwargs: Any
     ) -> Any:
-        statements.append(str(query))
+        queries.append(str(query))
         return await execute(cursor, query, *args, **kwargs)
 
     with patch.object(psycopg.AsyncCursor, "execute", record):
-        yield statements
+        yield queries
+
+
+async def test_each_block_costs_one_pre_ping(pg_client: httpx.AsyncClient) -> None:
+    """The price of DB_POOL_PRE_PING: one round trip per block of work, none more."""
+    post = await publish(pg_client, await sign_up(pg_client))
+
+    with recorded_queries() as queries:
+        await pg_client.get(f"/posts/{post['id']}")
+
+    assert queries.count(PRE_PING) == 1
+    assert len(queries) == 2
 
 
 @pytest.mark.parametrize("path", ["/posts/", "/users/{author}/posts", "/posts/?author_id={author}"])

@@ -10,13 +10,12 @@ from urllib.parse import urlparse
 
 import pytest
 from limits import parse
-from sqlalchemy import func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from psycopg_pool import AsyncConnectionPool
 
 from application.ratelimit import Limit, RateLimitExceededError
 from domain.errors import StorageUnavailableError
-from infrastructure.persistence.engine import build_engine
-from infrastructure.persistence.tables import rate_limit_counters
+from infrastructure.persistence.database import Database, Databases, build_databases
+from infrastructure.persistence.statements import Connection
 from infrastructure.ratelimit import (
     PostgresStorage,
     RateLimits,
@@ -24,33 +23,46 @@ from infrastructure.ratelimit import (
     redis_pool,
     redis_storage,
 )
-from tests.conftest import make_settings
+from tests.conftest import column, make_settings, opened_databases
 
 WINDOW = 60
 
 
-async def _expire(engine: AsyncEngine, key: str) -> None:
+Pool = AsyncConnectionPool[Connection]
+
+
+@pytest.fixture
+def pg_pool(pg_databases: Databases) -> Pool:
+    return pg_databases.primary.pool
+
+
+@pytest.fixture
+def pg_database(pg_databases: Databases) -> Database:
+    return pg_databases.primary
+
+
+async def _expire(pool: Pool, key: str) -> None:
     """Move a window's end into the past: the clock, without waiting for it."""
-    async with engine.begin() as connection:
+    async with pool.connection() as connection:
         await connection.execute(
-            update(rate_limit_counters)
-            .where(rate_limit_counters.c.key == key)
-            .values(expires_at=func.now() - text("interval '1 second'"))
+            "UPDATE rate_limit_counters SET expires_at = now() - interval '1 second'"
+            " WHERE key = %s",
+            [key],
         )
 
 
-async def _rows(engine: AsyncEngine) -> dict[str, int]:
-    async with engine.connect() as connection:
-        result = await connection.execute(
-            select(rate_limit_counters.c.key, rate_limit_counters.c.count)
-        )
-        return dict(result.all())
+async def _rows(pool: Pool) -> dict[str, int]:
+    async with pool.connection() as connection:
+        cursor = await connection.execute("SELECT key, count FROM rate_limit_counters")
+        return dict(await cursor.fetchall())
 
 
 @pytest.mark.postgres
 class TestPostgresStorage:
-    async def test_increments_count_up_within_a_window(self, pg_engine: AsyncEngine) -> None:
-        storage = PostgresStorage(pg_engine)
+    async def test_increments_count_up_within_a_window(
+        self, pg_pool: Pool, pg_database: Database
+    ) -> None:
+        storage = PostgresStorage(pg_database)
 
         counts = [await storage.incr("k", WINDOW) for _ in range(3)]
 
@@ -60,13 +72,11 @@ class TestPostgresStorage:
         assert await storage.get("other") == 0
 
     async def test_the_expiry_is_the_window_end_by_the_database_clock(
-        self, pg_engine: AsyncEngine
+        self, pg_pool: Pool, pg_database: Database
     ) -> None:
-        storage = PostgresStorage(pg_engine)
-        async with pg_engine.connect() as connection:
-            before = float(
-                (await connection.execute(select(func.extract("epoch", func.now())))).scalar_one()
-            )
+        storage = PostgresStorage(pg_database)
+        (now,) = await column(pg_pool, "SELECT extract(epoch FROM now())")
+        before = float(now)
 
         await storage.incr("k", WINDOW)
 
@@ -75,71 +85,70 @@ class TestPostgresStorage:
         assert abs(await storage.get_expiry("none") - time.time()) < 30
 
     async def test_an_expired_window_starts_again_in_the_same_statement(
-        self, pg_engine: AsyncEngine
+        self, pg_pool: Pool, pg_database: Database
     ) -> None:
-        storage = PostgresStorage(pg_engine)
+        storage = PostgresStorage(pg_database)
         for _ in range(4):
             await storage.incr("k", WINDOW)
 
-        await _expire(pg_engine, "k")
+        await _expire(pg_pool, "k")
 
         assert await storage.get("k") == 0
         assert await storage.incr("k", WINDOW) == 1
         assert await storage.get_expiry("k") > time.time() + WINDOW - 30
 
-    async def test_clear_reset_and_purge(self, pg_engine: AsyncEngine) -> None:
-        storage = PostgresStorage(pg_engine)
+    async def test_clear_reset_and_purge(self, pg_pool: Pool, pg_database: Database) -> None:
+        storage = PostgresStorage(pg_database)
         for key in ("a", "b", "c"):
             await storage.incr(key, WINDOW)
 
         await storage.clear("a")
-        assert await _rows(pg_engine) == {"b": 1, "c": 1}
+        assert await _rows(pg_pool) == {"b": 1, "c": 1}
 
-        await _expire(pg_engine, "b")
+        await _expire(pg_pool, "b")
         assert await storage.purge_expired() == 1
-        assert await _rows(pg_engine) == {"c": 1}
+        assert await _rows(pg_pool) == {"c": 1}
 
         assert await storage.reset() == 1
-        assert await _rows(pg_engine) == {}
+        assert await _rows(pg_pool) == {}
 
     async def test_expired_rows_are_swept_every_so_many_increments(
-        self, pg_engine: AsyncEngine
+        self, pg_pool: Pool, pg_database: Database
     ) -> None:
-        storage = PostgresStorage(pg_engine, purge_every=3)
+        storage = PostgresStorage(pg_database, purge_every=3)
         await storage.incr("old", WINDOW)
-        await _expire(pg_engine, "old")
+        await _expire(pg_pool, "old")
 
         await storage.incr("new", WINDOW)
-        assert set(await _rows(pg_engine)) == {"old", "new"}
+        assert set(await _rows(pg_pool)) == {"old", "new"}
         await storage.incr("new", WINDOW)  # the third increment sweeps
 
-        assert await _rows(pg_engine) == {"new": 2}
+        assert await _rows(pg_pool) == {"new": 2}
 
     async def test_concurrent_increments_from_several_workers_count_exactly(
-        self, pg_engine: AsyncEngine, database_url: str
+        self, pg_pool: Pool, database_url: str
     ) -> None:
         """Four "workers", each with a pool of three connections, increment one key at once."""
-        settings = make_settings(
-            repository="sqlalchemy", database_url=database_url, db_pool_size=3, db_max_overflow=0
-        )
-        engines = [build_engine(settings) for _ in range(4)]
+        pools = [
+            await opened_databases(database_url=database_url, db_pool_size=3) for _ in range(4)
+        ]
         try:
-            workers = [PostgresStorage(engine) for engine in engines]
+            workers = [PostgresStorage(databases.primary) for databases in pools]
             counts = await asyncio.gather(
                 *(worker.incr("shared", WINDOW) for worker in workers for _ in range(25))
             )
         finally:
-            for engine in engines:
-                await engine.dispose()
+            for databases in pools:
+                await databases.close()
 
         # Every increment saw a different count: none was lost or counted twice.
         assert sorted(counts) == list(range(1, 101))
-        assert await _rows(pg_engine) == {"shared": 100}
+        assert await _rows(pg_pool) == {"shared": 100}
 
     async def test_the_limiter_on_postgres_refuses_past_the_rate(
-        self, pg_engine: AsyncEngine
+        self, pg_pool: Pool, pg_database: Database
     ) -> None:
-        limits = RateLimits(PostgresStorage(pg_engine), dict.fromkeys(Limit, parse("2/minute")))
+        limits = RateLimits(PostgresStorage(pg_database), dict.fromkeys(Limit, parse("2/minute")))
         await limits.hit(Limit.REGISTRATIONS, "203.0.113.7")
         await limits.hit(Limit.REGISTRATIONS, "203.0.113.7")
 
@@ -148,25 +157,27 @@ class TestPostgresStorage:
 
         assert 1 <= refused.value.retry_after <= 60
 
-    async def test_the_health_check_answers(self, pg_engine: AsyncEngine) -> None:
-        assert await PostgresStorage(pg_engine).check() is True
+    async def test_the_health_check_answers(self, pg_pool: Pool, pg_database: Database) -> None:
+        assert await PostgresStorage(pg_database).check() is True
 
 
 async def test_an_unreachable_database_is_storage_unavailable() -> None:
-    engine = build_engine(
+    databases = build_databases(
         make_settings(
-            repository="sqlalchemy",
+            repository="postgres",
             database_url="postgresql://nobody@127.0.0.1:9/none",
             db_connect_timeout=1,
+            db_pool_timeout=1,
         )
     )
-    storage = PostgresStorage(engine)
+    await databases.open()
+    storage = PostgresStorage(databases.primary)
     try:
         with pytest.raises(StorageUnavailableError):
             await storage.incr("k", WINDOW)
         assert await storage.check() is False
     finally:
-        await engine.dispose()
+        await databases.close()
 
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379")

@@ -13,9 +13,9 @@ import httpx
 import pytest
 from dependency_injector import providers
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infrastructure.container import Container
+from infrastructure.persistence.database import Databases
 from interfaces.http.app import create_app
 from tests.conftest import make_settings
 from tests.integration.accounts import PASSWORD, login
@@ -31,27 +31,27 @@ AppFactory = Callable[..., CallerFactory]
 
 
 @pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.postgres), "memory"])
-def store(request: pytest.FixtureRequest) -> tuple[dict[str, Any], AsyncEngine | None]:
-    """The settings and engine of each store in turn: PostgreSQL's table, then memory."""
+def store(request: pytest.FixtureRequest) -> tuple[dict[str, Any], Databases | None]:
+    """The settings and pools of each store in turn: PostgreSQL's table, then memory."""
     if request.param == "memory":
         return {}, None
     database_url: str = request.getfixturevalue("database_url")
-    engine: AsyncEngine = request.getfixturevalue("pg_engine")
-    return {"repository": "sqlalchemy", "database_url": database_url}, engine
+    databases: Databases = request.getfixturevalue("pg_databases")
+    return {"repository": "postgres", "database_url": database_url}, databases
 
 
 @pytest.fixture
 async def limited_app(
-    store: tuple[dict[str, Any], AsyncEngine | None],
+    store: tuple[dict[str, Any], Databases | None],
 ) -> AsyncIterator[AppFactory]:
     """Build the app with these settings; then get a client calling it from a given peer."""
-    base, engine = store
+    base, databases = store
     async with AsyncExitStack() as stack:
 
         def build(**overrides: Any) -> CallerFactory:
             container = Container(settings=providers.Object(make_settings(**base, **overrides)))
-            if engine is not None:
-                container.engine.override(providers.Object(engine))
+            if databases is not None:
+                container.databases.override(providers.Object(databases))
             app = create_app(container)
             return lambda peer: _caller(stack, app, peer)
 

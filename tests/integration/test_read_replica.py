@@ -11,16 +11,15 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from dependency_injector import providers
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.posts import AuthoredPost
 from domain.users import User
 from infrastructure.container import Container
 from infrastructure.persistence import migrator
-from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.persistence.database import Database, Databases
+from infrastructure.persistence.unit_of_work import PostgresUnitOfWork
 from interfaces.http.app import create_app
-from tests.conftest import in_thread, make_settings
+from tests.conftest import column, execute, in_thread, make_settings
 from tests.factories import new_post, new_user
 from tests.integration.accounts import login, publish, sign_up
 from tests.integration.problems import assert_problem
@@ -31,54 +30,51 @@ pytestmark = pytest.mark.postgres
 @dataclass(frozen=True)
 class Replicated:
     client: httpx.AsyncClient
-    replica: AsyncEngine
+    replica: Database
     replica_user: User
     replica_post: AuthoredPost
 
 
 @pytest.fixture
 async def replicated(
-    pg_engine: AsyncEngine,
-    app_engine: AsyncEngine,
+    pg_databases: Databases,
+    app_databases: Databases,
     database_url: str,
     create_database: Callable[[], str],
 ) -> AsyncIterator[Replicated]:
     """The app with the run's database as primary and a second one, with a user and a post of
-    its own, as the replica; pg_engine empties the primary after the test."""
+    its own, as the replica; pg_databases empties the primary after the test."""
     replica_url = create_database()
     in_thread(migrator.upgrade, replica_url)
-    container = Container(
-        settings=providers.Object(
-            make_settings(
-                repository="sqlalchemy", database_url=database_url, database_replica_url=replica_url
-            )
-        )
+    settings = make_settings(
+        repository="postgres", database_url=database_url, database_replica_url=replica_url
     )
-    container.engine.override(providers.Object(app_engine))
-    replica = container.replica_engine()
-    assert replica is not None
-    async with replica.begin() as connection:
-        # Ids the primary will not reach in a test, so an id tells where a row lives.
-        await connection.execute(text("ALTER TABLE users ALTER COLUMN id RESTART WITH 1000"))
-    async with SqlAlchemyUnitOfWork(replica) as uow:
-        user = await uow.users.add(new_user(username="only_on_replica"))
-        added = await uow.posts.add(new_post(author_id=user.id, title="From the replica"))
-        await uow.commit()
-    async with SqlAlchemyUnitOfWork(replica).reading() as uow:
-        authored = await uow.posts.get_authored(added.post.id)
+    container = Container(settings=providers.Object(settings))
+    replica = Database(replica_url, settings, name="replica")
+    await replica.open()
+    await replica.pool.wait()  # connections still opening would count as checked out
+    databases = Databases(primary=app_databases.primary, replica=replica)
+    container.databases.override(providers.Object(databases))
+    # Ids the primary will not reach in a test, so an id tells where a row lives.
+    await execute(replica.pool, "ALTER TABLE users ALTER COLUMN id RESTART WITH 1000")
+    on_replica = PostgresUnitOfWork(Databases(primary=replica))
+    async with on_replica.write() as tx:
+        user = await tx.users.add(new_user(username="only_on_replica"))
+        added = await tx.posts.add(new_post(author_id=user.id, title="From the replica"))
+        await tx.commit()
+    async with on_replica.read() as repos:
+        authored = await repos.posts.get_authored(added.post.id)
     assert authored is not None
     transport = httpx.ASGITransport(app=create_app(container))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield Replicated(client, replica, user, authored)
     finally:
-        await replica.dispose()
+        await replica.close()
 
 
-async def _usernames(engine: AsyncEngine) -> list[str]:
-    async with engine.connect() as connection:
-        rows = await connection.execute(text("SELECT username FROM users ORDER BY id"))
-        return list(rows.scalars())
+async def _usernames(database: Database) -> list[str]:
+    return await column(database.pool, "SELECT username FROM users ORDER BY id")
 
 
 async def test_reads_that_may_lag_come_from_the_replica(replicated: Replicated) -> None:
@@ -98,7 +94,7 @@ async def test_reads_that_may_lag_come_from_the_replica(replicated: Replicated) 
 
 
 async def test_writes_logging_in_and_tokens_use_the_primary(
-    replicated: Replicated, pg_engine: AsyncEngine
+    replicated: Replicated, pg_databases: Databases
 ) -> None:
     client = replicated.client
 
@@ -114,11 +110,9 @@ async def test_writes_logging_in_and_tokens_use_the_primary(
     assert me.status_code == 200
     assert me.json()["username"] == "ada"
     assert_problem(taken, 409, "Email already registered")
-    assert await _usernames(pg_engine) == ["ada"]
+    assert await _usernames(pg_databases.primary) == ["ada"]
     assert await _usernames(replicated.replica) == ["only_on_replica"]
-    async with pg_engine.connect() as connection:
-        titles = await connection.execute(text("SELECT title FROM posts"))
-        assert list(titles.scalars()) == ["On the primary"]
+    assert await column(pg_databases.primary.pool, "SELECT title FROM posts") == ["On the primary"]
     # Replication lag, as docs/operations.md warns: a read that may lag does not see it yet.
     assert (await client.get(f"/users/{account.id}")).status_code == 404
     assert (await login(client, "only_on_replica")).status_code == 401
@@ -141,8 +135,7 @@ async def test_readiness_covers_the_replica(replicated: Replicated) -> None:
         "database and read replica reachable, schema at head"
     )
 
-    async with replicated.replica.begin() as connection:
-        await connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    await execute(replicated.replica.pool, "UPDATE alembic_version SET version_num = '0001'")
     response = await client.get("/health/ready")
 
     assert_problem(

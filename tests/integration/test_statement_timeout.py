@@ -1,10 +1,10 @@
-"""DB_STATEMENT_TIMEOUT reaches every connection the pool opens, and 0 leaves it off."""
+"""DB_STATEMENT_TIMEOUT and DB_ECHO reach every connection the pool opens."""
+
+import logging
 
 import pytest
-from sqlalchemy import text
 
-from infrastructure.persistence.engine import build_engine
-from tests.conftest import make_settings
+from tests.conftest import opened_databases
 
 pytestmark = pytest.mark.postgres
 
@@ -15,18 +15,35 @@ pytestmark = pytest.mark.postgres
 async def test_every_connection_gets_the_statement_timeout(
     database_url: str, seconds: float, shown: str
 ) -> None:
-    settings = make_settings(
-        repository="sqlalchemy", database_url=database_url, db_statement_timeout=seconds
+    databases = await opened_databases(
+        database_url=database_url, db_statement_timeout=seconds, db_pool_size=2
     )
-    engine = build_engine(settings)
+    pool = databases.primary.pool
     try:
-        async with engine.connect() as first, engine.connect() as second:
+        async with pool.connection() as first, pool.connection() as second:
             for connection in (first, second):
-                result = await connection.execute(text("SHOW statement_timeout"))
-                assert result.scalar_one() == shown
-        async with engine.connect() as autocommit:
-            await autocommit.execution_options(isolation_level="AUTOCOMMIT")
-            result = await autocommit.execute(text("SHOW statement_timeout"))
-            assert result.scalar_one() == shown
+                cursor = await connection.execute("SHOW statement_timeout")
+                assert await cursor.fetchone() == (shown,)
+            await second.set_autocommit(False)
+            cursor = await second.execute("SHOW statement_timeout")
+            assert await cursor.fetchone() == (shown,), "in a transaction too"
+            await second.rollback()
+            await second.set_autocommit(True)
     finally:
-        await engine.dispose()
+        await databases.close()
+
+
+async def test_db_echo_logs_each_statement_without_its_values(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    databases = await opened_databases(database_url=database_url, db_echo=True, db_pool_size=1)
+    try:
+        with caplog.at_level(logging.INFO, logger="infrastructure.persistence.database"):
+            async with databases.primary.pool.connection() as connection:
+                await connection.execute("SELECT %s::text", ["a-secret-value"])
+    finally:
+        await databases.close()
+
+    logged = [record.getMessage() for record in caplog.records]
+    assert "SQL: SELECT %s::text" in logged
+    assert not any("a-secret-value" in line for line in logged)

@@ -14,8 +14,8 @@ from typing import Final
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from infrastructure.persistence.database import Databases
 from tests.conftest import libpq_url
 from tests.integration.live_server import serving
 from tests.integration.workers import WorkerConnection, has_proc
@@ -32,9 +32,10 @@ MAX_CONNECTIONS: Final = 60
 
 @pytest.fixture
 def one_connection_per_worker(
-    pgbouncer: PgBouncer, database_url: str, pg_engine: AsyncEngine
+    pgbouncer: PgBouncer, database_url: str, pg_databases: Databases
 ) -> Iterator[list[WorkerConnection]]:
-    """A connection to each worker of a server on PgBouncer; pg_engine empties the tables after."""
+    """A connection to each worker of a server on PgBouncer; pg_databases empties the tables
+    after."""
     logins = pgbouncer.logins(database_url)
     with serving(
         "--workers",

@@ -16,8 +16,8 @@ import psycopg
 import pytest
 
 from infrastructure.persistence import migrator
+from infrastructure.persistence.database import APPLICATION_NAME
 from infrastructure.persistence.embedded import EmbeddedPostgres
-from infrastructure.persistence.engine import APPLICATION_NAME
 from tests.conftest import execute_autocommit, in_thread, libpq_url
 from tests.integration.live_server import free_port
 from tests.resilience import figures

@@ -16,7 +16,7 @@ from typing import Final
 import httpx
 import pytest
 
-from infrastructure.persistence.engine import APPLICATION_NAME
+from infrastructure.persistence.database import APPLICATION_NAME
 from tests.conftest import libpq_url
 from tests.integration.live_server import serving
 from tests.resilience.conftest import ControlledPostgres

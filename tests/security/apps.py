@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 from dependency_injector import providers
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infrastructure.container import Container
+from infrastructure.persistence.database import Databases
 from interfaces.http.app import create_app
 from tests.conftest import make_settings
 
@@ -30,29 +30,29 @@ class App:
 Build = Callable[..., App]
 
 
-Adapter = tuple[dict[str, Any], AsyncEngine | None]
+Adapter = tuple[dict[str, Any], Databases | None]
 
 
 def adapter_of(request: pytest.FixtureRequest) -> Adapter:
-    """The settings and engine of the adapter `request.param` names; for a sync fixture, as
-    pytest-asyncio cannot set up the engine's async fixtures from inside an async one."""
+    """The settings and pools of the adapter `request.param` names; for a sync fixture, as
+    pytest-asyncio cannot set up the pools' async fixtures from inside an async one."""
     if request.param == "memory":
         return {}, None
     database_url: str = request.getfixturevalue("database_url")
-    engine: AsyncEngine = request.getfixturevalue("pg_engine")
-    return {"repository": "sqlalchemy", "database_url": database_url}, engine
+    databases: Databases = request.getfixturevalue("pg_databases")
+    return {"repository": "postgres", "database_url": database_url}, databases
 
 
 @asynccontextmanager
 async def app_builder(adapter: Adapter) -> AsyncIterator[Build]:
     """`build(**settings)` gives an app on `adapter`, and its client."""
-    base, engine = adapter
+    base, databases = adapter
     async with AsyncExitStack() as stack:
 
         def build(**overrides: Any) -> App:
             container = Container(settings=providers.Object(make_settings(**base, **overrides)))
-            if engine is not None:
-                container.engine.override(providers.Object(engine))
+            if databases is not None:
+                container.databases.override(providers.Object(databases))
             transport = httpx.ASGITransport(app=create_app(container))
             client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
             stack.push_async_callback(client.aclose)

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from application.ports import PasswordHasher, PasswordStrength
+from application.unit_of_work import UnitOfWork
 from application.users import UpdateUser, UserService
-from domain.unit_of_work import UnitOfWork
 from domain.users import CredentialsChangedMeanwhileError
 from tests.factories import register_user
 from tests.integration.accounts import PASSWORD, Account, login, sign_up

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from dependency_injector import providers
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from psycopg.rows import dict_row
 
 from infrastructure.container import Container
 from infrastructure.memory import InMemoryStore, InMemoryUnitOfWork
-from infrastructure.persistence.tables import idempotency_keys
+from infrastructure.persistence.database import Databases
 from interfaces.http.app import create_app
 from tests.conftest import make_settings
 from tests.integration.accounts import PASSWORD, login
@@ -49,10 +48,14 @@ async def memory_storage() -> AsyncIterator[Storage]:
 
 
 @pytest.fixture
-def pg_storage(pg_client: httpx.AsyncClient, pg_engine: AsyncEngine) -> Storage:
+def pg_storage(pg_client: httpx.AsyncClient, pg_databases: Databases) -> Storage:
     async def records() -> list[str]:
-        async with pg_engine.connect() as connection:
-            rows = (await connection.execute(select(idempotency_keys))).mappings().all()
+        async with (
+            pg_databases.primary.pool.connection() as connection,
+            connection.cursor(row_factory=dict_row) as cursor,
+        ):
+            await cursor.execute("SELECT * FROM idempotency_keys")
+            rows = await cursor.fetchall()
         return [repr({**row, "body": bytes(row["body"]).decode("latin-1")}) for row in rows]
 
     return Storage(pg_client, records)

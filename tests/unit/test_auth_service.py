@@ -106,9 +106,9 @@ async def test_a_hash_with_outdated_parameters_is_replaced_at_login(
 async def test_a_rehash_does_not_overwrite_a_password_changed_meanwhile(
     uow: InMemoryUnitOfWork, ada: User
 ) -> None:
-    async with uow:
-        replaced = await uow.users.replace_password_hash(ada.id, old="stale", new="new")
-        await uow.commit()
+    async with uow.write() as tx:
+        replaced = await tx.users.replace_password_hash(ada.id, old="stale", new="new")
+        await tx.commit()
 
     assert not replaced
     assert uow.store.users[ada.id].password_hash == ada.password_hash

@@ -140,7 +140,7 @@ async def test_a_repeat_while_the_first_is_in_flight_is_refused_at_once(
     posts: PostService, store: InMemoryStore, ada: User
 ) -> None:
     """Refused while the first still holds the key, rather than after waiting for it."""
-    async with InMemoryUnitOfWork(store) as first:
+    async with InMemoryUnitOfWork(store).write() as first:
         # A first request, mid-transaction, with its key claimed.
         assert await first.idempotency_keys.claim(f"user:{ada.id}", "key-1")
 
@@ -198,7 +198,7 @@ async def test_a_deleted_authors_repeat_is_refused_not_replayed(
         await posts.publish_post_once(ada.id, HELLO, _post_once())
     with pytest.raises(UserNotFoundError):
         await posts.publish_post_once(ada.id, HELLO, _post_once(fingerprint="another body"))
-    async with InMemoryUnitOfWork(store) as first:
+    async with InMemoryUnitOfWork(store).write() as first:
         assert await first.idempotency_keys.claim(f"user:{ada.id}", "key-1")
         with pytest.raises(UserNotFoundError):
             await posts.publish_post_once(ada.id, HELLO, _post_once())
@@ -242,7 +242,7 @@ async def test_a_registration_in_flight_is_refused_before_hashing(
     store: InMemoryStore, hasher: CountingHasher
 ) -> None:
     command = register_user(email="ada@example.com")
-    async with InMemoryUnitOfWork(store) as first:
+    async with InMemoryUnitOfWork(store).write() as first:
         assert await first.idempotency_keys.claim("registration:ada@example.com", "key-1")
 
         with pytest.raises(IdempotencyKeyInUseError):

@@ -10,7 +10,7 @@ from application.users import UserService
 from infrastructure.container import Container
 from infrastructure.memory import InMemoryUnitOfWork
 from infrastructure.persistence.provisioning import display_url
-from infrastructure.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.persistence.unit_of_work import PostgresUnitOfWork
 from infrastructure.security.passwords import Argon2PasswordHasher
 from tests.conftest import make_settings
 
@@ -87,20 +87,20 @@ def test_container_selects_the_adapter_from_settings() -> None:
     memory = Container(settings=providers.Object(make_settings(repository="memory")))
     sql = Container(
         settings=providers.Object(
-            make_settings(repository="sqlalchemy", database_url="postgresql://app@db/app")
+            make_settings(repository="postgres", database_url="postgresql://app@db/app")
         )
     )
 
     assert isinstance(memory.user_service(), UserService)
     assert isinstance(memory.uow(), InMemoryUnitOfWork)
     assert memory.uow().store is memory.uow().store, "one store per container"
-    assert isinstance(sql.uow(), SqlAlchemyUnitOfWork)
-    engine = sql.engine()
-    assert engine is sql.engine()
-    assert (engine.pool.size(), engine.pool._max_overflow) == (20, 0)  # type: ignore[attr-defined]
-    assert sql.connection_gate() is sql.connection_gate(), "one gate per engine"
-    assert sql.uow()._primary == (engine, sql.connection_gate())
-    assert sql.uow()._replica is None, "no DATABASE_REPLICA_URL, no replica"
+    assert isinstance(sql.uow(), PostgresUnitOfWork)
+    assert sql.uow() is sql.uow(), "one unit of work for the process: it holds no state"
+    databases = sql.databases()
+    assert databases is sql.databases(), "one pool per database and process"
+    assert (databases.primary.pool.min_size, databases.primary.pool.max_size) == (20, 20)
+    assert databases.replica is None, "no DATABASE_REPLICA_URL, no replica"
+    assert sql.primary_database() is databases.primary
 
 
 def test_production_refuses_the_development_secret() -> None:
@@ -123,3 +123,13 @@ def test_production_accepts_a_long_random_secret() -> None:
 
 def test_development_runs_with_the_default_secret() -> None:
     assert make_settings(environment="development").access_token_expire_minutes == 30
+
+
+@pytest.mark.parametrize("named", ["postgres", "sqlalchemy"])
+def test_repository_postgres_is_still_accepted_by_its_old_name(named: str) -> None:
+    assert make_settings(repository=named).repository == "postgres"
+
+
+def test_repository_refuses_an_unknown_adapter() -> None:
+    with pytest.raises(ValidationError, match="repository"):
+        make_settings(repository="sqlite")

@@ -97,7 +97,7 @@ def test_the_container_builds_the_store_the_settings_name() -> None:
     assert isinstance(storage(), MemoryStorage)
     assert isinstance(storage(rate_limit_storage="redis://127.0.0.1:6379"), RedisStorage)
     assert isinstance(
-        storage(repository="sqlalchemy", database_url="postgresql://u@db/app"), PostgresStorage
+        storage(repository="postgres", database_url="postgresql://u@db/app"), PostgresStorage
     )
 
 
@@ -133,7 +133,7 @@ def test_in_process_counting_is_announced_at_start_up(caplog: pytest.LogCaptureF
         create_app(
             Container(
                 settings=providers.Object(
-                    make_settings(repository="sqlalchemy", database_url="postgresql://u@db/app")
+                    make_settings(repository="postgres", database_url="postgresql://u@db/app")
                 )
             )
         )
