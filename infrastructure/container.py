@@ -236,6 +236,6 @@ __all__ = [
     "Metrics",
     "SchemaOutdatedError",
     "build_container",
-    "running",
     "request_id",
+    "running",
 ]

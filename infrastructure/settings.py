@@ -160,8 +160,8 @@ class Settings(BaseSettings):
     db_pool_pre_ping: bool = Field(
         default=True,
         description=(
-            "Check each connection (an empty query) before lending it; one that the server "
-            "closed renews the pool."
+            "Check each connection before lending it (its socket; an empty query only when "
+            "the server has spoken to it); one that the server closed renews the pool."
         ),
     )
     db_connect_timeout: int = Field(default=10, ge=1, description="Seconds to open a connection.")

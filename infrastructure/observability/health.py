@@ -5,10 +5,9 @@ import asyncio
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
+from application.health import Readiness
 from infrastructure.persistence.database import Databases
 from infrastructure.persistence.statements import Connection
-
-from application.health import Readiness
 
 
 class InMemoryReadinessProbe:

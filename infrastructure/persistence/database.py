@@ -7,6 +7,7 @@ retires old ones and counts what it does, so none of that is written here.
 """
 
 import logging
+import select
 from dataclasses import dataclass
 from typing import Any, Final, Self
 
@@ -69,8 +70,9 @@ class Database:
     - DB_POOL_TIMEOUT is `timeout`: how long a request waits in line for a
       connection before psycopg_pool's PoolTimeout, a 503.
     - DB_POOL_RECYCLE is `max_lifetime` (-1: never).
-    - DB_POOL_PRE_PING is `check=`: psycopg_pool's `check_connection`, an
-      empty query, before lending a connection (see `_check`).
+    - DB_POOL_PRE_PING is `check=`: a look at the socket before lending a
+      connection, and psycopg_pool's `check_connection` only when the server
+      has spoken to it (see `_check`).
     - DB_STATEMENT_TIMEOUT is set by `configure=` on each new connection
       (see `_configure`); DB_CONNECT_TIMEOUT, DB_PREPARED_STATEMENTS and
       DB_ECHO (a cursor that logs) are connection parameters.
@@ -188,21 +190,39 @@ class Database:
         )
 
     async def _check(self, connection: Connection) -> None:
-        """psycopg_pool's check; a connection that fails it starts a new generation of the pool.
+        """Refuse a connection the server has closed; the first one found renews the pool.
+
+        psycopg_pool's own `check_connection` sends an empty query: a second
+        round trip for a one-statement read. A connection idle in the pool has
+        nothing to hear from the server, so its socket is looked at first: when
+        PostgreSQL stops or restarts, or a backend is terminated, the server
+        sends its FATAL notice and closes the socket, which then polls
+        readable. Only then is the round trip paid, to tell a closing server
+        from a notice (which costs nothing more than that query). What a look
+        at the socket cannot see, a peer that vanished without a word, fails
+        the first statement instead: that request's 503.
 
         The server closing one idle connection mostly means it closed them all
         (a restart, a failover, a PgBouncer reload): `drain()` replaces every
         connection opened before now (the idle ones at once, those in use when
         they come back) instead of letting each request find the next dead one,
-        with psycopg_pool's growing pause between two failed checks. This is
-        what SQLAlchemy's pool does when its pre-ping fails.
+        with psycopg_pool's growing pause between two failed checks.
         """
+        if not connection.closed and not connection.broken and not _has_spoken(connection):
+            return
         try:
             await AsyncConnectionPool.check_connection(connection)
         except psycopg.Error:
             logger.warning("a pooled connection was closed by the server: renewing the pool")
             await self.pool.drain()
             raise
+
+
+def _has_spoken(connection: Connection) -> bool:
+    """Whether the server sent an idle connection anything: mostly, that it is closing it."""
+    poller = select.poll()
+    poller.register(connection.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
 
 
 @dataclass(frozen=True, slots=True)
