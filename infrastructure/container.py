@@ -18,6 +18,7 @@ from infrastructure.observability.metrics import (
     share_between_workers,
 )
 from infrastructure.persistence.admin import DatabaseAdmin
+from infrastructure.persistence.embedded import EmbeddedPostgresError, StopOutcome
 from infrastructure.persistence.engine import (
     build_engine,
     build_gate,
@@ -159,15 +160,18 @@ def build_container(settings: Settings | None = None) -> Container:
 # The interfaces import nothing else from infrastructure (import-linter holds
 # them to it): what they use, they ask a provider for, and these are the few
 # names they must spell themselves: the errors the command line turns into
-# exit codes, what the HTTP layer records into for every request, and the
-# warning the app logs when rate limits count in process memory.
+# exit codes and what `db stop` found, what the HTTP layer records into for
+# every request, and the warning the app logs when rate limits count in
+# process memory.
 __all__ = [
     "EXPOSITION_CONTENT_TYPE",
     "IN_PROCESS_WARNING",
     "Container",
     "DatabaseUnreachableError",
+    "EmbeddedPostgresError",
     "Metrics",
     "SchemaOutdatedError",
+    "StopOutcome",
     "build_container",
     "request_id",
 ]

@@ -5,6 +5,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Final
 
 from infrastructure.persistence import migrator
+from infrastructure.persistence.embedded import StopOutcome, stop_unless_in_use
 from infrastructure.persistence.provisioning import display_url, provide_database
 from infrastructure.settings import Settings
 
@@ -45,6 +46,13 @@ class DatabaseAdmin:
             url = self._named(provided)
             migrator.ensure_at_head(url)
             yield url
+
+    def stop_embedded(self) -> StopOutcome:
+        """Stop the embedded PostgreSQL in EMBEDDED_POSTGRES_DIR, unless a process uses it.
+
+        Whatever DATABASE_URL says: a server left running there is this checkout's either way.
+        """
+        return stop_unless_in_use(self._settings.embedded_postgres_dir)
 
     def upgrade_sql(self) -> str:
         """The SQL that migrating to head runs, without a database."""
