@@ -226,18 +226,24 @@ class EmbeddedPostgres:
         mark_ready(self.data_dir)
 
     def _has_postgres_database(self) -> bool:
-        """Whether the running server has the database initdb makes last."""
+        """Whether the running server has the database initdb makes last.
+
+        Asked of template1, which bootstrapping makes first: a failed connection
+        to `postgres` itself carries no SQLSTATE to tell "missing" from other failures.
+        """
+        template = self.url_for("template1").replace("postgresql+psycopg://", "postgresql://", 1)
         try:
-            psycopg.connect(
-                self.url.replace("postgresql+psycopg://", "postgresql://", 1), connect_timeout=10
-            ).close()
-        except psycopg.errors.InvalidCatalogName:
-            return False
-        except psycopg.OperationalError as error:
+            with psycopg.connect(template, connect_timeout=10) as connection:
+                row = connection.execute(
+                    "SELECT count(*) FROM pg_database WHERE datname = 'postgres'"
+                ).fetchone()
+        except psycopg.Error as error:
             raise EmbeddedPostgresError(
-                f"the embedded PostgreSQL in {self.data_dir} started but lets no one in: {error}"
+                f"the embedded PostgreSQL in {self.data_dir} started but cannot be used: {error}"
+                f"\nIf it holds nothing you need, remove it (rm -rf {self.data_dir}) and run "
+                f"again: it is then made afresh."
             ) from error
-        return True
+        return row is not None and row[0] == 1
 
     def _let_system_user_in(self) -> None:
         with warnings.catch_warnings():
