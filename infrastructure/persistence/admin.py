@@ -29,7 +29,8 @@ class DatabaseAdmin:
         """The URL to serve from while the block runs, or None for the in-memory adapter.
 
         See `provide_database`: an embedded server is started (and migrated)
-        when no DATABASE_URL is set, and stopped when the block ends.
+        when no DATABASE_URL is set, and stopped when the block ends unless
+        another process still uses it.
         """
         return provide_database(self._settings, migrate=migrate)
 
