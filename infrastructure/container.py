@@ -22,6 +22,7 @@ from infrastructure.observability.metrics import (
 )
 from infrastructure.persistence.admin import DatabaseAdmin
 from infrastructure.persistence.database import Databases, build_databases
+from infrastructure.persistence.embedded import EmbeddedPostgresError, StopOutcome
 from infrastructure.persistence.migrator import DatabaseUnreachableError, SchemaOutdatedError
 from infrastructure.persistence.schema import SCHEMA_HEAD
 from infrastructure.persistence.unit_of_work import PostgresUnitOfWork
@@ -224,7 +225,7 @@ async def running(container: Container) -> AsyncIterator[Container]:
 # The interfaces import nothing else from infrastructure (import-linter holds
 # them to it): what they use, they ask a provider for, and these are the few
 # names they must spell themselves: the errors the command line turns into
-# exit codes, what the HTTP layer records into for every request, the
+# exit codes and what `db stop` found, what the HTTP layer records into for every request, the
 # warning the app logs when rate limits count in process memory, and the
 # in-memory store that interfaces/testing.py hands to other projects' tests.
 __all__ = [
@@ -232,9 +233,11 @@ __all__ = [
     "IN_PROCESS_WARNING",
     "Container",
     "DatabaseUnreachableError",
+    "EmbeddedPostgresError",
     "InMemoryStore",
     "Metrics",
     "SchemaOutdatedError",
+    "StopOutcome",
     "build_container",
     "request_id",
     "running",

@@ -5,6 +5,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Final
 
 from infrastructure.persistence import migrator
+from infrastructure.persistence.embedded import StopOutcome, stop_unless_in_use
 from infrastructure.persistence.provisioning import display_url, provide_database
 from infrastructure.settings import Settings
 
@@ -28,7 +29,8 @@ class DatabaseAdmin:
         """The URL to serve from while the block runs, or None for the in-memory adapter.
 
         See `provide_database`: an embedded server is started (and migrated)
-        when no DATABASE_URL is set, and stopped when the block ends.
+        when no DATABASE_URL is set, and stopped when the block ends unless
+        another process still uses it.
         """
         return provide_database(self._settings, migrate=migrate)
 
@@ -45,6 +47,13 @@ class DatabaseAdmin:
             url = self._named(provided)
             migrator.ensure_at_head(url)
             yield url
+
+    def stop_embedded(self) -> StopOutcome:
+        """Stop the embedded PostgreSQL in EMBEDDED_POSTGRES_DIR, unless a process uses it.
+
+        Whatever DATABASE_URL says: a server left running there is this checkout's either way.
+        """
+        return stop_unless_in_use(self._settings.embedded_postgres_dir)
 
     def upgrade_sql(self) -> str:
         """The SQL that migrating to head runs, without a database."""

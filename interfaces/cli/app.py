@@ -8,7 +8,11 @@ import typer
 from pydantic import ValidationError
 
 from domain.errors import DomainError, StorageUnavailableError
-from infrastructure.container import DatabaseUnreachableError, SchemaOutdatedError
+from infrastructure.container import (
+    DatabaseUnreachableError,
+    EmbeddedPostgresError,
+    SchemaOutdatedError,
+)
 from infrastructure.settings import MissingExtraError, Settings
 
 app = typer.Typer(
@@ -24,8 +28,9 @@ class ExitCode(IntEnum):
 
     REFUSED = 1  # the request broke a rule: a taken email, an invalid name...
     INVALID_SETTINGS = 2
-    DATABASE_UNREACHABLE = 3
+    DATABASE_UNREACHABLE = 3  # the embedded PostgreSQL could not be made or started too
     SCHEMA_OUTDATED = 4
+    PORT_IN_USE = 5  # serve found its port taken, before touching the database
 
 
 def fail(message: str, code: ExitCode) -> typer.Exit:
@@ -52,13 +57,13 @@ def one_line_errors() -> Iterator[None]:
     """Report the failures an operator can act on as one line and an exit code, not a traceback."""
     try:
         yield
-    except DatabaseUnreachableError as error:
+    except MissingExtraError as error:
+        raise fail(str(error), ExitCode.INVALID_SETTINGS) from None
+    except (DatabaseUnreachableError, EmbeddedPostgresError) as error:
         raise fail(str(error), ExitCode.DATABASE_UNREACHABLE) from None
     except StorageUnavailableError as error:
         raise fail(error.message, ExitCode.DATABASE_UNREACHABLE) from None
     except SchemaOutdatedError as error:
         raise fail(str(error), ExitCode.SCHEMA_OUTDATED) from None
-    except MissingExtraError as error:
-        raise fail(str(error), ExitCode.INVALID_SETTINGS) from None
     except DomainError as error:
         raise fail(error.message, ExitCode.REFUSED) from None

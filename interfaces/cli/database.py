@@ -1,4 +1,4 @@
-"""`migrate`, `revision` and `seed`: the database's schema and contents."""
+"""`migrate`, `revision`, `seed` and `db stop`: the database's schema, contents and server."""
 
 import asyncio
 from typing import TYPE_CHECKING, Annotated
@@ -6,12 +6,19 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from infrastructure.container import build_container, running
+from infrastructure.container import StopOutcome, build_container, running
 from infrastructure.settings import Settings
 from interfaces.cli.app import ExitCode, app, fail, load_settings, one_line_errors
 
 if TYPE_CHECKING:
     from infrastructure.seeding import SeedReport
+
+
+db_commands = typer.Typer(
+    help="The embedded PostgreSQL, which runs when DATABASE_URL is unset.",
+    no_args_is_help=True,
+)
+app.add_typer(db_commands, name="db")
 
 
 def _sql_settings() -> Settings:
@@ -111,3 +118,27 @@ async def _seed(settings: Settings, users: int, posts: int, batch_size: int) -> 
                 batch_size=batch_size,
                 progress=lambda table, count: progress.advance(tasks[table], count),
             )
+
+
+@db_commands.command("stop")
+def stop() -> None:
+    """Stop the embedded PostgreSQL in EMBEDDED_POSTGRES_DIR, unless a command is using it.
+
+    `serve` and the other commands stop it themselves when the last of them
+    ends; this is for a server left running by one that was killed (the next
+    command would take that one over and stop it too).
+    """
+    settings = load_settings()
+    with one_line_errors():
+        outcome = build_container(settings).database_admin().stop_embedded()
+    folder = settings.embedded_postgres_dir
+    if outcome is StopOutcome.IN_USE:
+        raise fail(
+            f"the embedded PostgreSQL in {folder} is in use by another command (a serve, say); "
+            f"it stops by itself when the last of them ends",
+            ExitCode.REFUSED,
+        )
+    if outcome is StopOutcome.STOPPED:
+        typer.echo(f"Stopped the embedded PostgreSQL in {folder}")
+    else:
+        typer.echo(f"No embedded PostgreSQL runs in {folder}")

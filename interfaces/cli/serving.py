@@ -1,12 +1,14 @@
 """`serve`: the HTTP API under uvicorn."""
 
+import errno
 import ipaddress
 import logging
 import logging.config
 import os
 import signal
+import socket
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 import uvicorn
@@ -15,6 +17,9 @@ from infrastructure.container import build_container
 from infrastructure.settings import DEVELOPMENT_JWT_SECRET, Settings
 from interfaces.cli.app import ExitCode, app, fail, load_settings, one_line_errors
 from interfaces.http.server_protocols import PROTOCOLS
+
+_BACKLOG: Final = 2048
+"""uvicorn's default: it listens again with its own backlog, which is this one."""
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
@@ -25,6 +30,49 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     the spot, skipping every `finally`.
     """
     raise SystemExit(0)
+
+
+def _hang_up(signum: int, frame: FrameType | None) -> None:
+    """End on SIGHUP (the terminal was closed) as on SIGTERM: gracefully, then stop PostgreSQL.
+
+    By default SIGHUP kills the process on the spot, and the embedded server,
+    in a session of its own, would run on for good. Raising SIGTERM reaches
+    uvicorn's handler while it serves, and `_exit_cleanly` before. With
+    --workers, uvicorn's supervisor takes SIGHUP over: it restarts the workers.
+    """
+    signal.raise_signal(signal.SIGTERM)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Take the port before the database is touched, and keep it for uvicorn.
+
+    Bound as uvicorn would bind it (SO_REUSEADDR), and listened on at once:
+    a port merely bound could still be taken by another server before this
+    one is ready. Connections made meanwhile wait for the app.
+    """
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(_BACKLOG)
+    except OSError as error:
+        listener.close()
+        if error.errno == errno.EADDRINUSE:
+            raise fail(
+                f"{host}:{port} is already in use (by another serve, say); stop that, "
+                f"or serve on another port with --port or PORT",
+                ExitCode.PORT_IN_USE,
+            ) from None
+        raise fail(
+            f"cannot listen on {host}:{port}: {error.strerror or error}", ExitCode.INVALID_SETTINGS
+        ) from None
+    listener.set_inheritable(True)
+    return listener
+
+
+def _http_url(listener: socket.socket) -> str:
+    host, port = listener.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _is_loopback(host: str) -> bool:
@@ -62,9 +110,11 @@ def serve(
     """Serve the HTTP API with uvicorn.
 
     Without DATABASE_URL (and REPOSITORY not 'memory'), starts an embedded
-    PostgreSQL, migrates it, and stops it on exit.
+    PostgreSQL (or shares the one already running for this folder), migrates
+    it, and stops it on exit unless another command still uses it.
     """
     signal.signal(signal.SIGTERM, _exit_cleanly)
+    signal.signal(signal.SIGHUP, _hang_up)
     settings = load_settings()
     bind_host = host or settings.host
     _refuse_public_address_with_development_secret(settings, bind_host)
@@ -84,11 +134,12 @@ def serve(
             f"would each allow the full limits; use postgres or a redis:// URL",
             ExitCode.INVALID_SETTINGS,
         )
+    listener = _listen(bind_host, settings.port if port is None else port)
     container = build_container(settings)
     log_config = container.logging_config()
     logging.config.dictConfig(log_config)
     admin = container.database_admin()
-    with one_line_errors(), admin.provide(migrate=migrate) as database_url:
+    with listener, one_line_errors(), admin.provide(migrate=migrate) as database_url:
         if database_url is not None:
             typer.echo(f"Database: {admin.display_url(database_url)}")
             # Worker processes build their own settings from the environment.
@@ -98,11 +149,12 @@ def serve(
         if worker_count > 1:
             container.share_metrics_between_workers()
         trusted_proxies = [str(network) for network in settings.trusted_proxies]
+        typer.echo(f"Serving on {_http_url(listener)}")
         uvicorn.run(
             "interfaces.http.serving:create_served_app",
             factory=True,
-            host=bind_host,
-            port=port or settings.port,
+            # The socket taken above; uvicorn's own log line names it as a socket.
+            fd=listener.fileno(),
             workers=None if reload else worker_count,
             reload=reload,
             log_config=log_config,
