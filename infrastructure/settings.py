@@ -273,7 +273,9 @@ class Settings(BaseSettings):
             if field is None or get_origin(field.annotation) is not Literal:
                 continue
             if isinstance(value, str):
-                spellings = {str(choice).casefold(): choice for choice in get_args(field.annotation)}
+                spellings = {
+                    str(choice).casefold(): choice for choice in get_args(field.annotation)
+                }
                 normalised[name] = spellings.get(value.strip().casefold(), value)
         return normalised
 

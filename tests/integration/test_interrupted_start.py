@@ -19,7 +19,7 @@ from infrastructure.settings import PROJECT_ROOT
 from interfaces.console import INTERRUPTED_EXIT_CODE
 from tests.integration.live_server import command_environment, free_port
 
-PAUSING_IMPORT: Final = '''
+PAUSING_IMPORT: Final = """
 import os
 import sys
 import time
@@ -36,7 +36,7 @@ class PauseAtImport:
 
 
 sys.meta_path.insert(0, PauseAtImport())
-'''
+"""
 
 WAIT_SECONDS: Final = 30
 
