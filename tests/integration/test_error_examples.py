@@ -25,7 +25,7 @@ def _examples(document: dict[str, Any]) -> dict[tuple[str, str], dict[int, dict[
         (method.upper(), path): {
             int(status): response["content"]["application/problem+json"]["example"]
             for status, response in operation["responses"].items()
-            if int(status) >= 400  # noqa: PLR2004 - the errors
+            if int(status) >= 400
         }
         for path, operations in document["paths"].items()
         for method, operation in operations.items()
