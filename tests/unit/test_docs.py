@@ -19,6 +19,7 @@ EXAMPLES: Final = re.findall(
     r"<!-- tested-example -->\n```python\n(.*?)```", TESTING, flags=re.DOTALL
 )
 SETTINGS_PAGE: Final = (DOCS / "settings.md").read_text()
+ENV_EXAMPLE: Final = (PROJECT_ROOT / ".env.example").read_text()
 
 _FENCE: Final = re.compile(r"^```.*?^```", flags=re.MULTILINE | re.DOTALL)
 _CODE_SPAN: Final = re.compile(r"`[^`\n]*`")
@@ -90,6 +91,32 @@ async def test_testing_page_example_runs(source: str) -> None:
 def test_every_setting_is_on_the_settings_page() -> None:
     documented = set(re.findall(r"^\| `([A-Z_]+)` \|", SETTINGS_PAGE, flags=re.MULTILINE))
     assert {name.upper() for name in Settings.model_fields} <= documented
+
+
+def _groups(text: str, name: str) -> list[tuple[str, list[str]]]:
+    """Each `## ` heading with the setting names under it that match `name`."""
+    return [
+        (section.splitlines()[0].strip(), re.findall(name, section, flags=re.MULTILINE))
+        for section in re.split(r"^## ", text, flags=re.MULTILINE)[1:]
+    ]
+
+
+def test_dot_env_example_lists_every_setting_in_the_settings_page_groups() -> None:
+    page = [
+        group for group in _groups(SETTINGS_PAGE, r"^\| `([A-Z_]+)` \|") if group[0] != "Tests only"
+    ]
+    example = _groups(ENV_EXAMPLE, r"^# ([A-Z_]+)=")
+
+    assert example == page
+    listed = {name for _, names in example for name in names}
+    assert listed == {name.upper() for name in Settings.model_fields}
+
+
+def test_dot_env_example_shows_the_defaults(tmp_path: Path) -> None:
+    uncommented = tmp_path / ".env"
+    uncommented.write_text(re.sub(r"^# ([A-Z_]+=)", r"\1", ENV_EXAMPLE, flags=re.MULTILINE))
+
+    assert Settings(_env_file=uncommented) == Settings(_env_file=None)
 
 
 def test_the_readme_links_every_docs_page() -> None:
