@@ -8,6 +8,7 @@ from typing import Any, Final
 
 import pytest
 
+from infrastructure.persistence.schema import SCHEMA_HEAD
 from infrastructure.settings import PROJECT_ROOT, Settings
 
 README: Final = PROJECT_ROOT / "README.md"
@@ -164,3 +165,13 @@ def test_broken_links_are_found_and_code_is_not_read_as_links(tmp_path: Path) ->
         "other.md#twice: no such heading",
         "missing.md: no such file",
     ]
+
+
+def test_the_revision_examples_name_the_revision_after_the_head() -> None:
+    named = [
+        revision
+        for page in PAGES
+        for revision in re.findall(r"revision (?:--)?id[ =](\d{4})", page.read_text())
+    ]
+    assert named
+    assert set(named) == {f"{int(SCHEMA_HEAD) + 1:04d}"}
