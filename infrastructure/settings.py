@@ -1,13 +1,15 @@
 """Settings read from the environment and from `.env`.
 
 Every field maps to an upper-case environment variable of the same name
-(`DATABASE_URL`, `DB_POOL_SIZE`, ...); docs/settings.md lists them.
+(`DATABASE_URL`, `DB_POOL_SIZE`, ...); docs/settings.md lists them. Two rules
+hold for every one of them: an empty value means the default, and a choice
+(a `Literal` field) is read in any case and kept in its canonical spelling.
 """
 
 import importlib.util
 import zlib
 from pathlib import Path
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal, get_args, get_origin
 
 from limits import parse_many
 from pydantic import (
@@ -300,6 +302,42 @@ class Settings(BaseSettings):
         default="httptools", description="uvicorn's HTTP/1.1 parser for `serve`."
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_default(cls, data: Any) -> Any:
+        """`PORT=` or `LOG_LEVEL=` left blank in `.env` or a shell means the default, as if unset.
+
+        Not pydantic-settings' `env_ignore_empty`: with it, an empty variable falls
+        through to the value in `.env`, so `DATABASE_URL= make run` could not undo a
+        `.env` that names a database. Here the empty value wins, and means the default.
+        """
+        if not isinstance(data, dict):
+            return data
+        return {
+            name: value
+            for name, value in data.items()
+            if not (isinstance(value, str) and not value.strip())
+        }
+
+    @model_validator(mode="before")
+    @classmethod
+    def _choices_in_any_case(cls, data: Any) -> Any:
+        """`LOG_LEVEL=info`, `LOG_FORMAT=JSON`, `JWT_ALGORITHM=hs256`: the choice, spelled as
+        the field spells it, for every `Literal` field."""
+        if not isinstance(data, dict):
+            return data
+        normalised = dict(data)
+        for name, value in data.items():
+            field = cls.model_fields.get(name)
+            if field is None or get_origin(field.annotation) is not Literal:
+                continue
+            if isinstance(value, str):
+                spellings = {
+                    str(choice).casefold(): choice for choice in get_args(field.annotation)
+                }
+                normalised[name] = spellings.get(value.strip().casefold(), value)
+        return normalised
+
     @model_validator(mode="after")
     def _one_header_fits_in_all(self) -> "Settings":
         if self.max_header_bytes > self.max_headers_bytes:
@@ -362,10 +400,12 @@ class Settings(BaseSettings):
     @field_validator("rate_limit_storage")
     @classmethod
     def _known_storage(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
+        if value is None:
             return None
         value = value.strip()
-        if value not in ("postgres", "memory") and not value.startswith(_REDIS_SCHEMES):
+        if value.casefold() in ("postgres", "memory"):
+            return value.casefold()
+        if not value.startswith(_REDIS_SCHEMES):
             raise ValueError("must be postgres, memory, or a URL such as redis://127.0.0.1:6379")
         if value.startswith(_REDIS_SCHEMES):
             # Said at start-up, not by the first rate-limited request's 500.
@@ -404,11 +444,6 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    @field_validator("public_base_url", mode="before")
-    @classmethod
-    def _unset_when_blank(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
-
     @field_validator("public_base_url")
     @classmethod
     def _a_base_only(cls, value: HttpUrl | None) -> HttpUrl | None:
@@ -433,6 +468,6 @@ class Settings(BaseSettings):
     @field_validator("database_url", "database_replica_url")
     @classmethod
     def _use_psycopg_driver(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
+        if value is None:
             return None
         return to_sqlalchemy_url(value.strip())

@@ -1,5 +1,5 @@
 """`python -m interfaces`: the command line, as the `users-posts` console script runs it."""
 
-from interfaces.cli import app
+from interfaces.console import main
 
-app(prog_name="python -m interfaces")
+main(prog_name="python -m interfaces")

@@ -56,7 +56,7 @@ _HEADERS_BY_STATUS: Final[dict[int, dict[str, str]]] = {
     503: {"Retry-After": str(RETRY_AFTER_SECONDS)},
 }
 
-_DETAIL_BY_STATUS: Final[dict[int, str]] = {
+DETAIL_BY_STATUS: Final[dict[int, str]] = {
     404: "Nothing is served at this path",
     500: "The server failed to handle this request; the failure has been logged",
 }
@@ -124,7 +124,7 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     return problem_response(
         request,
         status,
-        detail or _DETAIL_BY_STATUS.get(status, HTTPStatus(status).phrase),
+        detail or DETAIL_BY_STATUS.get(status, HTTPStatus(status).phrase),
         headers=headers,
     )
 
@@ -171,7 +171,7 @@ def _invalid_body(request: Request) -> JSONResponse:
     )
 
 
-_RATE_LIMITED: Final[dict[Limit, str]] = {
+RATE_LIMITED: Final[dict[Limit, str]] = {
     Limit.LOGIN_ATTEMPTS: "Too many login attempts from this address",
     Limit.LOGIN_FAILURES: "Too many failed logins to this account from this address",
     Limit.REGISTRATIONS: "Too many registrations from this address",
@@ -179,24 +179,27 @@ _RATE_LIMITED: Final[dict[Limit, str]] = {
 }
 
 
+def rate_limited_detail(limit: Limit, seconds: int) -> str:
+    unit = "second" if seconds == 1 else "seconds"
+    return f"{RATE_LIMITED[limit]}; try again in {seconds} {unit}"
+
+
 async def _rate_limited(request: Request, error: Exception) -> JSONResponse:
     """A 429 saying which limit, and when to come back (RFC 6585, RFC 9110 Retry-After)."""
     assert isinstance(error, RateLimitExceededError)  # noqa: S101 - registered for it only
-    seconds = error.retry_after
-    unit = "second" if seconds == 1 else "seconds"
     return problem_response(
         request,
         429,
-        f"{_RATE_LIMITED[error.limit]}; try again in {seconds} {unit}",
+        rate_limited_detail(error.limit, error.retry_after),
         type_=problem_type(type(error).__name__),
-        headers={"Retry-After": str(seconds)},
+        headers={"Retry-After": str(error.retry_after)},
     )
 
 
 async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
     """A bug: logged with its traceback; the client learns nothing of its inside."""
     logger.exception("unhandled error in %s %s", request.method, request.url.path)
-    return problem_response(request, 500, _DETAIL_BY_STATUS[500])
+    return problem_response(request, 500, DETAIL_BY_STATUS[500])
 
 
 def register_error_handlers(app: FastAPI) -> None:
@@ -209,8 +212,9 @@ def register_error_handlers(app: FastAPI) -> None:
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The `responses` entries documenting errors an operation can answer with.
 
-    Their media type becomes application/problem+json when the OpenAPI
-    document is built (see `interfaces.http.openapi`).
+    Their media type becomes application/problem+json, and each gets an
+    example of its own, when the OpenAPI document is built (see
+    `interfaces.http.openapi`).
     """
     return {
         status: {

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
+from interfaces.http.error_examples import problem_example
 from interfaces.http.problems import PROBLEM_MEDIA_TYPE
 
 
@@ -24,9 +25,10 @@ def install_openapi(app: FastAPI, *, query_maximums: Mapping[str, int] | None = 
 
     Error responses are declared with the problem models; FastAPI files them
     under application/json, so they are moved to application/problem+json,
-    the media type the handlers send. `query_maximums` gives the largest value
-    of query parameters whose bound is a setting (`skip`), which the routes,
-    declared at import, cannot know.
+    the media type the handlers send, each with an example of its own status
+    for its own operation (`interfaces.http.error_examples`). `query_maximums`
+    gives the largest value of query parameters whose bound is a setting
+    (`skip`), which the routes, declared at import, cannot know.
     """
 
     maximums = dict(query_maximums or {})
@@ -41,15 +43,19 @@ def install_openapi(app: FastAPI, *, query_maximums: Mapping[str, int] | None = 
                 routes=app.routes,
                 tags=app.openapi_tags,
             )
-            for path in document["paths"].values():
-                for operation in path.values():
+            for path, operations in document["paths"].items():
+                for method, operation in operations.items():
                     for parameter in operation.get("parameters", []):
                         if parameter["in"] == "query" and parameter["name"] in maximums:
                             parameter["schema"]["maximum"] = maximums[parameter["name"]]
                     for status, response in operation.get("responses", {}).items():
                         content = response.get("content", {})
                         if int(status) >= HTTPStatus.BAD_REQUEST and "application/json" in content:
-                            content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+                            problem = content.pop("application/json")
+                            problem["example"] = problem_example(
+                                int(status), method, path, operation
+                            )
+                            content[PROBLEM_MEDIA_TYPE] = problem
             app.openapi_schema = document
         return app.openapi_schema
 

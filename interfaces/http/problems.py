@@ -6,28 +6,14 @@ from typing import Any, Final
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
 ABOUT_BLANK: Final = "about:blank"
 
 
 class Problem(BaseModel):
-    """An error, as RFC 9457 describes it."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "type": "/problems/user-not-found",
-                    "title": "Not Found",
-                    "status": 404,
-                    "detail": "User not found",
-                    "instance": "/users/42",
-                }
-            ]
-        }
-    )
+    """An error, as RFC 9457 describes it; each operation's answers give an example per status."""
 
     type: str = Field(
         default=ABOUT_BLANK,
@@ -50,27 +36,6 @@ class InvalidField(BaseModel):
 class ValidationProblem(Problem):
     """A 422: the request was understood but some fields are invalid."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "type": "/problems/invalid-request",
-                    "title": "Unprocessable Content",
-                    "status": 422,
-                    "detail": "1 field is invalid",
-                    "instance": "/users/",
-                    "errors": [
-                        {
-                            "loc": ["body", "username"],
-                            "msg": "String should have at least 3 characters",
-                            "type": "string_too_short",
-                        }
-                    ],
-                }
-            ]
-        }
-    )
-
     errors: list[InvalidField] = Field(
         description="The invalid fields, at most 20 of them, in the order they were found."
     )
@@ -91,6 +56,10 @@ def problem_type(name: str) -> str:
 _TITLES: Final = {413: "Content Too Large", 422: "Unprocessable Content"}
 
 
+def problem_title(status: int) -> str:
+    return _TITLES.get(status, HTTPStatus(status).phrase)
+
+
 def problem_response(
     request: Request,
     status: int,
@@ -102,7 +71,7 @@ def problem_response(
 ) -> JSONResponse:
     body = {
         "type": type_,
-        "title": _TITLES.get(status, HTTPStatus(status).phrase),
+        "title": problem_title(status),
         "status": status,
         "detail": detail,
         "instance": request.url.path,

@@ -13,11 +13,11 @@ from contextlib import suppress
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import OAuth2PasswordRequestForm
 
 from application.ratelimit import Limit, RateLimiter
 from domain.users import InvalidEmailError, User
 from domain.users.rules import normalize_email
+from interfaces.http.auth.form import LoginForm, LoginFormBody
 from interfaces.http.client_address import client_key
 from interfaces.http.dependencies import container_of
 
@@ -52,10 +52,9 @@ async def limit_registrations(request: Request) -> None:
     await limits.hit(Limit.REGISTRATIONS, client)
 
 
-async def _limit_logins(
-    request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]
-) -> AsyncIterator[None]:
-    """Count a login against the address, and against the account from that address.
+async def _counted_login(request: Request, form: LoginFormBody) -> AsyncIterator[LoginForm]:
+    """The login form, once the login is counted against the address, and against the
+    account from that address.
 
     The account's count goes up before the password is checked and is
     dropped when the login succeeds, so it counts failures, and parallel
@@ -69,13 +68,14 @@ async def _limit_logins(
     await limits.hit(Limit.LOGIN_ATTEMPTS, client)
     account = account_key(form.username)
     await limits.hit(Limit.LOGIN_FAILURES, account, client)
-    yield
+    yield form
     await limits.forget(Limit.LOGIN_FAILURES, account, client)
 
 
 # "function": the count is dropped as soon as the endpoint returns, before the
 # response goes out, so a client that logs in again at once finds it gone.
-limit_logins = Depends(_limit_logins, scope="function")
+# The endpoint reads the form from here, so that it is declared (and validated) once.
+CountedLogin = Annotated[LoginForm, Depends(_counted_login, scope="function")]
 
 
 class CredentialChanges:

@@ -15,7 +15,16 @@ TOKEN_PATH: Final = "/auth/token"  # noqa: S105 - a path, not a secret
 
 # Also what makes Swagger UI's "Authorize" button log in through TOKEN_PATH.
 # A missing or non-bearer Authorization header is FastAPI's own 401.
-oauth2_scheme: Final = OAuth2PasswordBearer(tokenUrl=TOKEN_PATH)
+# Swagger UI's dialog for the password flow always has client_id and client_secret
+# fields (it has no option to hide them); the description, shown above them, says
+# what to do with them.
+oauth2_scheme: Final = OAuth2PasswordBearer(
+    tokenUrl=TOKEN_PATH,
+    description=(
+        "Log in with your **username** (or email) and **password**. Leave `client_id` and "
+        "`client_secret` empty: this API has no registered clients, and no scopes."
+    ),
+)
 
 
 async def _current_user(

@@ -12,6 +12,9 @@ from infrastructure.settings import DEVELOPMENT_JWT_SECRET
 from tests.integration.accounts import PASSWORD, login, sign_up
 from tests.integration.problems import assert_problem
 
+# httpx sends no Content-Type for an empty form.
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
 
 async def test_a_token_for_username_or_email(client: httpx.AsyncClient) -> None:
     account = await sign_up(client, email="Ada@Example.com", username="Ada")
@@ -54,12 +57,75 @@ async def test_wrong_password_and_unknown_user_get_the_same_401(
     ids=["no-password", "no-username", "empty"],
 )
 async def test_an_incomplete_form_is_422(client: httpx.AsyncClient, data: dict[str, str]) -> None:
-    assert (await client.post("/auth/token", data=data)).status_code == 422
-
-
-async def test_json_instead_of_a_form_is_422(client: httpx.AsyncClient) -> None:
-    response = await client.post("/auth/token", json={"username": "a", "password": "b"})
+    response = await client.post("/auth/token", data=data, headers=FORM)
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        ('{"username": "member-x", "password": "pass-word-1"}', "application/json"),
+        ("username=member-x&password=pass-word-1", "text/plain"),
+        ("username=member-x&password=pass-word-1", None),
+    ],
+    ids=["json", "text", "undeclared"],
+)
+async def test_a_body_that_is_not_a_form_is_a_415_saying_what_to_send(
+    client: httpx.AsyncClient, content: str, content_type: str | None
+) -> None:
+    await sign_up(client, username="member-x")
+    headers = {} if content_type is None else {"Content-Type": content_type}
+
+    response = await client.post("/auth/token", content=content, headers=headers)
+
+    assert_problem(
+        response,
+        415,
+        "POST /auth/token takes a form, sent as application/x-www-form-urlencoded, "
+        "with the fields username and password (OAuth2's password flow), not JSON",
+    )
+
+
+async def test_a_form_with_the_oauth2_extras_logs_in(client: httpx.AsyncClient) -> None:
+    await sign_up(client, username="member-x")
+    form = {
+        "grant_type": "password",
+        "username": "member-x",
+        "password": PASSWORD,
+        "scope": "",
+        "client_id": "swagger",
+        "client_secret": "",
+    }
+
+    assert (await client.post("/auth/token", data=form)).status_code == 200
+
+
+async def test_a_multipart_form_logs_in(client: httpx.AsyncClient) -> None:
+    await sign_up(client, username="member-x")
+    fields = {"username": (None, "member-x"), "password": (None, PASSWORD)}
+
+    assert (await client.post("/auth/token", files=fields)).status_code == 200
+
+
+async def test_another_grant_type_is_422(client: httpx.AsyncClient) -> None:
+    await sign_up(client, username="member-x")
+    form = {"grant_type": "client_credentials", "username": "member-x", "password": PASSWORD}
+
+    response = await client.post("/auth/token", data=form)
+
+    body = assert_problem(response, 422)
+    assert [error["loc"] for error in body["errors"]] == [["body", "grant_type"]]
+
+
+async def test_an_incomplete_form_names_each_missing_field_once(
+    client: httpx.AsyncClient,
+) -> None:
+    body = assert_problem(await client.post("/auth/token", data={}, headers=FORM), 422)
+
+    assert [error["loc"] for error in body["errors"]] == [
+        ["body", "username"],
+        ["body", "password"],
+    ]
 
 
 async def test_no_token_is_401_with_the_bearer_challenge(client: httpx.AsyncClient) -> None:

@@ -125,7 +125,7 @@ def _read_public(client: Any, user_id: int) -> Any:
 def _log_in(client: Any) -> str:
     models = _module("models")
     # The token endpoint takes a form; the generated call must send one.
-    body = models.BodyCreateToken(username="gen", password=PASSWORD)
+    body = models.LoginForm(username="gen", password=PASSWORD)
     token = _call("auth.create_token", 200, client=client, body=body)
     assert isinstance(token, models.TokenResponse)
     access_token: str = token.access_token

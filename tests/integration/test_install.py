@@ -112,7 +112,7 @@ def test_the_wheel_holds_the_four_layers_their_data_and_no_tests(wheel: Path) ->
     assert not any("__pycache__" in name for name in names)
     entry_points = next(name for name in names if name.endswith(".dist-info/entry_points.txt"))
     scripts = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "users-posts = interfaces.cli:main" in scripts
+    assert "users-posts = interfaces.console:main" in scripts
 
 
 @pytest.mark.postgres

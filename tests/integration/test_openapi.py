@@ -88,8 +88,6 @@ def test_bodies_and_answers_carry_examples(document: dict[str, Any]) -> None:
         "UserPrivate",
         "PostRead",
         "TokenResponse",
-        "Problem",
-        "ValidationProblem",
     ):
         assert schemas[model]["examples"], model
     for model, field in (("UserCreate", "email"), ("PostCreate", "title")):
@@ -216,3 +214,21 @@ def test_creates_document_the_idempotency_key_and_its_answers(document: dict[str
         assert "409" in header["description"], name
         assert {"409", "422"} <= set(operation["responses"]), name
         assert {"Location", "Idempotent-Replayed"} <= set(operation["responses"]["201"]["headers"])
+
+
+def test_the_login_form_needs_only_a_username_and_a_password(document: dict[str, Any]) -> None:
+    body = document["paths"]["/auth/token"]["post"]["requestBody"]["content"]
+    (schema_ref,) = [media["schema"]["$ref"] for media in body.values()]
+    form = document["components"]["schemas"][schema_ref.rsplit("/", 1)[1]]
+
+    assert list(body) == ["application/x-www-form-urlencoded"]
+    assert sorted(form["required"]) == ["password", "username"]
+    assert set(form["properties"]) == {"username", "password", "grant_type"}
+    assert "default" not in form["properties"]["grant_type"]
+
+
+def test_the_authorize_dialog_says_what_to_leave_empty(document: dict[str, Any]) -> None:
+    scheme = document["components"]["securitySchemes"]["OAuth2PasswordBearer"]
+
+    assert scheme["flows"] == {"password": {"tokenUrl": "/auth/token", "scopes": {}}}
+    assert "Leave `client_id` and `client_secret` empty" in scheme["description"]

@@ -8,6 +8,7 @@ from typing import Any, Final
 
 import pytest
 
+from infrastructure.persistence.schema import SCHEMA_HEAD
 from infrastructure.settings import Settings
 from tests.paths import PROJECT_ROOT
 
@@ -20,6 +21,7 @@ EXAMPLES: Final = re.findall(
     r"<!-- tested-example -->\n```python\n(.*?)```", TESTING, flags=re.DOTALL
 )
 SETTINGS_PAGE: Final = (DOCS / "settings.md").read_text()
+ENV_EXAMPLE: Final = (PROJECT_ROOT / ".env.example").read_text()
 
 _FENCE: Final = re.compile(r"^```.*?^```", flags=re.MULTILINE | re.DOTALL)
 _CODE_SPAN: Final = re.compile(r"`[^`\n]*`")
@@ -93,6 +95,32 @@ def test_every_setting_is_on_the_settings_page() -> None:
     assert {name.upper() for name in Settings.model_fields} <= documented
 
 
+def _groups(text: str, name: str) -> list[tuple[str, list[str]]]:
+    """Each `## ` heading with the setting names under it that match `name`."""
+    return [
+        (section.splitlines()[0].strip(), re.findall(name, section, flags=re.MULTILINE))
+        for section in re.split(r"^## ", text, flags=re.MULTILINE)[1:]
+    ]
+
+
+def test_dot_env_example_lists_every_setting_in_the_settings_page_groups() -> None:
+    page = [
+        group for group in _groups(SETTINGS_PAGE, r"^\| `([A-Z_]+)` \|") if group[0] != "Tests only"
+    ]
+    example = _groups(ENV_EXAMPLE, r"^# ([A-Z_]+)=")
+
+    assert example == page
+    listed = {name for _, names in example for name in names}
+    assert listed == {name.upper() for name in Settings.model_fields}
+
+
+def test_dot_env_example_shows_the_defaults(tmp_path: Path) -> None:
+    uncommented = tmp_path / ".env"
+    uncommented.write_text(re.sub(r"^# ([A-Z_]+=)", r"\1", ENV_EXAMPLE, flags=re.MULTILINE))
+
+    assert Settings(_env_file=uncommented) == Settings(_env_file=None)
+
+
 def test_the_readme_links_every_docs_page() -> None:
     linked = {target.split("#")[0] for target in local_links(README)}
     assert {f"docs/{page.name}" for page in DOCS.glob("*.md")} <= linked
@@ -138,3 +166,13 @@ def test_broken_links_are_found_and_code_is_not_read_as_links(tmp_path: Path) ->
         "other.md#twice: no such heading",
         "missing.md: no such file",
     ]
+
+
+def test_the_revision_examples_name_the_revision_after_the_head() -> None:
+    named = [
+        revision
+        for page in PAGES
+        for revision in re.findall(r"revision (?:--)?id[ =](\d{4})", page.read_text())
+    ]
+    assert named
+    assert set(named) == {f"{int(SCHEMA_HEAD) + 1:04d}"}

@@ -1,14 +1,14 @@
 """Logging in: the OAuth2 password flow."""
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Depends
-from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict
 
+from interfaces.http.auth.form import require_form
 from interfaces.http.dependencies import AuthServiceDep
 from interfaces.http.errors import error_responses
-from interfaces.http.ratelimit import limit_logins
+from interfaces.http.ratelimit import CountedLogin
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -35,16 +35,16 @@ class TokenResponse(BaseModel):
 @router.post(
     "/token",
     response_model=TokenResponse,
-    responses=error_responses(401, 429),
-    dependencies=[limit_logins],
+    responses=error_responses(401, 415, 429),
+    dependencies=[Depends(require_form)],
     summary="Log in",
 )
-async def create_token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthServiceDep
-) -> TokenResponse:
+async def create_token(form: CountedLogin, auth: AuthServiceDep) -> TokenResponse:
     """Exchange a username (or the email) and a password for a bearer token.
 
-    Send it as `Authorization: Bearer <access_token>`. Too many failures for an
+    Send the token as `Authorization: Bearer <access_token>`. The body is a
+    form (`application/x-www-form-urlencoded`), as OAuth2's password flow has
+    it, not JSON: `username=ada&password=...`; anything else is a 415. Too many failures for an
     account from one address, or too many attempts from one address, get a 429
     with `Retry-After`; while it lasts, even the right password is refused.
     """
