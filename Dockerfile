@@ -1,6 +1,6 @@
 # The production image: locked runtime dependencies in a virtualenv, the
 # service installed into it as a wheel, a non-root user. Not built on the
-# development machines (they have no Docker engine); tests/unit/test_containers.py
+# development machines (they have no Docker engine); tests/integration/deploy/test_container_files.py
 # checks its wiring.
 #
 #   docker build -t users-posts-service .

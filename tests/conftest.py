@@ -41,7 +41,12 @@ from infrastructure.security.passwords import Argon2PasswordHasher
 from infrastructure.security.strength import ZxcvbnPasswordStrength
 from infrastructure.settings import Settings, to_sqlalchemy_url
 from interfaces.http.app import create_app
-from tests.pgbouncer import PgBouncer, PgBouncerUnavailableError, find_pgbouncer, running_pgbouncer
+from tests.support.pgbouncer import (
+    PgBouncer,
+    PgBouncerUnavailableError,
+    find_pgbouncer,
+    running_pgbouncer,
+)
 
 VIA_PGBOUNCER: Final = os.environ.get("TEST_VIA_PGBOUNCER", "") not in {"", "0", "false"}
 

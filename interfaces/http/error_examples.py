@@ -4,7 +4,7 @@ The OpenAPI document shows one example per documented error. A single model
 example (a 404 "User not found") used to stand for every status of every
 operation; these are built from the errors each operation really raises, with
 the path it would be raised at, so `/docs` shows a 403 of `PATCH /posts/{post_id}`
-as "Not the author of this post" at `/posts/42`. tests/integration/test_openapi.py
+as "Not the author of this post" at `/posts/42`. tests/integration/http/test_openapi.py
 checks a sample of them against the answers of the running app.
 """
 

@@ -22,7 +22,7 @@ from domain.idempotency import (
     IdempotencyRecord,
     NewIdempotencyRecord,
 )
-from tests.factories import new_idempotency_record, new_post, new_user
+from tests.support.factories import new_idempotency_record, new_post, new_user
 
 UowFactory = Callable[[], UnitOfWork]
 EXPIRED = timedelta(0)

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from application.unit_of_work import UnitOfWork
 from domain.posts import AuthoredPost, PostKey
 from domain.users import User
-from tests.factories import new_post, new_user
+from tests.support.factories import new_post, new_user
 
 UowFactory = Callable[[], UnitOfWork]
 

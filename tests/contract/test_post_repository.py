@@ -10,7 +10,7 @@ import pytest
 from application.unit_of_work import UnitOfWork
 from domain.posts import Author, AuthoredPost, NewPost, Post
 from domain.users import User, UserNotFoundError
-from tests.factories import new_post, new_user
+from tests.support.factories import new_post, new_user
 
 UowFactory = Callable[[], UnitOfWork]
 

@@ -13,7 +13,7 @@ import pytest
 
 from application.unit_of_work import UnitOfWork
 from domain.users import EmailAlreadyRegisteredError, User, UsernameAlreadyTakenError
-from tests.factories import new_user
+from tests.support.factories import new_user
 
 UowFactory = Callable[[], UnitOfWork]
 

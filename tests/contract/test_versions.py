@@ -17,7 +17,7 @@ from application.unit_of_work import Transaction, UnitOfWork
 from domain.errors import VersionMismatchError
 from domain.posts import Post
 from domain.users import User
-from tests.factories import new_post, new_user
+from tests.support.factories import new_post, new_user
 
 UowFactory = Callable[[], UnitOfWork]
 Row = User | Post

@@ -19,8 +19,8 @@ from infrastructure.persistence import migrator
 from infrastructure.persistence.database import APPLICATION_NAME
 from infrastructure.persistence.embedded import EmbeddedPostgres
 from tests.conftest import execute_autocommit, in_thread, libpq_url
-from tests.integration.live_server import free_port
 from tests.resilience import figures
+from tests.support.live_server import free_port
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -18,7 +18,6 @@ import pytest
 
 from infrastructure.persistence.database import APPLICATION_NAME
 from tests.conftest import libpq_url
-from tests.integration.live_server import serving
 from tests.resilience.conftest import ControlledPostgres
 from tests.resilience.load import (
     CLIENT_TIMEOUT_SECONDS,
@@ -30,6 +29,7 @@ from tests.resilience.load import (
     tally,
     verify_writes,
 )
+from tests.support.live_server import serving
 
 pytestmark = pytest.mark.resilience
 

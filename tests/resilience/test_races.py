@@ -20,9 +20,9 @@ import pytest
 
 from infrastructure.persistence import migrator
 from tests.conftest import in_thread, libpq_url
-from tests.integration.live_server import serving
 from tests.resilience.figures import Tally
 from tests.resilience.load import CLIENT_TIMEOUT_SECONDS, PASSWORD, sign_up
+from tests.support.live_server import serving
 
 pytestmark = [pytest.mark.resilience, pytest.mark.postgres]
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tests.integration.accounts import PASSWORD, Account, publish, sign_up
+from tests.support.accounts import PASSWORD, Account, publish, sign_up
 
 PUBLIC_USER = {"id", "username", "created_at"}
 PUBLIC_AUTHOR = {"id", "username"}

@@ -8,8 +8,8 @@ the one way the API writes it.
 import httpx
 import pytest
 
-from tests.integration.accounts import Account, publish, sign_up
-from tests.integration.problems import assert_problem
+from tests.support.accounts import Account, publish, sign_up
+from tests.support.problems import assert_problem
 
 
 def _refused(response: httpx.Response, where: str) -> None:

@@ -17,10 +17,10 @@ from application.ports import PasswordHasher, PasswordStrength
 from application.unit_of_work import UnitOfWork
 from application.users import UpdateUser, UserService
 from domain.users import CredentialsChangedMeanwhileError
-from tests.factories import register_user
-from tests.integration.accounts import PASSWORD, Account, login, sign_up
-from tests.integration.problems import assert_problem
 from tests.security.apps import Build
+from tests.support.accounts import PASSWORD, Account, login, sign_up
+from tests.support.factories import register_user
+from tests.support.problems import assert_problem
 
 CHANGES = [{"password": "violet-kettle-53"}, {"email": "thief@example.com"}]
 CHANGE_IDS = ["password", "email"]

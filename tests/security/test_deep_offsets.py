@@ -14,8 +14,8 @@ from dependency_injector import providers
 from infrastructure.container import Container
 from interfaces.http.app import create_app
 from tests.conftest import make_settings
-from tests.integration.accounts import sign_up
-from tests.integration.problems import assert_problem
+from tests.support.accounts import sign_up
+from tests.support.problems import assert_problem
 
 LISTS = ["/users/", "/posts/", "/users/1/posts"]
 

@@ -12,9 +12,9 @@ import unicodedata
 import httpx
 import pytest
 
-from tests.integration.accounts import PASSWORD, login
-from tests.integration.problems import assert_problem
 from tests.security.apps import Build
+from tests.support.accounts import PASSWORD, login
+from tests.support.problems import assert_problem
 
 NFC = unicodedata.normalize("NFC", "zoë@bücher.example")
 NFD = unicodedata.normalize("NFD", NFC)

@@ -5,7 +5,7 @@ import time
 
 import httpx
 
-from tests.integration.problems import assert_problem
+from tests.support.problems import assert_problem
 
 UNKNOWN_KEYS = 100_000
 

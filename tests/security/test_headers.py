@@ -20,9 +20,9 @@ from fastapi import Request
 from starlette.exceptions import HTTPException
 
 from interfaces.http.conditional import parse_entity_tags
-from tests.integration.accounts import sign_up
-from tests.integration.live_server import serving
-from tests.integration.problems import assert_problem
+from tests.support.accounts import sign_up
+from tests.support.live_server import serving
+from tests.support.problems import assert_problem
 
 MEBIBYTE = 1024 * 1024
 

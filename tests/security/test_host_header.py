@@ -15,7 +15,7 @@ from dependency_injector import providers
 from infrastructure.container import Container
 from interfaces.http.app import create_app
 from tests.conftest import make_settings
-from tests.integration.accounts import PASSWORD, publish, sign_up
+from tests.support.accounts import PASSWORD, publish, sign_up
 
 HOSTILE = {"host": "attacker.example"}
 

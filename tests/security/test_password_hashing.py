@@ -15,10 +15,10 @@ import httpx
 import pytest
 
 from infrastructure.security.executor import BoundedExecutor
-from tests.integration.accounts import PASSWORD, Account, login, sign_up
-from tests.integration.live_server import serving
-from tests.integration.problems import assert_problem
 from tests.security.apps import App, Build
+from tests.support.accounts import PASSWORD, Account, login, sign_up
+from tests.support.live_server import serving
+from tests.support.problems import assert_problem
 
 NEW_PASSWORD: Final = "violet-kettle-53"
 # A hash that lasts long enough (tens of milliseconds) for parallel requests to overlap.

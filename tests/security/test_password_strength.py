@@ -17,8 +17,8 @@ from dependency_injector import providers
 from infrastructure.container import Container
 from interfaces.http.app import create_app
 from tests.conftest import PASSWORD_STRENGTH, make_settings
-from tests.integration.accounts import PASSWORD, sign_up
-from tests.integration.problems import assert_problem
+from tests.support.accounts import PASSWORD, sign_up
+from tests.support.problems import assert_problem
 
 COMMON: Final = ["password", "12345678", "iloveyou", "qwertyuiop", "P@ssw0rd!", "Summer2024!"]
 

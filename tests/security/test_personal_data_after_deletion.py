@@ -20,7 +20,7 @@ from infrastructure.memory import InMemoryStore, InMemoryUnitOfWork
 from infrastructure.persistence.database import Databases
 from interfaces.http.app import create_app
 from tests.conftest import make_settings
-from tests.integration.accounts import PASSWORD, login
+from tests.support.accounts import PASSWORD, login
 
 REPLAYED = "idempotent-replayed"
 

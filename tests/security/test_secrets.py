@@ -16,8 +16,8 @@ import pytest
 from pydantic import ValidationError
 
 from tests.conftest import make_settings
-from tests.integration.live_server import command_environment, free_port
-from tests.paths import PROJECT_ROOT
+from tests.support.live_server import command_environment, free_port
+from tests.support.paths import PROJECT_ROOT
 
 DEGENERATE_SECRETS = {
     "one character": "a" * 64,

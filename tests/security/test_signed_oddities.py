@@ -14,8 +14,8 @@ import pytest
 
 from interfaces.http.pagination import CursorCodec, _b64encode
 from tests.conftest import make_settings
-from tests.integration.accounts import publish, sign_up
-from tests.integration.problems import assert_problem
+from tests.support.accounts import publish, sign_up
+from tests.support.problems import assert_problem
 
 SECRET = make_settings().jwt_secret.get_secret_value()
 

@@ -17,8 +17,8 @@ from contextlib import ExitStack, contextmanager
 import httpx
 import pytest
 
-from tests.integration.live_server import serving
-from tests.integration.problems import assert_problem
+from tests.support.live_server import serving
+from tests.support.problems import assert_problem
 
 KEEP_ALIVE_SECONDS = 2
 SILENT_CONNECTIONS = 200

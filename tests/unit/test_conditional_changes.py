@@ -10,7 +10,7 @@ from domain.errors import VersionMismatchError
 from domain.posts import Author, AuthoredPost, NotPostAuthorError, PostNotFoundError
 from domain.users import NotAccountOwnerError, User, UserNotFoundError
 from infrastructure.memory import InMemoryUnitOfWork
-from tests.factories import register_user
+from tests.support.factories import register_user
 
 ANY = Precondition(any_revision=True)
 

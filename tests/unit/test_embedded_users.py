@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from infrastructure.persistence.embedded_users import ServerUsers
-from tests.paths import PROJECT_ROOT
+from tests.support.paths import PROJECT_ROOT
 
 
 def test_the_first_to_join_is_alone_and_the_last_to_leave_is_last(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from domain.posts import AuthoredPost
 from domain.users import User, UserNotFoundError
 from infrastructure.memory import InMemoryStore, InMemoryUnitOfWork
 from tests.conftest import PASSWORD_STRENGTH
-from tests.factories import register_user
+from tests.support.factories import register_user
 
 
 class CountingHasher:

@@ -11,7 +11,7 @@ from domain.users import UserNotFoundError
 from infrastructure.memory import InMemoryStore, InMemoryUnitOfWork
 from infrastructure.memory.schema import FOREIGN_KEYS, ForeignKey, ForeignKeyViolationError
 from infrastructure.memory.transaction import OpenTransaction
-from tests.factories import new_post, new_user
+from tests.support.factories import new_post, new_user
 
 
 async def _author_with_a_post(uow: InMemoryUnitOfWork) -> tuple[int, int]:

@@ -9,7 +9,7 @@ import pytest
 from infrastructure.persistence import migrator
 from infrastructure.settings import DISTRIBUTION, MissingExtraError, require_extra
 from tests.conftest import make_settings
-from tests.paths import PROJECT_ROOT
+from tests.support.paths import PROJECT_ROOT
 
 RUNTIME_PACKAGES = ("domain", "application", "infrastructure", "interfaces")
 

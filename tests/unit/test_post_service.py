@@ -12,7 +12,7 @@ from domain.errors import ValidationError
 from domain.posts import InvalidPostError, NotPostAuthorError, PostKey, PostNotFoundError
 from domain.users import User, UserNotFoundError
 from infrastructure.memory import InMemoryUnitOfWork
-from tests.factories import register_user
+from tests.support.factories import register_user
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from domain.users import (
     WrongCurrentPasswordError,
 )
 from infrastructure.memory import InMemoryUnitOfWork
-from tests.factories import register_user
+from tests.support.factories import register_user
 
 
 @pytest.fixture
