@@ -96,7 +96,7 @@ def require_extra(extra: str, modules: tuple[str, ...], feature: str) -> None:
 
 
 def to_sqlalchemy_url(url: str) -> str:
-    """Give a PostgreSQL URL the psycopg 3 driver that the engine uses.
+    """Give a PostgreSQL URL the psycopg 3 driver, as SQLAlchemy (and so Alembic) spells it.
 
     Accepts the plain `postgresql://` and `postgres://` forms that hosting
     providers and libpq tools hand out.

@@ -98,7 +98,7 @@ class PostgresIdempotencyKeyRepository:
     every worker and replica on the database, ends with the transaction
     (so a crashed request frees its key), and works through PgBouncer's
     transaction pooling, which session-level locks would not. The look-up
-    that follows a claim relies on READ COMMITTED, the engine's level: each
+    that follows a claim relies on READ COMMITTED, the pool connections' level: each
     statement sees the latest commit, so a key whose holder committed just
     before the claim succeeded is found. A record points to what it created
     (`user_id` or `post_id`) with ON DELETE CASCADE: the database deletes it

@@ -90,5 +90,5 @@ def test_an_empty_value_in_the_dot_env_file_means_the_default(tmp_path: Path) ->
     assert (settings.workers, settings.db_pool_pre_ping, settings.embedded_postgres_dir) == (
         1,
         True,
-        Settings.model_fields["embedded_postgres_dir"].default,
+        Path.cwd() / ".data" / "postgres",
     )

@@ -73,7 +73,7 @@ def broken_links(page: Path) -> list[str]:
 
 
 def test_the_testing_page_has_its_examples() -> None:
-    assert len(EXAMPLES) == 2
+    assert len(EXAMPLES) == 3
 
 
 @pytest.mark.parametrize("source", EXAMPLES, ids=lambda source: source.split("def ")[1][:40])
