@@ -9,13 +9,13 @@ anyone on the network sign tokens; serve now binds only loopback with it.
 
 import secrets
 import subprocess
-import sys
 from typing import Literal
 
 import pytest
 from pydantic import ValidationError
 
 from tests.conftest import make_settings
+from tests.support.cli import CLI
 from tests.support.live_server import command_environment, free_port
 from tests.support.paths import PROJECT_ROOT
 
@@ -69,7 +69,7 @@ def test_serve_with_the_development_secret_refuses_a_public_address(host: str) -
     environment["ENVIRONMENT"] = "development"
 
     finished = subprocess.run(
-        [sys.executable, "-m", "interfaces", "serve", "--host", host, "--port", str(free_port())],
+        [*CLI, "serve", "--host", host, "--port", str(free_port())],
         cwd=PROJECT_ROOT,
         env=environment,
         capture_output=True,

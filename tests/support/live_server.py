@@ -8,7 +8,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -20,6 +19,7 @@ import httpx
 import pytest
 
 from tests.conftest import CHEAP_HASHING, GENEROUS_RATE_LIMITS
+from tests.support.cli import CLI
 from tests.support.paths import PROJECT_ROOT
 
 STARTUP_TIMEOUT_SECONDS: Final = 60
@@ -55,7 +55,7 @@ def serving(
 ) -> AbstractContextManager[tuple[str, subprocess.Popen[str]]]:
     """Run `python -m interfaces serve` from the checkout until the block ends, then
     SIGTERM it."""
-    return served_by([sys.executable, "-m", "interfaces"], PROJECT_ROOT, options, environment)
+    return served_by([*CLI], PROJECT_ROOT, options, environment)
 
 
 @contextmanager

@@ -2,7 +2,6 @@
 reports a failure."""
 
 import subprocess
-import sys
 import unicodedata
 from collections.abc import Callable
 
@@ -14,6 +13,7 @@ from infrastructure.persistence import migrator
 from infrastructure.security.passwords import Argon2PasswordHasher
 from infrastructure.seeding import SEED_PASSWORD
 from tests.conftest import in_thread, libpq_url
+from tests.support.cli import CLI
 from tests.support.live_server import command_environment
 from tests.support.paths import PROJECT_ROOT
 
@@ -24,7 +24,7 @@ def _cli(
     *args: str, database_url: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "interfaces", *args],
+        [*CLI, *args],
         cwd=PROJECT_ROOT,
         env=command_environment(DATABASE_URL=libpq_url(database_url)),
         input=stdin,
@@ -265,7 +265,7 @@ def test_every_command_has_help() -> None:
         "purge-idempotency-keys",
     ):
         result = subprocess.run(
-            [sys.executable, "-m", "interfaces", command, "--help"],
+            [*CLI, command, "--help"],
             cwd=PROJECT_ROOT,
             capture_output=True,
             text=True,

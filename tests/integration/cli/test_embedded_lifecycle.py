@@ -11,7 +11,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ import pytest
 from infrastructure.persistence.embedded import EmbeddedPostgres, embedded_postgres
 from infrastructure.persistence.embedded_cluster import MARKER, ClusterState, inspect
 from tests.conftest import libpq_url
+from tests.support.cli import CLI
 from tests.support.live_server import command_environment, free_port, serving
 from tests.support.paths import PROJECT_ROOT
 
@@ -72,7 +72,7 @@ def _stop(process: subprocess.Popen[str], signum: int) -> int:
 
 def _cli(*arguments: str, **environment: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "interfaces", *arguments],
+        [*CLI, *arguments],
         cwd=PROJECT_ROOT,
         env=command_environment(**environment),
         capture_output=True,
@@ -185,7 +185,7 @@ def test_a_cluster_made_before_the_marker_keeps_its_data_and_is_marked(stopped: 
 def test_ctrl_c_while_the_cluster_is_made_does_not_block_the_next_serve(tmp_path: Path) -> None:
     data_dir = tmp_path / "postgres"
     process = subprocess.Popen(
-        [sys.executable, "-m", "interfaces", "serve", "--port", str(free_port())],
+        [*CLI, "serve", "--port", str(free_port())],
         cwd=PROJECT_ROOT,
         env=command_environment(EMBEDDED_POSTGRES_DIR=str(data_dir)),
         stdout=subprocess.DEVNULL,

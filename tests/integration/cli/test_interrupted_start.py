@@ -8,7 +8,6 @@ The test waits for that file, then sends SIGINT into the sleep.
 
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Final
@@ -16,6 +15,7 @@ from typing import Final
 import pytest
 
 from interfaces.console import INTERRUPTED_EXIT_CODE
+from tests.support.cli import CLI
 from tests.support.live_server import command_environment, free_port
 from tests.support.paths import PROJECT_ROOT
 
@@ -45,7 +45,7 @@ def test_ctrl_c_while_serve_is_importing_prints_one_line_and_exits_130(tmp_path:
     (tmp_path / "sitecustomize.py").write_text(PAUSING_IMPORT)
     marker = tmp_path / "paused"
     process = subprocess.Popen(
-        [sys.executable, "-m", "interfaces", "serve", "--port", str(free_port())],
+        [*CLI, "serve", "--port", str(free_port())],
         cwd=PROJECT_ROOT,
         env=command_environment(
             REPOSITORY="memory",

@@ -1,7 +1,6 @@
 """The command line as an operator runs it: real processes, real ports."""
 
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 
 from infrastructure.persistence import migrator
 from tests.conftest import libpq_url
+from tests.support.cli import CLI
 from tests.support.live_server import command_environment, serving
 from tests.support.paths import PROJECT_ROOT
 
@@ -67,7 +67,7 @@ def test_migrate_upgrades_database_url_to_head(create_database: Callable[[], str
     url = create_database()
 
     result = subprocess.run(
-        [sys.executable, "-m", "interfaces", "migrate"],
+        [*CLI, "migrate"],
         cwd=PROJECT_ROOT,
         env=command_environment(DATABASE_URL=libpq_url(url)),
         capture_output=True,
@@ -86,7 +86,7 @@ def test_migrate_upgrades_database_url_to_head(create_database: Callable[[], str
 def _refused_serve(*options: str, **environment: str) -> subprocess.CompletedProcess[str]:
     """Run `serve` with settings it must refuse, so that it exits before serving."""
     return subprocess.run(
-        [sys.executable, "-m", "interfaces", "serve", *options],
+        [*CLI, "serve", *options],
         cwd=PROJECT_ROOT,
         env=command_environment(**environment),
         capture_output=True,
