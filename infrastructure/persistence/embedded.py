@@ -53,6 +53,8 @@ _LOOPBACK: Final = "127.0.0.1"
 # sun_path holds 108 bytes, and PostgreSQL appends "/.s.PGSQL.5432".
 _MAX_SOCKET_DIR_LENGTH: Final = 90
 _START_TIMEOUT_SECONDS: Final = 60
+_INCOMPLETE_DATABASE: Final = "is not a valid data directory"
+"""How the server refuses a connection to a database whose folder initdb did not finish."""
 
 
 class EmbeddedPostgresError(RuntimeError):
@@ -231,6 +233,9 @@ class EmbeddedPostgres:
 
         Asked of template1, which bootstrapping makes first: a failed connection
         to `postgres` itself carries no SQLSTATE to tell "missing" from other failures.
+        A template1 whose folder is incomplete (the server says so in words, as
+        a connection refused at start-up has no SQLSTATE either) means the same:
+        initdb was interrupted before it finished.
         """
         template = self.url_for("template1").replace("postgresql+psycopg://", "postgresql://", 1)
         try:
@@ -239,6 +244,9 @@ class EmbeddedPostgres:
                     "SELECT count(*) FROM pg_database WHERE datname = 'postgres'"
                 ).fetchone()
         except psycopg.Error as error:
+            if _INCOMPLETE_DATABASE in str(error):
+                # initdb was cut off while it copied template1: nothing was ever stored here.
+                return False
             raise EmbeddedPostgresError(
                 f"the embedded PostgreSQL in {self.data_dir} started but cannot be used: {error}"
                 f"\nIf it holds nothing you need, remove it (rm -rf {self.data_dir}) and run "

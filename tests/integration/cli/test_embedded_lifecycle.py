@@ -243,6 +243,23 @@ def test_a_cluster_without_its_postgres_database_is_made_again(tmp_path: Path) -
     assert _postmaster(data_dir) is None
 
 
+def test_a_cluster_whose_template1_initdb_did_not_finish_is_made_again(tmp_path: Path) -> None:
+    """What an initdb stopped while it copied template1 leaves: the server starts, and every
+    connection is refused with `"base/1" is not a valid data directory`."""
+    data_dir = tmp_path / "postgres"
+    server = EmbeddedPostgres(data_dir, durable=False)
+    server.start()
+    server.stop()
+    (data_dir / MARKER).unlink()
+    (data_dir / "base" / "1" / "PG_VERSION").unlink()
+
+    with serving(EMBEDDED_POSTGRES_DIR=str(data_dir)) as (base_url, _):
+        _register(base_url)
+
+    assert inspect(data_dir) is ClusterState.READY
+    assert _postmaster(data_dir) is None
+
+
 def test_a_folder_holding_other_files_is_left_alone(tmp_path: Path) -> None:
     data_dir = tmp_path / "not-a-cluster"
     data_dir.mkdir()
