@@ -51,10 +51,17 @@ def command_environment(**overrides: str) -> dict[str, str]:
 
 
 def serving(
-    *options: str, output_to: Path | None = None, **environment: str
+    *options: str, **environment: str
 ) -> AbstractContextManager[tuple[str, subprocess.Popen[str]]]:
     """Run `python -m interfaces serve` from the checkout until the block ends, then
-    SIGTERM it; its output (stdout and stderr) in `output_to` when given."""
+    SIGTERM it."""
+    return served_by([*CLI], PROJECT_ROOT, options, environment)
+
+
+def serving_with_output(
+    output_to: Path, *options: str, **environment: str
+) -> AbstractContextManager[tuple[str, subprocess.Popen[str]]]:
+    """`serving`, with what the process writes (stdout and stderr) kept in `output_to`."""
     return served_by([*CLI], PROJECT_ROOT, options, environment, output_to=output_to)
 
 

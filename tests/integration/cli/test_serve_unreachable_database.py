@@ -5,7 +5,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.live_server import free_port, serving
+from tests.support.live_server import free_port, serving_with_output
 
 PASSWORD = "not-to-be-logged"
 
@@ -13,8 +13,8 @@ PASSWORD = "not-to-be-logged"
 def test_serve_says_once_why_the_database_cannot_be_reached(tmp_path: Path) -> None:
     closed_port = free_port()
     output = tmp_path / "serve.log"
-    with serving(
-        output_to=output,
+    with serving_with_output(
+        output,
         DATABASE_URL=f"postgresql://postgres:{PASSWORD}@127.0.0.1:{closed_port}/app",
         DB_POOL_TIMEOUT="1",
     ) as (base_url, _):
