@@ -6,7 +6,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from application.health import Readiness
-from infrastructure.persistence.database import Databases
+from infrastructure.persistence.database import Database, Databases
 from infrastructure.persistence.statements import Connection
 
 
@@ -23,6 +23,11 @@ class PostgresReadinessProbe:
     With a read replica, the replica is asked too: a process whose replica is
     out of reach, or not yet at this code's migration, would fail the reads
     sent there.
+
+    A database out of reach is said to be, with the cause its pool last met
+    connecting (see OutageLog): while it cannot connect, the probe's query
+    only waits in the pool's line, and that wait is not the database's
+    answer, nor is an empty schema.
     """
 
     def __init__(self, databases: Databases, *, expected_revision: str, timeout: float) -> None:
@@ -32,10 +37,10 @@ class PostgresReadinessProbe:
         self._timeout = timeout
 
     async def check(self) -> Readiness:
-        primary = await self._check(self._primary.pool, "the database", "the schema")
+        primary = await self._check(self._primary, "the database", "the schema")
         if not primary.ready or self._replica is None:
             return primary
-        replica = await self._check(self._replica.pool, "the read replica", "the replica's schema")
+        replica = await self._check(self._replica, "the read replica", "the replica's schema")
         if not replica.ready:
             return replica
         return Readiness(
@@ -44,15 +49,18 @@ class PostgresReadinessProbe:
             schema_revision=primary.schema_revision,
         )
 
-    async def _check(
-        self, pool: AsyncConnectionPool[Connection], name: str, schema: str
-    ) -> Readiness:
+    async def _check(self, database: Database, name: str, schema: str) -> Readiness:
         try:
-            revision = await asyncio.wait_for(self._revision(pool), timeout=self._timeout)
+            revision = await asyncio.wait_for(self._revision(database.pool), timeout=self._timeout)
         except TimeoutError:
+            if database.outage.cause is not None:
+                return Readiness(
+                    ready=False, detail=f"{name} is unreachable: {database.outage.cause}"
+                )
             return Readiness(ready=False, detail=f"{name} did not answer in {self._timeout:g} s")
         except Exception as error:
-            return Readiness(ready=False, detail=f"{name} is unreachable ({type(error).__name__})")
+            cause = database.outage.cause or database.outage.describe(error)
+            return Readiness(ready=False, detail=f"{name} is unreachable: {cause}")
         if revision != self._expected:
             return Readiness(
                 ready=False,

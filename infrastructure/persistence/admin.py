@@ -4,13 +4,20 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Final
 
+import psycopg
+
 from infrastructure.persistence import migrator
+from infrastructure.persistence.database import APPLICATION_NAME, conninfo
 from infrastructure.persistence.embedded import StopOutcome, stop_unless_in_use
+from infrastructure.persistence.outage import first_line, password_in
 from infrastructure.persistence.provisioning import display_url, provide_database
 from infrastructure.settings import Settings
 
 OFFLINE_URL: Final = "postgresql+psycopg://offline"
 """What `upgrade_sql` renders for when no DATABASE_URL is set: the SQL is the same."""
+
+PROBE_TIMEOUT_SECONDS: Final = 3
+"""At most this long for `unreachable_because`'s connection: start-up waits for it."""
 
 
 class DatabaseAdmin:
@@ -47,6 +54,22 @@ class DatabaseAdmin:
             url = self._named(provided)
             migrator.ensure_at_head(url)
             yield url
+
+    def unreachable_because(self, url: str) -> str | None:
+        """Why the database at `url` cannot be reached (the error's first line), or None.
+
+        One connection opened and closed, for `serve` to say at start-up what
+        every request would otherwise find out on its own; never the password.
+        """
+        try:
+            with psycopg.connect(
+                conninfo(url),
+                connect_timeout=min(self._settings.db_connect_timeout, PROBE_TIMEOUT_SECONDS),
+                application_name=APPLICATION_NAME,
+            ):
+                return None
+        except psycopg.Error as error:
+            return first_line(error, secret=password_in(conninfo(url)))
 
     def stop_embedded(self) -> StopOutcome:
         """Stop the embedded PostgreSQL in EMBEDDED_POSTGRES_DIR, unless a process uses it.

@@ -17,6 +17,7 @@ from psycopg.abc import Params
 from psycopg_pool import AsyncConnectionPool
 
 from infrastructure.observability.metrics import PoolStats
+from infrastructure.persistence.outage import OutageLog, password_in, quiet_connection_attempts
 from infrastructure.persistence.statements import Connection
 from infrastructure.settings import Settings
 
@@ -114,6 +115,9 @@ class Database:
         self._name = name
         self._max_lifetime = float("inf") if recycle < 0 else float(recycle)
         self._opened = False
+        self.outage: Final = OutageLog(name, secret=password_in(self._conninfo))
+        self._connection_class = _reporting_to(self.outage)
+        quiet_connection_attempts()
         self.pool = self._new_pool()
 
     def _new_pool(self) -> AsyncConnectionPool[Connection]:
@@ -121,6 +125,7 @@ class Database:
         return AsyncConnectionPool(
             self._conninfo,
             kwargs=self._kwargs,
+            connection_class=self._connection_class,
             min_size=settings.db_pool_size,
             max_size=settings.db_pool_size + settings.db_max_overflow,
             open=False,
@@ -216,6 +221,27 @@ class Database:
             logger.warning("a pooled connection was closed by the server: renewing the pool")
             await self.pool.drain()
             raise
+
+
+def _reporting_to(outage: OutageLog) -> type[Connection]:
+    """A connection class whose every attempt to connect tells `outage` how it went.
+
+    The pool opens connections in its background workers, so a request that
+    times out waiting in line never sees why; the attempt itself does.
+    """
+
+    class ReportingConnection(Connection):
+        @classmethod
+        async def connect(cls, conninfo: str = "", **kwargs: Any) -> Self:
+            try:
+                connection = await super().connect(conninfo, **kwargs)
+            except psycopg.OperationalError as error:
+                outage.unreachable(error)
+                raise
+            outage.reachable()
+            return connection
+
+    return ReportingConnection
 
 
 def _has_spoken(connection: Connection) -> bool:

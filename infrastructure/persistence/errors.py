@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Final
 
 import psycopg
+from psycopg_pool import PoolClosed, PoolTimeout
 
 from domain.errors import DomainError, StorageTimeoutError, StorageUnavailableError
 from domain.users import EmailAlreadyRegisteredError, UsernameAlreadyTakenError, UserNotFoundError
@@ -42,6 +43,19 @@ def is_unavailability(error: BaseException) -> bool:
 def is_statement_timeout(error: BaseException) -> bool:
     """Whether `statement_timeout` (or a cancel) stopped the statement: the connection is fine."""
     return isinstance(error, psycopg.errors.QueryCanceled)
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether an unavailability says the server is gone, not that this process is busy.
+
+    A pool that lent no connection within its timeout may only be short of
+    connections under load (when it cannot connect, the attempt itself says
+    so, see `Database`); a pool closed or not open yet is this process's
+    state; a cancelled statement ran on a healthy connection.
+    """
+    return is_unavailability(error) and not isinstance(
+        error, PoolTimeout | PoolClosed | psycopg.errors.QueryCanceled
+    )
 
 
 def unavailability(error: BaseException) -> StorageUnavailableError:

@@ -3,10 +3,9 @@
 from types import TracebackType
 from typing import Final, Self
 
-from psycopg_pool import AsyncConnectionPool
-
-from infrastructure.persistence.database import Databases
-from infrastructure.persistence.errors import is_unavailability, unavailability
+from domain.errors import StorageUnavailableError
+from infrastructure.persistence.database import Database, Databases
+from infrastructure.persistence.errors import is_outage, is_unavailability, unavailability
 from infrastructure.persistence.idempotency import PostgresIdempotencyKeyRepository
 from infrastructure.persistence.lease import Lease
 from infrastructure.persistence.posts import PostgresPostRepository
@@ -39,10 +38,10 @@ class PostgresUnitOfWork:
         self._replica: Final = databases.replica or databases.primary
 
     def read(self, *, may_lag: bool = False) -> "PostgresReading":
-        return PostgresReading((self._replica if may_lag else self._primary).pool)
+        return PostgresReading(self._replica if may_lag else self._primary)
 
     def write(self) -> "PostgresTransaction":
-        return PostgresTransaction(self._primary.pool)
+        return PostgresTransaction(self._primary)
 
 
 class _Block(PostgresRepositories):
@@ -53,13 +52,15 @@ class _Block(PostgresRepositories):
     the block as StorageUnavailableError, which callers can retry, instead of
     as driver errors; a statement cancelled by `statement_timeout` leaves it
     as StorageTimeoutError, its kind. A connection that broke goes back to
-    the pool, which sees it broken and opens another in its place.
+    the pool, which sees it broken and opens another in its place. A lost
+    connection is told to the database's OutageLog, which logs the first.
     """
 
-    __slots__ = ("_lease", "_pool")
+    __slots__ = ("_database", "_lease", "_pool")
 
-    def __init__(self, pool: AsyncConnectionPool[Connection]) -> None:
-        self._pool = pool
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._pool = database.pool
         self._lease = Lease()
         super().__init__(self._lease)
 
@@ -68,7 +69,7 @@ class _Block(PostgresRepositories):
             connection = await self._pool.getconn()
         except Exception as error:
             if is_unavailability(error):
-                raise unavailability(error) from error
+                raise self._unavailability(error) from error
             raise
         self._lease.lend(connection)
         try:
@@ -76,7 +77,7 @@ class _Block(PostgresRepositories):
         except BaseException as error:
             await self._give_back(broken=True)
             if isinstance(error, Exception) and is_unavailability(error):
-                raise unavailability(error) from error
+                raise self._unavailability(error) from error
             raise
         return self
 
@@ -96,12 +97,17 @@ class _Block(PostgresRepositories):
                 raise
             if exc is None:
                 if is_unavailability(error):
-                    raise unavailability(error) from error
+                    raise self._unavailability(error) from error
                 raise
         else:
             await self._give_back(broken=False)
         if exc is not None and is_unavailability(exc):
-            raise unavailability(exc) from exc
+            raise self._unavailability(exc) from exc
+
+    def _unavailability(self, error: BaseException) -> StorageUnavailableError:
+        if is_outage(error):
+            self._database.outage.unreachable(error)
+        return unavailability(error)
 
     async def _begin(self, connection: Connection) -> None:
         """Set the connection up for the block; the pool lends it in autocommit."""

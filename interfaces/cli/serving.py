@@ -142,6 +142,17 @@ def serve(
     with listener, one_line_errors(), admin.provide(migrate=migrate) as database_url:
         if database_url is not None:
             typer.echo(f"Database: {admin.display_url(database_url)}")
+            # With --migrate (or the embedded server) the migration has just reached it;
+            # without, the first sign would be 503s. Served all the same, to answer as
+            # soon as the database is back.
+            cause = None if migrate else admin.unreachable_because(database_url)
+            if cause is not None:
+                typer.secho(
+                    f"Warning: the database cannot be reached ({cause}); serving anyway, "
+                    f"requests that need it get 503 until it is back",
+                    err=True,
+                    fg=typer.colors.YELLOW,
+                )
             # Worker processes build their own settings from the environment.
             os.environ["DATABASE_URL"] = database_url
         else:

@@ -58,9 +58,21 @@ def serving(
     return served_by([*CLI], PROJECT_ROOT, options, environment)
 
 
+def serving_with_output(
+    output_to: Path, *options: str, **environment: str
+) -> AbstractContextManager[tuple[str, subprocess.Popen[str]]]:
+    """`serving`, with what the process writes (stdout and stderr) kept in `output_to`."""
+    return served_by([*CLI], PROJECT_ROOT, options, environment, output_to=output_to)
+
+
 @contextmanager
 def served_by(
-    command: Sequence[str], cwd: Path, options: Sequence[str], environment: Mapping[str, str]
+    command: Sequence[str],
+    cwd: Path,
+    options: Sequence[str],
+    environment: Mapping[str, str],
+    *,
+    output_to: Path | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """Run `command serve` from `cwd` until the block ends, then SIGTERM it.
 
@@ -68,7 +80,11 @@ def served_by(
     a few hundred log lines and then blocks the server.
     """
     port = free_port()
-    output = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in the finally below
+    output = (
+        tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in the finally below
+        if output_to is None
+        else output_to.open("w+")
+    )
     process = subprocess.Popen(
         [*command, "serve", "--port", str(port), *options],
         cwd=cwd,
