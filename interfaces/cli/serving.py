@@ -50,7 +50,11 @@ def _listen(host: str, port: int) -> socket.socket:
     a port merely bound could still be taken by another server before this
     one is ready. Connections made meanwhile wait for the app.
     """
-    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    # IPPROTO_TCP spelled out: asyncio turns Nagle's algorithm off (TCP_NODELAY) only on
+    # sockets whose proto says TCP, and a connection accepted here inherits the proto. With
+    # the default 0, every answer waited out the client's delayed ACK: 40 ms a request.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind((host, port))

@@ -16,6 +16,11 @@ What uvicorn 0.54 leaves open, and what these subclasses close:
   timer is armed when the connection is made, too.
 - **Over the concurrency limit.** uvicorn's `limit_concurrency` answers a
   plain-text 503; here it is a 503 problem with `Retry-After`.
+- **Nagle's delay on a socket handed over.** `serve` takes its port itself and
+  gives uvicorn the descriptor (`fd=`), which uvicorn wraps as a Unix socket;
+  asyncio then leaves Nagle's algorithm on for every connection, and each
+  answer written in two pieces waits for the client's delayed ACK, about
+  40 ms. TCP_NODELAY is set here as each connection is made.
 
 Request heads that trickle in slowly are bounded in size, not in time: a
 reverse proxy's header read timeout covers that (see docs/operations.md, Connections).
@@ -23,6 +28,7 @@ reverse proxy's header read timeout covers that (see docs/operations.md, Connect
 
 import asyncio
 import json
+import socket
 from http import HTTPStatus
 from typing import Any, Final
 
@@ -115,6 +121,21 @@ def _adopt_limits(
     return head_limit(config)
 
 
+def send_without_delay(transport: asyncio.BaseTransport) -> None:
+    """Turn Nagle's algorithm off on a TCP connection; a Unix socket refuses, and keeps as is.
+
+    Asked of the socket itself, not of its Python family: uvicorn labels a
+    TCP socket handed over by descriptor AF_UNIX.
+    """
+    connection = transport.get_extra_info("socket")
+    if connection is None:
+        return
+    try:
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except OSError:
+        return
+
+
 def _arm_idle_timer(protocol: H11Protocol | HttpToolsProtocol) -> None:
     """Start the keep-alive timer as the connection opens, so a client that never sends a
     first request is closed too (uvicorn starts it only after a response)."""
@@ -137,6 +158,7 @@ class BoundedH11Protocol(H11Protocol):
         self.head_limit = _adopt_limits(self, config, server_state)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        send_without_delay(transport)
         super().connection_made(transport)
         _arm_idle_timer(self)
 
@@ -174,6 +196,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.head_bytes = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        send_without_delay(transport)
         super().connection_made(transport)
         _arm_idle_timer(self)
 
