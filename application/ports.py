@@ -3,7 +3,9 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
+from uuid import UUID
 
+from domain.sessions import Caller
 from domain.users import User
 
 
@@ -69,14 +71,38 @@ class AccessToken:
 
 
 class TokenIssuer(Protocol):
-    """Issues and checks the bearer tokens that identify a user."""
+    """Issues and checks the short-lived bearer tokens that name a caller and their session."""
 
-    def issue(self, user_id: int) -> AccessToken: ...
+    def issue(self, *, user_id: int, session_id: UUID) -> AccessToken: ...
 
-    def user_id_of(self, token: str) -> int:
-        """Return the id of the user the token was issued to.
+    def caller_of(self, token: str) -> Caller:
+        """Return the account and the session the token was issued to.
 
         Raises InvalidTokenError if the token is malformed, expired, tampered
-        with, or signed by anything but this service's key and algorithm.
+        with, of another type (a refresh token, say), or signed by anything
+        but this service's key and algorithm. Whether the session is still
+        live is not known here: a statement the request runs anyway checks it.
         """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class OpaqueSecret:
+    token: str
+    """What the client gets, once."""
+    digest: bytes
+    """What is stored: the token cannot be recovered from it."""
+
+
+class SecretTokens(Protocol):
+    """Random single-use secrets (refresh tokens) and the digests that stand for them in storage.
+
+    The tokens carry enough randomness that a fast digest is as safe to store
+    as a password hash would be, and a lookup by digest finds them.
+    """
+
+    def new(self) -> OpaqueSecret: ...
+
+    def digest(self, token: str) -> bytes | None:
+        """The digest to look `token` up by; None for a string `new` could never have made."""
         ...

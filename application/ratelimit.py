@@ -16,6 +16,7 @@ class Limit(StrEnum):
     LOGIN_FAILURES = "login-failures"
     REGISTRATIONS = "registrations"
     CREDENTIAL_CHANGES = "credential-changes"
+    REFRESHES = "refreshes"
 
 
 class RateLimitExceededError(Exception):

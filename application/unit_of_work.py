@@ -5,6 +5,7 @@ from typing import Protocol
 
 from domain.idempotency.repository import IdempotencyKeyRepository
 from domain.posts.repository import PostRepository
+from domain.sessions.repository import SessionRepository
 from domain.users.repository import UserRepository
 
 
@@ -22,6 +23,11 @@ class Repositories(Protocol):
     @property
     def posts(self) -> PostRepository:
         """The posts, as this block sees them."""
+        ...
+
+    @property
+    def sessions(self) -> SessionRepository:
+        """The sessions and their refresh tokens, as this block sees them."""
         ...
 
     @property

@@ -10,6 +10,7 @@ from limits.aio.storage import MemoryStorage
 from application.auth import AuthService
 from application.idempotency import IdempotencyKeyService
 from application.posts import PostService
+from application.sessions import SessionService
 from application.users import UserService
 from infrastructure.memory import InMemoryStore, InMemoryUnitOfWork
 from infrastructure.observability.health import InMemoryReadinessProbe, PostgresReadinessProbe
@@ -34,6 +35,7 @@ from infrastructure.ratelimit import (
     redis_storage,
 )
 from infrastructure.security.executor import BoundedExecutor
+from infrastructure.security.opaque_tokens import OpaqueTokens
 from infrastructure.security.passwords import Argon2PasswordHasher
 from infrastructure.security.strength import ZxcvbnPasswordStrength
 from infrastructure.security.tokens import JwtTokenIssuer
@@ -146,6 +148,10 @@ class Container(containers.DeclarativeContainer):
     )
 
     token_issuer = providers.Singleton(JwtTokenIssuer.from_settings, settings)
+    refresh_tokens = providers.Singleton(OpaqueTokens)
+    session_lifetime = providers.Singleton(
+        timedelta, days=settings.provided.refresh_token_expire_days
+    )
 
     redis_pool = providers.Singleton(redis_pool, settings.provided.rate_limit_storage)
     # RATE_LIMIT_STORAGE, or the store that suits REPOSITORY when it is unset.
@@ -173,8 +179,14 @@ class Container(containers.DeclarativeContainer):
     )
     idempotency_key_service = providers.Factory(IdempotencyKeyService, uow=uow)
     auth_service = providers.Factory(
-        AuthService, uow=uow, password_hasher=password_hasher, tokens=token_issuer
+        AuthService,
+        uow=uow,
+        password_hasher=password_hasher,
+        tokens=token_issuer,
+        secrets=refresh_tokens,
+        session_lifetime=session_lifetime,
     )
+    session_service = providers.Factory(SessionService, uow=uow)
 
     # What the command line asks for besides the services, so that it reaches
     # no adapter itself.

@@ -210,7 +210,18 @@ class Settings(BaseSettings):
         description="Key that signs access tokens; required in production.",
     )
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
-    access_token_expire_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    access_token_expire_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=24 * 60,
+        description="Lifetime of an access token; a refresh token gets the next one.",
+    )
+    refresh_token_expire_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="Lifetime of a session, from its login; refreshing does not extend it.",
+    )
 
     log_format: Literal["console", "json"] = Field(
         default="console", description="console: lines for a person; json: one object per line."
@@ -268,6 +279,9 @@ class Settings(BaseSettings):
     )
     rate_limit_registrations: str = Field(
         default="20/hour", description="Registrations per client address."
+    )
+    rate_limit_refreshes: str = Field(
+        default="100/minute", description="Refresh-token exchanges per client address."
     )
     rate_limit_credential_changes: str = Field(
         default="10/hour", description="Changes of the password or the email, per account."
@@ -420,6 +434,7 @@ class Settings(BaseSettings):
         "rate_limit_login_attempts",
         "rate_limit_registrations",
         "rate_limit_credential_changes",
+        "rate_limit_refreshes",
     )
     @classmethod
     def _one_rate(cls, value: str) -> str:

@@ -1,6 +1,20 @@
-"""Logging in, and recognising the caller of a request."""
+"""Logging in, refreshing, and recognising the caller of a request."""
 
-from application.auth.errors import InvalidCredentialsError, InvalidTokenError
+from application.auth.commands import Client, TokenPair
+from application.auth.errors import (
+    InvalidCredentialsError,
+    InvalidRefreshTokenError,
+    InvalidTokenError,
+    UnsupportedGrantTypeError,
+)
 from application.auth.service import AuthService
 
-__all__ = ["AuthService", "InvalidCredentialsError", "InvalidTokenError"]
+__all__ = [
+    "AuthService",
+    "Client",
+    "InvalidCredentialsError",
+    "InvalidRefreshTokenError",
+    "InvalidTokenError",
+    "TokenPair",
+    "UnsupportedGrantTypeError",
+]

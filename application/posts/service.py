@@ -19,6 +19,7 @@ from domain.posts import (
     PostKey,
     PostNotFoundError,
 )
+from domain.sessions import Caller
 from domain.users import User, UserNotFoundError
 
 
@@ -31,22 +32,24 @@ class PostService:
         self._uow = uow
         self._keys = IdempotencyGuard(idempotency_key_lifetime)
 
-    async def publish_post(self, author_id: int, command: PublishPost) -> AuthoredPost:
-        """Publish a post as the user `author_id`; the author is never taken from the input.
+    async def publish_post(self, author: Caller, command: PublishPost) -> AuthoredPost:
+        """Publish a post as `author`; the author is never taken from the input.
 
-        The id comes authenticated from the caller, who need not have read the
-        account: the INSERT itself checks that the account still exists and
-        names its author, so a create is one unit of work. Raises
-        UserNotFoundError when the account is gone.
+        The caller comes from a checked token, its account and session unread:
+        the INSERT itself checks that the account still exists and the session
+        is live, and names the author, so a create is one unit of work.
+        Raises UserNotFoundError when the account is gone or the session ended.
         """
-        draft = NewPost.create(title=command.title, content=command.content, author_id=author_id)
+        draft = NewPost.create(
+            title=command.title, content=command.content, author_id=author.user_id
+        )
         async with self._uow.write() as tx:
-            authored = await tx.posts.add(draft)
+            authored = await tx.posts.add(draft, session_id=author.session_id)
             await tx.commit()
         return authored
 
     async def publish_post_once(
-        self, author_id: int, command: PublishPost, once: Once[AuthoredPost]
+        self, author: Caller, command: PublishPost, once: Once[AuthoredPost]
     ) -> Outcome:
         """`publish_post` at most once per idempotency key (see `application.idempotency`).
 
@@ -54,21 +57,24 @@ class PostService:
         request. One transaction claims the key, checks it, inserts the post
         and stores the answer; nothing costly comes before it to spare. A
         replayed or refused key gives an answer without the INSERT, so it
-        checks the account itself: a deleted account's retry fails as its
-        first try would, instead of getting the answer kept from before.
+        checks the account and the session itself: a deleted account's or a
+        signed-out session's retry fails as its first try would, instead of
+        getting the answer kept from before.
         """
-        draft = NewPost.create(title=command.title, content=command.content, author_id=author_id)
-        scope = f"user:{author_id}"
+        draft = NewPost.create(
+            title=command.title, content=command.content, author_id=author.user_id
+        )
+        scope = f"user:{author.user_id}"
         async with self._uow.write() as tx:
             try:
                 replay = await self._keys.replay(tx, scope, once)
             except (IdempotencyKeyInUseError, IdempotencyKeyReusedError):
-                await _require_account(tx, author_id)
+                await _require_caller(tx, author)
                 raise
             if replay is not None:
-                await _require_account(tx, author_id)
+                await _require_caller(tx, author)
                 return replay
-            authored = await tx.posts.add(draft)
+            authored = await tx.posts.add(draft, session_id=author.session_id)
             created = CreatedResource("post", authored.post.id)
             outcome = await self._keys.record(tx, scope, once, authored, resource=created)
             await tx.commit()
@@ -173,6 +179,11 @@ class PostService:
         return authored
 
 
-async def _require_account(repos: Repositories, user_id: int) -> None:
-    if await repos.users.get(user_id) is None:
+async def _require_caller(repos: Repositories, caller: Caller) -> None:
+    """What the INSERT would have checked: the account, and the session when there is one."""
+    if caller.session_id is None:
+        found = await repos.users.get(caller.user_id)
+    else:
+        found = await repos.users.get_signed_in(caller.user_id, caller.session_id)
+    if found is None:
         raise UserNotFoundError

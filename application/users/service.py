@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 from datetime import timedelta
+from uuid import UUID
 
 from application.idempotency import DEFAULT_KEY_LIFETIME, IdempotencyGuard, Once, Outcome
 from application.pagination import Page, PageRequest, trim
@@ -11,6 +12,7 @@ from application.unit_of_work import Repositories, UnitOfWork
 from application.users.commands import RegisterUser, UpdateUser
 from domain.errors import ConflictError
 from domain.idempotency import CreatedResource
+from domain.sessions import RevocationReason
 from domain.users import (
     CredentialsChangedMeanwhileError,
     CurrentPasswordRequiredError,
@@ -126,6 +128,7 @@ class UserService:
         *,
         expected: Precondition | None = None,
         guesses: PasswordGuesses | None = None,
+        keep_session: UUID | None = None,
     ) -> User:
         """Change one's own email, username or password.
 
@@ -141,6 +144,9 @@ class UserService:
           have passed, with no connection held. The write then locks the row:
           a change committed meanwhile fails `expected` again, and a password
           changed meanwhile fails the check just made (CredentialsChangedMeanwhileError).
+        - A new password ends every session of the account but `keep_session`
+          (the caller's), in the same transaction: whoever else held a token
+          of the old password's time is signed out.
         - A missing account or someone else's is answered first, as without `expected`.
         """
         if actor.id != user_id:
@@ -183,6 +189,10 @@ class UserService:
             )
             if updated is None:
                 raise UserNotFoundError
+            if command.password is not None:
+                await tx.sessions.revoke_all(
+                    user_id, reason=RevocationReason.PASSWORD_CHANGED, keep=keep_session
+                )
             await tx.commit()
         return updated
 

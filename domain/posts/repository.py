@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from typing import Protocol
+from uuid import UUID
 
 from domain.posts.entities import AuthoredPost, NewPost, Post, PostKey
 
@@ -14,7 +15,7 @@ class PostRepository(Protocol):
     the page size.
     """
 
-    async def add(self, post: NewPost) -> AuthoredPost:
+    async def add(self, post: NewPost, *, session_id: UUID | None = None) -> AuthoredPost:
         """Store a new post; return it, with its id and timestamps, and its author.
 
         One statement finds the author, locks their row against deletion
@@ -24,6 +25,10 @@ class PostRepository(Protocol):
         name it gets back cannot belong to an account deleted meanwhile.
         Raises UserNotFoundError when the author does not exist, inserting
         nothing and leaving the transaction usable.
+
+        With `session_id`, the same statement also requires that session to
+        be a live one of the author's (raising UserNotFoundError when it is
+        not): a signed-out caller cannot publish, at no extra statement.
         """
         ...
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from typing import Protocol
+from uuid import UUID
 
 from domain.users.entities import NewUser, User
 
@@ -23,6 +24,14 @@ class UserRepository(Protocol):
 
     async def get(self, user_id: int, *, for_update: bool = False) -> User | None:
         """Return the user with this id, or None; `for_update` locks the row, as for posts."""
+        ...
+
+    async def get_signed_in(self, user_id: int, session_id: UUID) -> User | None:
+        """Return the user if `session_id` is a live session of theirs, else None, in one read.
+
+        What a request with an access token costs to check that its session
+        was not revoked meanwhile: the read of the caller's account it makes anyway.
+        """
         ...
 
     async def get_by_email(self, email: str) -> User | None:

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import replace
+from uuid import UUID
 
 from domain.posts import Author, AuthoredPost, NewPost, Post, PostKey
 from domain.users import UserNotFoundError
@@ -17,13 +18,18 @@ class InMemoryPostRepository:
         self._users = transaction.users
         self._posts = transaction.posts
 
-    async def add(self, post: NewPost) -> AuthoredPost:
+    async def add(self, post: NewPost, *, session_id: UUID | None = None) -> AuthoredPost:
         post_id = next(self._tx.store.post_ids)
         # The foreign key: like PostgreSQL's KEY SHARE lock on the author, this
         # waits for a transaction deleting the author, and holds off later ones.
         await self._tx.lock([("users.key", post.author_id)], mode="share")
         if self._users.get(post.author_id) is None:
             raise UserNotFoundError  # the foreign key
+        if session_id is not None:
+            session = self._tx.sessions.get(session_id)
+            live = session is not None and session.is_live(self._tx.now)
+            if not live or session is None or session.user_id != post.author_id:
+                raise UserNotFoundError
         stored = Post(
             id=post_id,
             title=post.title,

@@ -9,8 +9,10 @@ key is a line here, not code in a repository.
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from datetime import datetime
 from operator import attrgetter
 from typing import Any, Final, Literal
+from uuid import UUID
 
 from domain.idempotency import CreatedResource, IdempotencyRecord
 from domain.users import UserNotFoundError
@@ -56,6 +58,16 @@ class ForeignKey:
         return read(row)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefreshToken:
+    """A row of `refresh_tokens`, which no entity stands for: the domain never reads one."""
+
+    digest: bytes
+    session_id: UUID
+    issued_at: datetime
+    spent_at: datetime | None = None
+
+
 def _created(kind: str) -> Callable[[IdempotencyRecord], int | None]:
     def points_at(record: IdempotencyRecord) -> int | None:
         created: CreatedResource = record.created
@@ -68,6 +80,8 @@ TABLES: Final = (
     Table("users", key=attrgetter("id")),
     Table("posts", key=attrgetter("id")),
     Table("idempotency_keys", key=lambda record: (record.scope, record.key)),
+    Table("sessions", key=attrgetter("id")),
+    Table("refresh_tokens", key=attrgetter("digest")),
 )
 
 FOREIGN_KEYS: Final = (
@@ -78,4 +92,6 @@ FOREIGN_KEYS: Final = (
     ForeignKey(
         table="idempotency_keys", column="post_id", parent="posts", points_at=_created("post")
     ),
+    ForeignKey(table="sessions", column="user_id", parent="users"),
+    ForeignKey(table="refresh_tokens", column="session_id", parent="sessions"),
 )

@@ -5,11 +5,13 @@ import itertools
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from uuid import UUID
 
 from domain.idempotency import IdempotencyRecord
 from domain.posts import Post
+from domain.sessions import Session
 from domain.users import User
-from infrastructure.memory.schema import FOREIGN_KEYS, ForeignKey
+from infrastructure.memory.schema import FOREIGN_KEYS, ForeignKey, RefreshToken
 
 Key = tuple[str, object]
 """What a transaction can lock: ("email", value), ("users", id), ..."""
@@ -40,6 +42,8 @@ class InMemoryStore:
     user_ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
     post_ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
     idempotency_keys: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
+    sessions: dict[UUID, Session] = field(default_factory=dict)
+    refresh_tokens: dict[bytes, RefreshToken] = field(default_factory=dict)
     locks: dict[Key, dict[Transaction, LockMode]] = field(default_factory=dict)
     foreign_keys: tuple[ForeignKey, ...] = FOREIGN_KEYS
 

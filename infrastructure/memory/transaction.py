@@ -4,11 +4,13 @@ from collections.abc import Hashable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
+from uuid import UUID
 
 from domain.idempotency import IdempotencyRecord
 from domain.posts import Post
+from domain.sessions import Session
 from domain.users import User
-from infrastructure.memory.schema import TABLES, ForeignKeyViolationError
+from infrastructure.memory.schema import TABLES, ForeignKeyViolationError, RefreshToken
 from infrastructure.memory.store import InMemoryStore, Key, LockMode, Transaction
 from infrastructure.memory.table import TableView
 
@@ -34,6 +36,8 @@ class OpenTransaction:
         self.idempotency_keys: TableView[tuple[str, str], IdempotencyRecord] = self._view(
             "idempotency_keys"
         )
+        self.sessions: TableView[UUID, Session] = self._view("sessions")
+        self.refresh_tokens: TableView[bytes, RefreshToken] = self._view("refresh_tokens")
         self.begin()
 
     def _view(self, name: str) -> TableView[Any, Any]:

@@ -5,6 +5,7 @@ from typing import Final, Self
 
 from infrastructure.memory.idempotency import InMemoryIdempotencyKeyRepository
 from infrastructure.memory.posts import InMemoryPostRepository
+from infrastructure.memory.sessions import InMemorySessionRepository
 from infrastructure.memory.store import InMemoryStore
 from infrastructure.memory.transaction import OpenTransaction
 from infrastructure.memory.users import InMemoryUserRepository
@@ -16,6 +17,7 @@ class InMemoryRepositories:
     def __init__(self, transaction: OpenTransaction) -> None:
         self.users: Final = InMemoryUserRepository(transaction)
         self.posts: Final = InMemoryPostRepository(transaction)
+        self.sessions: Final = InMemorySessionRepository(transaction)
         self.idempotency_keys: Final = InMemoryIdempotencyKeyRepository(transaction)
 
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import replace
+from uuid import UUID
 
 from domain.users import EmailAlreadyRegisteredError, NewUser, User, UsernameAlreadyTakenError
 from infrastructure.memory.transaction import OpenTransaction
@@ -35,6 +36,12 @@ class InMemoryUserRepository:
     async def get(self, user_id: int, *, for_update: bool = False) -> User | None:
         if for_update:
             await self._tx.lock([("users", user_id)])
+        return self._users.get(user_id)
+
+    async def get_signed_in(self, user_id: int, session_id: UUID) -> User | None:
+        session = self._tx.sessions.get(session_id)
+        if session is None or session.user_id != user_id or not session.is_live(self._tx.now):
+            return None
         return self._users.get(user_id)
 
     async def get_by_email(self, email: str) -> User | None:

@@ -3,14 +3,16 @@
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any, Final
+from uuid import UUID
 
-from sqlalchemy import Select, bindparam, insert, select, tuple_, update
+from sqlalchemy import Select, bindparam, exists, insert, select, tuple_, update
 
 from domain.posts import Author, AuthoredPost, NewPost, Post, PostKey
 from domain.users import UserNotFoundError
 from infrastructure.persistence.lease import Lease
+from infrastructure.persistence.sessions import LIVE
 from infrastructure.persistence.statements import Statement
-from infrastructure.persistence.tables import posts, users
+from infrastructure.persistence.tables import posts, sessions, users
 from infrastructure.persistence.timestamps import stamp_after
 from infrastructure.persistence.versions import delete_row, refuse_if_moved, row_at
 
@@ -33,38 +35,60 @@ _GET_AUTHORED: Final = Statement(_AUTHORED_BY_ID)
 # The post's row only: its author stays free for their own edits.
 _GET_AUTHORED_FOR_UPDATE: Final = Statement(_AUTHORED_BY_ID.with_for_update(of=posts))
 
+
 # The author, locked FOR KEY SHARE (the lock the foreign key would take, so a
 # delete of the account waits for this transaction), feeds the INSERT's
 # SELECT and then names the author next to the stored post: one statement
 # verifies, locks and names the author. A missing author inserts nothing and
 # returns no row, instead of raising, so the transaction stays usable, as the
 # in-memory adapter's does, without the two round trips of a savepoint.
-_AUTHOR: Final = (
-    select(users.c.id, users.c.username, users.c.version)
-    .where(users.c.id == bindparam("author_id"))
-    .with_for_update(read=True, key_share=True)
-    .cte("author")
-)
-_INSERTED: Final = (
-    insert(posts)
-    .from_select(
-        ["title", "content", "author_id"],
-        select(
-            bindparam("title", type_=posts.c.title.type),
-            bindparam("content", type_=posts.c.content.type),
-            _AUTHOR.c.id,
-        ),
+def _adding(*, in_session: bool) -> Statement:
+    """The INSERT of a post, naming its author; `in_session` also requires a live session."""
+    author = (
+        select(users.c.id, users.c.username, users.c.version)
+        .where(users.c.id == bindparam("author_id"))
+        .with_for_update(read=True, key_share=True)
     )
-    .returning(*posts.c)
-    .cte("post")
-)
-_ADD: Final = Statement(
-    select(
-        _INSERTED,
-        _AUTHOR.c.username.label("author_username"),
-        _AUTHOR.c.version.label("author_version"),
-    ).join_from(_INSERTED, _AUTHOR, _INSERTED.c.author_id == _AUTHOR.c.id)
-)
+    if in_session:
+        author = author.where(
+            exists().where(
+                sessions.c.id == bindparam("session_id", type_=sessions.c.id.type),
+                sessions.c.user_id == users.c.id,
+                LIVE,
+            )
+        )
+    author_cte = author.cte("author")
+    inserted = (
+        insert(posts)
+        .from_select(
+            ["title", "content", "author_id"],
+            select(
+                bindparam("title", type_=posts.c.title.type),
+                bindparam("content", type_=posts.c.content.type),
+                author_cte.c.id,
+            ),
+        )
+        .returning(*posts.c)
+        .cte("post")
+    )
+    return Statement(
+        select(
+            inserted,
+            author_cte.c.username.label("author_username"),
+            author_cte.c.version.label("author_version"),
+        ).join_from(inserted, author_cte, inserted.c.author_id == author_cte.c.id)
+    )
+
+
+# The author, locked FOR KEY SHARE (the lock the foreign key would take, so a
+# delete of the account waits for this transaction), feeds the INSERT's
+# SELECT and then names the author next to the stored post: one statement
+# verifies, locks and names the author (and, for a signed-in caller, checks
+# that their session is live). A missing author inserts nothing and returns
+# no row, instead of raising, so the transaction stays usable, as the
+# in-memory adapter's does, without the two round trips of a savepoint.
+_ADD: Final = _adding(in_session=False)
+_ADD_IN_SESSION: Final = _adding(in_session=True)
 
 
 def _to_post(values: Mapping[str, Any]) -> Post:
@@ -159,9 +183,15 @@ class PostgresPostRepository:
     def __init__(self, lease: Lease) -> None:
         self._lease = lease
 
-    async def add(self, post: NewPost) -> AuthoredPost:
-        values = {"title": post.title, "content": post.content, "author_id": post.author_id}
-        row = await _ADD.first(self._lease.connection, values)
+    async def add(self, post: NewPost, *, session_id: UUID | None = None) -> AuthoredPost:
+        values = {
+            "title": post.title,
+            "content": post.content,
+            "author_id": post.author_id,
+            "session_id": session_id,
+        }
+        statement = _ADD if session_id is None else _ADD_IN_SESSION
+        row = await statement.first(self._lease.connection, values)
         if row is None:
             raise UserNotFoundError
         return _to_authored(row)

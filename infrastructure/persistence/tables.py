@@ -21,9 +21,10 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from domain.posts.rules import TITLE_MAX_LENGTH
+from domain.sessions import CLIENT_NETWORK_MAX_LENGTH, USER_AGENT_MAX_LENGTH
 from domain.users.rules import EMAIL_MAX_LENGTH, USERNAME_MAX_LENGTH
 
 # Explicit names let the repositories recognise which rule a violation broke.
@@ -142,3 +143,51 @@ rate_limit_counters: Final = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     prefixes=["UNLOGGED"],
 )
+
+REVOCATION_REASON_MAX_LENGTH: Final = 32
+
+# One row per login (infrastructure.persistence.sessions). Deleted with the account; the
+# purge deletes those that ended. Ended rows stay until then, for the owner's list and
+# for a spent refresh token's reuse to be recognised.
+sessions: Final = Table(
+    "sessions",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column(
+        "user_id",
+        BigInteger,
+        ForeignKey(users.c.id, ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_used_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("user_agent", String(USER_AGENT_MAX_LENGTH), nullable=False),
+    Column("client_network", String(CLIENT_NETWORK_MAX_LENGTH), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("revoked_reason", String(REVOCATION_REASON_MAX_LENGTH)),
+    CheckConstraint(
+        "(revoked_at IS NULL) = (revoked_reason IS NULL)", name="revoked_with_a_reason"
+    ),
+)
+# A user's sessions: the list, revoking all, and the cascade of an account's deletion.
+Index("ix_sessions_user_id", sessions.c.user_id)
+# What the purge scans for.
+Index("ix_sessions_expires_at", sessions.c.expires_at)
+
+# The digests of the refresh tokens issued in each session: the live one (spent_at NULL)
+# and those it replaced, kept so that a spent one coming back is recognised as reuse.
+refresh_tokens: Final = Table(
+    "refresh_tokens",
+    metadata,
+    Column("digest", LargeBinary, primary_key=True),
+    Column(
+        "session_id",
+        UUID(as_uuid=True),
+        ForeignKey(sessions.c.id, ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("issued_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("spent_at", DateTime(timezone=True)),
+)
+Index("ix_refresh_tokens_session_id", refresh_tokens.c.session_id)

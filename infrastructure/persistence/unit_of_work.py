@@ -9,6 +9,7 @@ from infrastructure.persistence.errors import is_outage, is_unavailability, unav
 from infrastructure.persistence.idempotency import PostgresIdempotencyKeyRepository
 from infrastructure.persistence.lease import Lease
 from infrastructure.persistence.posts import PostgresPostRepository
+from infrastructure.persistence.sessions import PostgresSessionRepository
 from infrastructure.persistence.statements import Connection
 from infrastructure.persistence.users import PostgresUserRepository
 
@@ -16,11 +17,12 @@ from infrastructure.persistence.users import PostgresUserRepository
 class PostgresRepositories:
     """The repositories of one block, on its lease: a new repository is one line here."""
 
-    __slots__ = ("idempotency_keys", "posts", "users")
+    __slots__ = ("idempotency_keys", "posts", "sessions", "users")
 
     def __init__(self, lease: Lease) -> None:
         self.users: Final = PostgresUserRepository(lease)
         self.posts: Final = PostgresPostRepository(lease)
+        self.sessions: Final = PostgresSessionRepository(lease)
         self.idempotency_keys: Final = PostgresIdempotencyKeyRepository(lease)
 
 

@@ -3,6 +3,7 @@
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any, Final
+from uuid import UUID
 
 from psycopg import IntegrityError
 from sqlalchemy import bindparam, func, insert, select, update
@@ -10,14 +11,26 @@ from sqlalchemy import bindparam, func, insert, select, update
 from domain.users import NewUser, User
 from infrastructure.persistence.errors import translate_integrity_error
 from infrastructure.persistence.lease import Lease, savepoint
+from infrastructure.persistence.sessions import LIVE
 from infrastructure.persistence.statements import Statement
-from infrastructure.persistence.tables import users
+from infrastructure.persistence.tables import sessions, users
 from infrastructure.persistence.timestamps import stamp_after
 from infrastructure.persistence.versions import delete_row, refuse_if_moved, row_at
 
 _BY_ID: Final = select(users).where(users.c.id == bindparam("user_id"))
 _GET: Final = Statement(_BY_ID)
 _GET_FOR_UPDATE: Final = Statement(_BY_ID.with_for_update())
+# The caller's account, through the session their token names: a revoked or expired
+# session finds no row, at the cost of a primary-key probe of `sessions`.
+_GET_SIGNED_IN: Final = Statement(
+    select(users)
+    .join(sessions, sessions.c.user_id == users.c.id)
+    .where(
+        users.c.id == bindparam("user_id"),
+        sessions.c.id == bindparam("session_id", type_=sessions.c.id.type),
+        LIVE,
+    )
+)
 _GET_BY_EMAIL: Final = Statement(
     select(users).where(
         func.lower(users.c.email) == func.lower(bindparam("key", type_=users.c.email.type))
@@ -112,6 +125,10 @@ class PostgresUserRepository:
     async def get(self, user_id: int, *, for_update: bool = False) -> User | None:
         statement = _GET_FOR_UPDATE if for_update else _GET
         return _maybe_user(await statement.first(self._lease.connection, {"user_id": user_id}))
+
+    async def get_signed_in(self, user_id: int, session_id: UUID) -> User | None:
+        values = {"user_id": user_id, "session_id": session_id}
+        return _maybe_user(await _GET_SIGNED_IN.first(self._lease.connection, values))
 
     async def get_by_email(self, email: str) -> User | None:
         return _maybe_user(await _GET_BY_EMAIL.first(self._lease.connection, {"key": email}))

@@ -43,6 +43,7 @@ class RateLimits:
                 Limit.LOGIN_FAILURES: parse(settings.rate_limit_login_failures),
                 Limit.REGISTRATIONS: parse(settings.rate_limit_registrations),
                 Limit.CREDENTIAL_CHANGES: parse(settings.rate_limit_credential_changes),
+                Limit.REFRESHES: parse(settings.rate_limit_refreshes),
             },
         )
 

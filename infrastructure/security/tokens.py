@@ -1,26 +1,36 @@
-"""Signed JWT access tokens (PyJWT)."""
+"""Signed JWT access tokens (PyJWT), in the shape of RFC 9068."""
 
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Final
+from uuid import UUID, uuid4
 
 import jwt
 
 from application.auth import InvalidTokenError
 from application.ports import AccessToken
+from domain.sessions import Caller
 from infrastructure.settings import Settings
+
+ACCESS_TOKEN_TYPE: Final = "at+jwt"  # noqa: S105 - a media type, not a secret
+"""RFC 9068's `typ` header: what tells an access token from any other JWT signed with the key."""
 
 _MAX_ID: Final = 2**63 - 1
 # The one way `issue` writes an id: bounded in length before int() reads it, since int()
 # refuses (ValueError) past 4,300 digits and costs quadratic time below that.
 _SUBJECT: Final = re.compile(r"[1-9][0-9]{0,18}")
+# The one way `issue` writes a session id: str(UUID), lower-case and hyphenated.
+_SESSION: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_REQUIRED: Final = ["sub", "sid", "iat", "exp", "jti"]
 
 
 class JwtTokenIssuer:
-    """Issues HMAC-signed JWTs carrying `sub` (the user id), `iat` and `exp`.
+    """Issues HMAC-signed JWTs: header `typ: at+jwt`; claims `sub` (the user id), `sid` (the
+    session), `iat`, `exp` and `jti`.
 
     Decoding accepts only the configured algorithm, so a token claiming
-    `alg: none` or another algorithm is refused rather than trusted.
+    `alg: none` or another algorithm is refused rather than trusted; and only
+    the `at+jwt` type, so no other token signed with the key passes as one.
     """
 
     def __init__(self, *, secret: str, algorithm: str, lifetime: timedelta) -> None:
@@ -36,28 +46,39 @@ class JwtTokenIssuer:
             lifetime=timedelta(minutes=settings.access_token_expire_minutes),
         )
 
-    def issue(self, user_id: int) -> AccessToken:
+    def issue(self, *, user_id: int, session_id: UUID) -> AccessToken:
         now = datetime.now(UTC)
-        claims = {"sub": str(user_id), "iat": now, "exp": now + self._lifetime}
-        return AccessToken(
-            token=jwt.encode(claims, self._secret, algorithm=self._algorithm),
-            expires_in=int(self._lifetime.total_seconds()),
+        claims = {
+            "sub": str(user_id),
+            "sid": str(session_id),
+            "iat": now,
+            "exp": now + self._lifetime,
+            "jti": uuid4().hex,
+        }
+        token = jwt.encode(
+            claims, self._secret, algorithm=self._algorithm, headers={"typ": ACCESS_TOKEN_TYPE}
         )
+        return AccessToken(token=token, expires_in=int(self._lifetime.total_seconds()))
 
-    def user_id_of(self, token: str) -> int:
+    def caller_of(self, token: str) -> Caller:
         try:
-            claims = jwt.decode(
+            decoded = jwt.decode_complete(
                 token,
                 self._secret,
                 algorithms=[self._algorithm],
-                options={"require": ["sub", "iat", "exp"]},
+                options={"require": _REQUIRED},
             )
         except jwt.InvalidTokenError:
             raise InvalidTokenError from None
-        subject = claims["sub"]
+        if decoded["header"].get("typ") != ACCESS_TOKEN_TYPE:
+            raise InvalidTokenError
+        claims = decoded["payload"]
+        subject, session = claims["sub"], claims["sid"]
         if not (isinstance(subject, str) and _SUBJECT.fullmatch(subject)):
+            raise InvalidTokenError
+        if not (isinstance(session, str) and _SESSION.fullmatch(session)):
             raise InvalidTokenError
         user_id = int(subject)
         if not 1 <= user_id <= _MAX_ID:
             raise InvalidTokenError
-        return user_id
+        return Caller(user_id=user_id, session_id=UUID(session))

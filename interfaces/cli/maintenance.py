@@ -1,28 +1,53 @@
-"""`purge-idempotency-keys`: the upkeep a scheduler runs."""
+"""`purge-expired` (and `purge-idempotency-keys`): the upkeep a scheduler runs."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import typer
 
-from infrastructure.container import build_container, running
+from infrastructure.container import Container, build_container, running
 from infrastructure.settings import Settings
 from interfaces.cli.app import app, load_settings, one_line_errors
 
 
+@app.command("purge-expired")
+def purge_expired() -> None:
+    """Delete what has ended: expired idempotency keys, and revoked or expired sessions.
+
+    Both are already ignored once ended; this reclaims their space, and
+    deletes the digests of the ended sessions' refresh tokens. Safe to run
+    at any time, from cron say.
+    """
+    keys, sessions = _run(_purge_all)
+    typer.echo(f"Deleted {keys:,} expired idempotency keys and {sessions:,} ended sessions")
+
+
 @app.command("purge-idempotency-keys")
 def purge_idempotency_keys() -> None:
-    """Delete the idempotency keys older than IDEMPOTENCY_KEY_TTL_HOURS.
+    """Delete the idempotency keys older than IDEMPOTENCY_KEY_TTL_HOURS (see `purge-expired`)."""
+    (keys,) = _run(_purge_keys)
+    typer.echo(f"Deleted {keys:,} expired idempotency keys")
 
-    Expired keys are already ignored, and replaced when a key is used again;
-    this reclaims their space. Safe to run at any time, from cron say.
-    """
+
+def _run(purge: Callable[[Container], Awaitable[tuple[int, ...]]]) -> tuple[int, ...]:
     settings = load_settings().model_copy(update={"repository": "postgres"})
     with one_line_errors(), build_container(settings).database_admin().at_head() as url:
-        purged = asyncio.run(_purge(settings.model_copy(update={"database_url": url})))
-    typer.echo(f"Deleted {purged:,} expired idempotency keys")
+        return asyncio.run(_purge(settings.model_copy(update={"database_url": url}), purge))
 
 
-async def _purge(settings: Settings) -> int:
+async def _purge(
+    settings: Settings, purge: Callable[[Container], Awaitable[tuple[int, ...]]]
+) -> tuple[int, ...]:
     async with running(build_container(settings)) as container:
-        purged: int = await container.idempotency_key_service().purge_expired_keys()
-        return purged
+        return await purge(container)
+
+
+async def _purge_keys(container: Container) -> tuple[int, ...]:
+    keys: int = await container.idempotency_key_service().purge_expired_keys()
+    return (keys,)
+
+
+async def _purge_all(container: Container) -> tuple[int, ...]:
+    (keys,) = await _purge_keys(container)
+    sessions: int = await container.session_service().purge_ended_sessions()
+    return keys, sessions

@@ -20,6 +20,7 @@ from interfaces.http.openapi import install_openapi, operation_id
 from interfaces.http.pagination import CursorCodec, Paging
 from interfaces.http.params import reject_repeated_query_parameters
 from interfaces.http.posts.router import router as posts_router
+from interfaces.http.sessions.router import router as sessions_router
 from interfaces.http.users.router import router as users_router
 
 DESCRIPTION = """
@@ -102,6 +103,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(auth_router)
+    app.include_router(sessions_router)
     app.include_router(users_router)
     app.include_router(posts_router)
     install_openapi(app, query_maximums={"skip": settings.max_skip})

@@ -22,6 +22,11 @@ one of them take 2**64 turns."""
 
 UNKNOWN_CLIENT: Final = "unknown"
 
+SESSION_IPV4_PREFIX: Final = 24
+SESSION_IPV6_PREFIX: Final = 48
+"""What a session keeps of its client's address: the network around it, which its owner can
+recognise ("my home's provider") and which locates nobody (a site's prefix, in IPv6)."""
+
 
 def _parse(entry: str) -> IPAddress | None:
     """An address as proxies write it: bare, `1.2.3.4:port` or `[v6]:port`; IPv4 when mapped."""
@@ -69,10 +74,23 @@ def resolve_client(
 
 def client_key(request: Request, proxies: Sequence[IPNetwork]) -> str:
     """What rate limits count a request against: its client's address, or its /64 in IPv6."""
-    peer = request.client.host if request.client else None
-    address = resolve_client(peer, request.headers.getlist("x-forwarded-for"), proxies)
+    address = _client(request, proxies)
     if address is None:
         return UNKNOWN_CLIENT
     if isinstance(address, IPv6Address):
         return str(ip_network(f"{address}/{IPV6_CLIENT_PREFIX}", strict=False))
     return str(address)
+
+
+def _client(request: Request, proxies: Sequence[IPNetwork]) -> IPAddress | None:
+    peer = request.client.host if request.client else None
+    return resolve_client(peer, request.headers.getlist("x-forwarded-for"), proxies)
+
+
+def client_network(request: Request, proxies: Sequence[IPNetwork]) -> str:
+    """The client's network, as a session stores it: a /24, or a /48 in IPv6; "" when unknown."""
+    address = _client(request, proxies)
+    if address is None:
+        return ""
+    prefix = SESSION_IPV6_PREFIX if isinstance(address, IPv6Address) else SESSION_IPV4_PREFIX
+    return str(ip_network(f"{address}/{prefix}", strict=False))

@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 
 from application.auth import AuthService
 from application.posts import PostService
+from application.sessions import SessionService
 from application.users import UserService
 from infrastructure.container import Container
 
@@ -38,6 +39,12 @@ async def _auth_service(request: Request) -> AuthService:
     return service
 
 
+async def _session_service(request: Request) -> SessionService:
+    service: SessionService = container_of(request).session_service()
+    return service
+
+
 UserServiceDep = Annotated[UserService, Depends(_user_service)]
 PostServiceDep = Annotated[PostService, Depends(_post_service)]
 AuthServiceDep = Annotated[AuthService, Depends(_auth_service)]
+SessionServiceDep = Annotated[SessionService, Depends(_session_service)]

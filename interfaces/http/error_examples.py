@@ -13,22 +13,27 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, Final
 
-from application.auth import InvalidCredentialsError
+from application.auth import (
+    InvalidCredentialsError,
+    InvalidRefreshTokenError,
+    UnsupportedGrantTypeError,
+)
 from application.ratelimit import Limit
 from domain.errors import DomainError, StorageUnavailableError, VersionMismatchError
 from domain.idempotency import IdempotencyKeyInUseError
 from domain.posts import NotPostAuthorError, PostNotFoundError
+from domain.sessions import SessionNotFoundError
 from domain.users import (
     EmailAlreadyRegisteredError,
     NotAccountOwnerError,
     UserNotFoundError,
     WrongCurrentPasswordError,
 )
-from interfaces.http.auth.form import FORM_MEDIA_TYPES, NOT_A_FORM
+from interfaces.http.auth.form import FORM_FIELDS, FORM_MEDIA_TYPES, not_a_form
 from interfaces.http.errors import DETAIL_BY_STATUS, rate_limited_detail
 from interfaces.http.middleware import MAX_BODY_BYTES
 from interfaces.http.problems import ABOUT_BLANK, problem_title, problem_type
-from interfaces.http.security import TOKEN_PATH
+from interfaces.http.security import REFRESH_PATH, TOKEN_PATH
 
 SAMPLE_ID: Final = 42
 _PATH_PARAMETER: Final = re.compile(r"\{[^}]+\}")
@@ -52,13 +57,17 @@ def _domain(error: DomainError) -> Cause:
     return problem_type(type(error).__name__), error.message
 
 
-def _malformed_condition(method: str, path: str) -> Cause:
+def _bad_request(method: str, path: str) -> Cause:
+    if path == REFRESH_PATH:
+        return _domain(UnsupportedGrantTypeError("refresh_token"))
     return ABOUT_BLANK, _MALFORMED_IF_NONE_MATCH if method == "get" else _MALFORMED_IF_MATCH
 
 
 def _unauthorized(method: str, path: str) -> Cause:
     if path == TOKEN_PATH:
         return _domain(InvalidCredentialsError())
+    if path == REFRESH_PATH:
+        return _domain(InvalidRefreshTokenError())
     return ABOUT_BLANK, _NOT_AUTHENTICATED
 
 
@@ -71,9 +80,11 @@ def _forbidden(method: str, path: str) -> Cause:
 
 
 def _rate_limited(method: str, path: str) -> Cause:
-    limit = {TOKEN_PATH: Limit.LOGIN_FAILURES, "/users/": Limit.REGISTRATIONS}.get(
-        path, Limit.CREDENTIAL_CHANGES
-    )
+    limit = {
+        TOKEN_PATH: Limit.LOGIN_FAILURES,
+        REFRESH_PATH: Limit.REFRESHES,
+        "/users/": Limit.REGISTRATIONS,
+    }.get(path, Limit.CREDENTIAL_CHANGES)
     return problem_type("RateLimitExceededError"), rate_limited_detail(limit, _RETRY_AFTER_SECONDS)
 
 
@@ -87,13 +98,19 @@ def _unavailable(method: str, path: str) -> Cause:
     return _domain(StorageUnavailableError())
 
 
+def _not_found(path: str) -> DomainError:
+    if "{session_id}" in path:
+        return SessionNotFoundError()
+    if "{post_id}" in path:
+        return PostNotFoundError()
+    return UserNotFoundError()
+
+
 _CAUSES: Final[dict[int, Callable[[str, str], Cause]]] = {
-    400: _malformed_condition,
+    400: _bad_request,
     401: _unauthorized,
     403: _forbidden,
-    404: lambda method, path: _domain(
-        PostNotFoundError() if "{post_id}" in path else UserNotFoundError()
-    ),
+    404: lambda method, path: _domain(_not_found(path)),
     409: lambda method, path: _domain(
         IdempotencyKeyInUseError() if path.startswith("/posts") else EmailAlreadyRegisteredError()
     ),
@@ -102,7 +119,10 @@ _CAUSES: Final[dict[int, Callable[[str, str], Cause]]] = {
         ABOUT_BLANK,
         f"The request body is larger than the limit of {MAX_BODY_BYTES} bytes",
     ),
-    415: lambda method, path: (ABOUT_BLANK, NOT_A_FORM if path == TOKEN_PATH else _NOT_JSON),
+    415: lambda method, path: (
+        ABOUT_BLANK,
+        not_a_form(path) if path in FORM_FIELDS else _NOT_JSON,
+    ),
     429: _rate_limited,
     503: _unavailable,
 }

@@ -176,6 +176,7 @@ RATE_LIMITED: Final[dict[Limit, str]] = {
     Limit.LOGIN_FAILURES: "Too many failed logins to this account from this address",
     Limit.REGISTRATIONS: "Too many registrations from this address",
     Limit.CREDENTIAL_CHANGES: "Too many changes of this account's password or email",
+    Limit.REFRESHES: "Too many token refreshes from this address",
 }
 
 

@@ -24,7 +24,7 @@ CDN and has no option to stop; with this policy the browser does not ask, so ope
 /redoc tells no third party. Inline scripts stay allowed: both pages start with one."""
 
 DOCS_PATHS: Final = frozenset({"/docs", "/redoc"})
-NO_STORE_PATHS: Final = frozenset({"/auth/token"})
+NO_STORE_PATHS: Final = frozenset({"/auth/token", "/auth/refresh"})
 """Responses holding a token: no cache, shared or private, may keep them."""
 
 

@@ -1,4 +1,5 @@
-"""Who is calling: the bearer token of the OAuth2 password flow, checked on each request."""
+"""Who is calling: the bearer token of the OAuth2 password flow, and its session, checked on
+each request."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -8,10 +9,12 @@ from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 
 from application.auth import InvalidTokenError
+from domain.sessions import Caller
 from domain.users import User, UserNotFoundError
 from interfaces.http.dependencies import AuthServiceDep
 
 TOKEN_PATH: Final = "/auth/token"  # noqa: S105 - a path, not a secret
+REFRESH_PATH: Final = "/auth/refresh"
 
 # Also what makes Swagger UI's "Authorize" button log in through TOKEN_PATH.
 # A missing or non-bearer Authorization header is FastAPI's own 401.
@@ -20,6 +23,7 @@ TOKEN_PATH: Final = "/auth/token"  # noqa: S105 - a path, not a secret
 # what to do with them.
 oauth2_scheme: Final = OAuth2PasswordBearer(
     tokenUrl=TOKEN_PATH,
+    refreshUrl=REFRESH_PATH,
     description=(
         "Log in with your **username** (or email) and **password**. Leave `client_id` and "
         "`client_secret` empty: this API has no registered clients, and no scopes."
@@ -27,30 +31,34 @@ oauth2_scheme: Final = OAuth2PasswordBearer(
 )
 
 
-async def _current_user(
-    token: Annotated[str, Depends(oauth2_scheme)], auth: AuthServiceDep
-) -> User:
-    return await auth.authenticate(token)
+async def _caller(token: Annotated[str, Depends(oauth2_scheme)], auth: AuthServiceDep) -> Caller:
+    return auth.caller(token)
 
 
-async def _caller_id(token: Annotated[str, Depends(oauth2_scheme)], auth: AuthServiceDep) -> int:
-    return auth.caller_id(token)
+CallerDep = Annotated[Caller, Depends(_caller)]
+"""The account and session a valid token names, neither read: for a route whose use case
+checks the session in its own statement (or in `caller_must_exist`)."""
+
+
+async def _current_user(caller: CallerDep, auth: AuthServiceDep) -> User:
+    return await auth.signed_in(caller)
 
 
 CurrentUser = Annotated[User, Depends(_current_user)]
-
-CallerId = Annotated[int, Depends(_caller_id)]
-"""The id in a valid token, its account unread: only for a route run in `caller_must_exist`."""
+"""The caller's account, read with the check that their session is live. A route may also
+take `CallerDep` for the session's id: FastAPI decodes the token once for both."""
 
 
 @contextmanager
 def caller_must_exist() -> Iterator[None]:
-    """Answer a `CallerId` route whose account turns out to be gone as `CurrentUser` would.
+    """Answer a `CallerDep` route whose account or session turns out to be gone as `CurrentUser`
+    would.
 
     The use case reports what its statement found, a user that does not
-    exist; only this layer knows that the id came from a token, so only here
-    does that mean the token names no account any more: the same 401 problem,
-    with its `WWW-Authenticate`, that a deleted account's token gets anywhere.
+    exist (or whose session ended); only this layer knows that the id came
+    from a token, so only here does that mean the token is no good any more:
+    the same 401 problem, with its `WWW-Authenticate`, that a revoked
+    session's or a deleted account's token gets anywhere.
     """
     try:
         yield

@@ -16,10 +16,11 @@ class Account:
     username: str
     email: str
     token: str
+    refresh_token: str
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
+        return bearer(self.token)
 
 
 async def login(
@@ -43,7 +44,18 @@ async def sign_up(client: httpx.AsyncClient, **fields: Any) -> Account:
         username=user["username"],
         email=user["email"],
         token=token.json()["access_token"],
+        refresh_token=token.json()["refresh_token"],
     )
+
+
+async def refresh(client: httpx.AsyncClient, refresh_token: str) -> httpx.Response:
+    """POST /auth/refresh as RFC 6749 section 6 has it."""
+    form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    return await client.post("/auth/refresh", data=form)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 async def publish(client: httpx.AsyncClient, author: Account, **fields: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from application.preconditions import Precondition, pin
 from application.users import UpdateUser, UserService
 from domain.errors import VersionMismatchError
 from domain.posts import Author, AuthoredPost, NotPostAuthorError, PostNotFoundError
+from domain.sessions import Caller
 from domain.users import NotAccountOwnerError, User, UserNotFoundError
 from infrastructure.memory import InMemoryUnitOfWork
 from tests.support.factories import register_user
@@ -46,7 +47,9 @@ async def ada(users: UserService) -> User:
 
 @pytest.fixture
 async def published(posts: PostService, ada: User) -> AuthoredPost:
-    return await posts.publish_post(ada.id, PublishPost(title="Draft", content="Text"))
+    return await posts.publish_post(
+        Caller(user_id=ada.id), PublishPost(title="Draft", content="Text")
+    )
 
 
 def test_a_precondition_pins_the_version_it_was_read_at() -> None:

@@ -11,6 +11,7 @@ from application.posts import EditPost, PostService, PublishPost
 from application.users import UserService
 from domain.idempotency import IdempotencyKeyInUseError, IdempotencyKeyReusedError, StoredResponse
 from domain.posts import AuthoredPost
+from domain.sessions import Caller
 from domain.users import User, UserNotFoundError
 from infrastructure.memory import InMemoryStore, InMemoryUnitOfWork
 from tests.conftest import PASSWORD_STRENGTH
@@ -89,8 +90,8 @@ HELLO = PublishPost(title="Hello", content="World")
 async def test_a_repeat_gets_the_first_answer_and_creates_nothing(
     posts: PostService, ada: User, store: InMemoryStore
 ) -> None:
-    first = await posts.publish_post_once(ada.id, HELLO, _post_once())
-    again = await posts.publish_post_once(ada.id, HELLO, _post_once())
+    first = await posts.publish_post_once(Caller(user_id=ada.id), HELLO, _post_once())
+    again = await posts.publish_post_once(Caller(user_id=ada.id), HELLO, _post_once())
 
     assert not first.replayed
     assert again == Outcome(first.response, replayed=True)
@@ -102,11 +103,11 @@ async def test_a_repeat_gets_the_first_answer_and_creates_nothing(
 async def test_the_replay_is_the_first_answer_even_after_the_post_changed(
     posts: PostService, ada: User
 ) -> None:
-    first = await posts.publish_post_once(ada.id, HELLO, _post_once())
+    first = await posts.publish_post_once(Caller(user_id=ada.id), HELLO, _post_once())
     post_id = int(first.response.headers[0][1].rsplit("/", 1)[1])
     await posts.edit_post(ada, post_id, EditPost(title="Changed"))
 
-    again = await posts.publish_post_once(ada.id, HELLO, _post_once())
+    again = await posts.publish_post_once(Caller(user_id=ada.id), HELLO, _post_once())
 
     assert again.response == first.response
     assert again.replayed
@@ -115,11 +116,11 @@ async def test_the_replay_is_the_first_answer_even_after_the_post_changed(
 async def test_deleting_the_post_deletes_its_key_so_a_retry_publishes_anew(
     posts: PostService, ada: User, store: InMemoryStore
 ) -> None:
-    first = await posts.publish_post_once(ada.id, HELLO, _post_once())
+    first = await posts.publish_post_once(Caller(user_id=ada.id), HELLO, _post_once())
     await posts.delete_post(ada, int(first.response.headers[0][1].rsplit("/", 1)[1]))
     assert store.idempotency_keys == {}
 
-    again = await posts.publish_post_once(ada.id, HELLO, _post_once())
+    again = await posts.publish_post_once(Caller(user_id=ada.id), HELLO, _post_once())
 
     assert not again.replayed
     assert again.response != first.response
@@ -129,10 +130,14 @@ async def test_deleting_the_post_deletes_its_key_so_a_retry_publishes_anew(
 async def test_the_same_key_for_another_request_is_refused(
     posts: PostService, ada: User, store: InMemoryStore
 ) -> None:
-    await posts.publish_post_once(ada.id, HELLO, _post_once(fingerprint="first body"))
+    await posts.publish_post_once(
+        Caller(user_id=ada.id), HELLO, _post_once(fingerprint="first body")
+    )
 
     with pytest.raises(IdempotencyKeyReusedError, match="already used for a different request"):
-        await posts.publish_post_once(ada.id, HELLO, _post_once(fingerprint="second body"))
+        await posts.publish_post_once(
+            Caller(user_id=ada.id), HELLO, _post_once(fingerprint="second body")
+        )
     assert len(store.posts) == 1
 
 
@@ -145,10 +150,10 @@ async def test_a_repeat_while_the_first_is_in_flight_is_refused_at_once(
         assert await first.idempotency_keys.claim(f"user:{ada.id}", "key-1")
 
         with pytest.raises(IdempotencyKeyInUseError, match="still in progress"):
-            await posts.publish_post_once(ada.id, HELLO, _post_once())
+            await posts.publish_post_once(Caller(user_id=ada.id), HELLO, _post_once())
 
     assert store.posts == {}
-    assert not (await posts.publish_post_once(ada.id, HELLO, _post_once())).replayed
+    assert not (await posts.publish_post_once(Caller(user_id=ada.id), HELLO, _post_once())).replayed
 
 
 async def test_other_authors_may_use_the_same_key(
@@ -156,8 +161,8 @@ async def test_other_authors_may_use_the_same_key(
 ) -> None:
     bob = await users.register_user(register_user(username="bob"))
 
-    mine = await posts.publish_post_once(ada.id, HELLO, _post_once())
-    theirs = await posts.publish_post_once(bob.id, HELLO, _post_once())
+    mine = await posts.publish_post_once(Caller(user_id=ada.id), HELLO, _post_once())
+    theirs = await posts.publish_post_once(Caller(user_id=bob.id), HELLO, _post_once())
 
     assert not mine.replayed
     assert not theirs.replayed
@@ -167,8 +172,10 @@ async def test_other_authors_may_use_the_same_key(
 async def test_an_expired_key_creates_again(store: InMemoryStore, ada: User) -> None:
     posts = PostService(InMemoryUnitOfWork(store), idempotency_key_lifetime=timedelta(0))
 
-    first = await posts.publish_post_once(ada.id, HELLO, _post_once())
-    second = await posts.publish_post_once(ada.id, HELLO, _post_once(fingerprint="anything"))
+    first = await posts.publish_post_once(Caller(user_id=ada.id), HELLO, _post_once())
+    second = await posts.publish_post_once(
+        Caller(user_id=ada.id), HELLO, _post_once(fingerprint="anything")
+    )
 
     assert not first.replayed
     assert not second.replayed
@@ -182,7 +189,7 @@ async def test_a_create_that_fails_keeps_no_key(
     await users.delete_user(ada, ada.id)
 
     with pytest.raises(UserNotFoundError):
-        await posts.publish_post_once(ada.id, HELLO, _post_once())
+        await posts.publish_post_once(Caller(user_id=ada.id), HELLO, _post_once())
 
     assert store.idempotency_keys == {}
 
@@ -191,23 +198,27 @@ async def test_a_deleted_authors_repeat_is_refused_not_replayed(
     posts: PostService, users: UserService, ada: User, store: InMemoryStore
 ) -> None:
     """A replay or a refused key skips the INSERT that checks the author, so it checks itself."""
-    await posts.publish_post_once(ada.id, HELLO, _post_once())
+    await posts.publish_post_once(Caller(user_id=ada.id), HELLO, _post_once())
     await users.delete_user(ada, ada.id)
 
     with pytest.raises(UserNotFoundError):
-        await posts.publish_post_once(ada.id, HELLO, _post_once())
+        await posts.publish_post_once(Caller(user_id=ada.id), HELLO, _post_once())
     with pytest.raises(UserNotFoundError):
-        await posts.publish_post_once(ada.id, HELLO, _post_once(fingerprint="another body"))
+        await posts.publish_post_once(
+            Caller(user_id=ada.id), HELLO, _post_once(fingerprint="another body")
+        )
     async with InMemoryUnitOfWork(store).write() as first:
         assert await first.idempotency_keys.claim(f"user:{ada.id}", "key-1")
         with pytest.raises(UserNotFoundError):
-            await posts.publish_post_once(ada.id, HELLO, _post_once())
+            await posts.publish_post_once(Caller(user_id=ada.id), HELLO, _post_once())
 
 
 async def test_parallel_repeats_create_one_post(store: InMemoryStore, ada: User) -> None:
     results = await asyncio.gather(
         *(
-            PostService(InMemoryUnitOfWork(store)).publish_post_once(ada.id, HELLO, _post_once())
+            PostService(InMemoryUnitOfWork(store)).publish_post_once(
+                Caller(user_id=ada.id), HELLO, _post_once()
+            )
             for _ in range(10)
         ),
         return_exceptions=True,
@@ -289,9 +300,9 @@ async def test_parallel_registrations_with_one_key_create_one_user(
 
 async def test_the_purge_deletes_expired_keys(store: InMemoryStore, ada: User) -> None:
     expiring = PostService(InMemoryUnitOfWork(store), idempotency_key_lifetime=timedelta(0))
-    await expiring.publish_post_once(ada.id, HELLO, _post_once(key="old"))
+    await expiring.publish_post_once(Caller(user_id=ada.id), HELLO, _post_once(key="old"))
     await PostService(InMemoryUnitOfWork(store)).publish_post_once(
-        ada.id, HELLO, _post_once(key="new")
+        Caller(user_id=ada.id), HELLO, _post_once(key="new")
     )
 
     assert await IdempotencyKeyService(InMemoryUnitOfWork(store)).purge_expired_keys() == 1

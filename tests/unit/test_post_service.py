@@ -10,6 +10,7 @@ from application.posts import EditPost, PostService, PublishPost
 from application.users import RegisterUser, UserService
 from domain.errors import ValidationError
 from domain.posts import InvalidPostError, NotPostAuthorError, PostKey, PostNotFoundError
+from domain.sessions import Caller
 from domain.users import User, UserNotFoundError
 from infrastructure.memory import InMemoryUnitOfWork
 from tests.support.factories import register_user
@@ -42,7 +43,9 @@ async def test_publishing_makes_the_caller_the_author(
 ) -> None:
     ada = await _member(users, username="ada")
 
-    published = await posts.publish_post(ada.id, PublishPost(title="Hello", content="World"))
+    published = await posts.publish_post(
+        Caller(user_id=ada.id), PublishPost(title="Hello", content="World")
+    )
 
     assert published.post.author_id == ada.id
     assert (published.author.id, published.author.username) == (ada.id, "ada")
@@ -57,7 +60,9 @@ async def test_publishing_as_an_account_that_is_gone_stores_nothing(
     await users.delete_user(ada, ada.id)
 
     with pytest.raises(UserNotFoundError):
-        await posts.publish_post(ada.id, PublishPost(title="Hello", content="World"))
+        await posts.publish_post(
+            Caller(user_id=ada.id), PublishPost(title="Hello", content="World")
+        )
     assert uow.store.posts == {}
 
 
@@ -84,7 +89,7 @@ async def test_invalid_posts_are_refused(
     ada = await _member(users)
 
     with pytest.raises(InvalidPostError, match=message):
-        await posts.publish_post(ada.id, PublishPost(title=title, content=content))
+        await posts.publish_post(Caller(user_id=ada.id), PublishPost(title=title, content=content))
     assert uow.store.posts == {}
 
 
@@ -97,9 +102,9 @@ async def test_listing_is_newest_first_and_filters_by_author(
     posts: PostService, users: UserService
 ) -> None:
     ada, bob = await _member(users), await _member(users)
-    first = await posts.publish_post(ada.id, PublishPost(title="1", content="c"))
-    second = await posts.publish_post(bob.id, PublishPost(title="2", content="c"))
-    third = await posts.publish_post(ada.id, PublishPost(title="3", content="c"))
+    first = await posts.publish_post(Caller(user_id=ada.id), PublishPost(title="1", content="c"))
+    second = await posts.publish_post(Caller(user_id=bob.id), PublishPost(title="2", content="c"))
+    third = await posts.publish_post(Caller(user_id=ada.id), PublishPost(title="3", content="c"))
 
     assert (await posts.list_posts()).items == [third, second, first]
     assert (await posts.list_posts(author_id=ada.id)).items == [third, first]
@@ -136,7 +141,9 @@ async def test_pages_out_of_range_are_refused(
 
 async def test_the_author_edits_and_others_may_not(posts: PostService, users: UserService) -> None:
     ada, bob = await _member(users), await _member(users)
-    published = await posts.publish_post(ada.id, PublishPost(title="Draft", content="Text"))
+    published = await posts.publish_post(
+        Caller(user_id=ada.id), PublishPost(title="Draft", content="Text")
+    )
 
     with pytest.raises(NotPostAuthorError, match="Not the author of this post"):
         await posts.edit_post(bob, published.post.id, EditPost(title="Mine"))
@@ -148,7 +155,9 @@ async def test_the_author_edits_and_others_may_not(posts: PostService, users: Us
 
 async def test_an_empty_edit_changes_nothing(posts: PostService, users: UserService) -> None:
     ada = await _member(users)
-    published = await posts.publish_post(ada.id, PublishPost(title="t", content="c"))
+    published = await posts.publish_post(
+        Caller(user_id=ada.id), PublishPost(title="t", content="c")
+    )
 
     assert await posts.edit_post(ada, published.post.id, EditPost()) == published
 
@@ -168,7 +177,9 @@ async def test_only_the_author_deletes(
     posts: PostService, users: UserService, uow: InMemoryUnitOfWork
 ) -> None:
     ada, bob = await _member(users), await _member(users)
-    published = await posts.publish_post(ada.id, PublishPost(title="t", content="c"))
+    published = await posts.publish_post(
+        Caller(user_id=ada.id), PublishPost(title="t", content="c")
+    )
 
     with pytest.raises(NotPostAuthorError):
         await posts.delete_post(bob, published.post.id)

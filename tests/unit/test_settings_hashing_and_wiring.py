@@ -122,7 +122,7 @@ def test_production_accepts_a_long_random_secret() -> None:
 
 
 def test_development_runs_with_the_default_secret() -> None:
-    assert make_settings(environment="development").access_token_expire_minutes == 30
+    assert make_settings(environment="development").access_token_expire_minutes == 15
 
 
 @pytest.mark.parametrize("named", ["postgres", "sqlalchemy"])

@@ -2,46 +2,76 @@
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import jwt
 import pytest
 
 from application.auth import InvalidTokenError
+from domain.sessions import Caller
+from infrastructure.security.opaque_tokens import OpaqueTokens
 from infrastructure.security.tokens import JwtTokenIssuer
 
 SECRET = "a-test-secret-long-enough-even-for-hs512-" + "0123456789" * 3
-issuer = JwtTokenIssuer(secret=SECRET, algorithm="HS256", lifetime=timedelta(minutes=30))
+SESSION = UUID("0d1f3c8e-6a0b-4b7e-9a51-2f4c1e8d7b90")
+issuer = JwtTokenIssuer(secret=SECRET, algorithm="HS256", lifetime=timedelta(minutes=15))
+AT_JWT = {"typ": "at+jwt"}
 
 
-def _token(claims: dict[str, Any], key: str = SECRET, algorithm: str = "HS256") -> str:
-    return jwt.encode(claims, key, algorithm=algorithm)
+def _token(
+    claims: dict[str, Any],
+    key: str = SECRET,
+    algorithm: str = "HS256",
+    headers: dict[str, Any] | None = AT_JWT,
+) -> str:
+    return jwt.encode(claims, key, algorithm=algorithm, headers=headers)
 
 
 def _claims(**overrides: Any) -> dict[str, Any]:
     now = datetime.now(UTC)
-    return {"sub": "42", "iat": now, "exp": now + timedelta(minutes=5)} | overrides
+    claims = {
+        "sub": "42",
+        "sid": str(SESSION),
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
+        "jti": "a1",
+    }
+    return claims | overrides
 
 
-def test_an_issued_token_names_its_user_and_lasts_the_configured_time() -> None:
-    issued = issuer.issue(42)
+def _without(claim: str) -> dict[str, Any]:
+    return {name: value for name, value in _claims().items() if name != claim}
 
-    assert issued.expires_in == 1800
-    assert issuer.user_id_of(issued.token) == 42
+
+def test_an_issued_token_names_its_user_and_session_and_lasts_the_configured_time() -> None:
+    issued = issuer.issue(user_id=42, session_id=SESSION)
+
+    assert issued.expires_in == 900
+    assert issuer.caller_of(issued.token) == Caller(user_id=42, session_id=SESSION)
     header = jwt.get_unverified_header(issued.token)
     claims = jwt.decode(issued.token, options={"verify_signature": False})
-    assert header["alg"] == "HS256"
-    assert claims["sub"] == "42"
-    assert claims["exp"] - claims["iat"] == 1800
+    assert (header["alg"], header["typ"]) == ("HS256", "at+jwt")
+    assert (claims["sub"], claims["sid"]) == ("42", str(SESSION))
+    assert claims["exp"] - claims["iat"] == 900
+
+
+def test_each_token_has_its_own_id() -> None:
+    first, second = (issuer.issue(user_id=42, session_id=SESSION) for _ in range(2))
+
+    decoded = [jwt.decode(t.token, options={"verify_signature": False}) for t in (first, second)]
+    assert decoded[0]["jti"] != decoded[1]["jti"]
 
 
 def _tampered() -> str:
-    header, _, signature = issuer.issue(42).token.split(".")
-    forged = jwt.utils.base64url_encode(b'{"sub":"1","iat":1,"exp":99999999999}').decode()
+    header, _, signature = issuer.issue(user_id=42, session_id=SESSION).token.split(".")
+    forged = jwt.utils.base64url_encode(
+        f'{{"sub":"1","sid":"{SESSION}","iat":1,"exp":99999999999,"jti":"x"}}'.encode()
+    ).decode()
     return f"{header}.{forged}.{signature}"
 
 
 def _unsigned() -> str:
-    return jwt.encode(_claims(), key=None, algorithm="none")
+    return jwt.encode(_claims(), key=None, algorithm="none", headers=AT_JWT)
 
 
 @pytest.mark.parametrize(
@@ -55,16 +85,41 @@ def _unsigned() -> str:
         pytest.param(_unsigned(), id="alg-none"),
         pytest.param(_token(_claims(), key="another-key-" * 6), id="other-key"),
         pytest.param(_token(_claims(), algorithm="HS512"), id="other-algorithm"),
-        pytest.param(_token({"sub": "42", "iat": datetime.now(UTC)}), id="no-exp"),
+        pytest.param(_token(_claims(), headers=None), id="no-type"),
+        pytest.param(_token(_claims(), headers={"typ": "JWT"}), id="plain-jwt-type"),
+        pytest.param(_token(_claims(), headers={"typ": "refresh+jwt"}), id="another-type"),
+        pytest.param(_token(_without("exp")), id="no-exp"),
+        pytest.param(_token(_without("sub")), id="no-sub"),
+        pytest.param(_token(_without("sid")), id="no-session"),
+        pytest.param(_token(_without("jti")), id="no-jti"),
         pytest.param(_token(_claims(sub="abc")), id="sub-not-an-id"),
         pytest.param(_token(_claims(sub="0")), id="sub-zero"),
         pytest.param(_token(_claims(sub=str(2**63))), id="sub-beyond-64-bits"),
         pytest.param(_token(_claims(sub="٤٢")), id="sub-non-ascii-digits"),
-        pytest.param(
-            _token({"iat": datetime.now(UTC), "exp": datetime.now(UTC) + timedelta(1)}), id="no-sub"
-        ),
+        pytest.param(_token(_claims(sid="not-a-uuid")), id="sid-not-a-uuid"),
+        pytest.param(_token(_claims(sid=str(SESSION).upper())), id="sid-not-as-issued"),
+        pytest.param(_token(_claims(sid=SESSION.hex)), id="sid-without-hyphens"),
+        pytest.param(_token(_claims(sid=7)), id="sid-a-number"),
+        pytest.param(OpaqueTokens().new().token, id="a-refresh-token"),
     ],
 )
 def test_invalid_tokens_are_refused(token: str) -> None:
     with pytest.raises(InvalidTokenError, match="Could not validate credentials"):
-        issuer.user_id_of(token)
+        issuer.caller_of(token)
+
+
+def test_refresh_tokens_are_random_and_their_digests_fixed_in_size() -> None:
+    tokens = OpaqueTokens()
+    made = [tokens.new() for _ in range(50)]
+
+    assert len({secret.token for secret in made}) == 50
+    assert {len(secret.token) for secret in made} == {43}
+    assert {len(secret.digest) for secret in made} == {32}
+    assert all(tokens.digest(secret.token) == secret.digest for secret in made)
+
+
+@pytest.mark.parametrize(
+    "token", ["", "a" * 42, "a" * 44, "a" * 42 + "=", "é" * 43, "a" * 100_000], ids=len
+)
+def test_strings_no_refresh_token_could_be_have_no_digest(token: str) -> None:
+    assert OpaqueTokens().digest(token) is None

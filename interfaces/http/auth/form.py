@@ -16,10 +16,19 @@ from starlette.requests import Request
 
 FORM_MEDIA_TYPES: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
 
-NOT_A_FORM: Final = (
-    "POST /auth/token takes a form, sent as application/x-www-form-urlencoded, "
-    "with the fields username and password (OAuth2's password flow), not JSON"
-)
+FORM_FIELDS: Final = {
+    "/auth/token": "username and password (OAuth2's password flow)",
+    "/auth/refresh": "grant_type=refresh_token and refresh_token (OAuth2's refresh grant)",
+}
+
+
+def not_a_form(path: str) -> str:
+    """What a form route answers a body that is not a form: what to send instead."""
+    fields = FORM_FIELDS.get(path, "it documents")
+    return (
+        f"POST {path} takes a form, sent as application/x-www-form-urlencoded, "
+        f"with the fields {fields}, not JSON"
+    )
 
 
 class LoginForm(BaseModel):
@@ -39,10 +48,26 @@ LoginFormBody = Annotated[LoginForm, Form()]
 so a second declaration (in a dependency, say) lists each error twice."""
 
 
+class RefreshForm(BaseModel):
+    """RFC 6749 section 6: `grant_type=refresh_token` and the refresh token.
+
+    Any other grant type is the use case's 400 `unsupported_grant_type`, not
+    a 422: RFC 6749 names that answer, and OAuth2 clients look for it.
+    """
+
+    grant_type: str = Field(description="`refresh_token`, the only grant this endpoint serves.")
+    refresh_token: str = Field(
+        max_length=1024, description="The refresh token of the last login or refresh."
+    )
+
+
+RefreshFormBody = Annotated[RefreshForm, Form()]
+
+
 async def require_form(request: Request) -> None:
     """Refuse a body that is not a form with 415 and what to send instead, as `POST /users/`
     refuses one that is not JSON; a JSON body would otherwise read as a form with no fields."""
     message = Message()
     message["content-type"] = request.headers.get("content-type", "")
     if message.get_content_type() not in FORM_MEDIA_TYPES:
-        raise HTTPException(415, NOT_A_FORM)
+        raise HTTPException(415, not_a_form(request.url.path))

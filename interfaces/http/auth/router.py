@@ -1,26 +1,36 @@
-"""Logging in: the OAuth2 password flow."""
+"""Signing in and out: the OAuth2 password flow, the refresh grant, and logout."""
 
-from typing import Literal
+from typing import Final, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel, ConfigDict
 
-from interfaces.http.auth.form import require_form
-from interfaces.http.dependencies import AuthServiceDep
+from application.auth import Client, TokenPair, UnsupportedGrantTypeError
+from application.ratelimit import Limit
+from interfaces.http.auth.form import RefreshFormBody, require_form
+from interfaces.http.client_address import client_key, client_network
+from interfaces.http.dependencies import AuthServiceDep, SessionServiceDep, container_of
 from interfaces.http.errors import error_responses
 from interfaces.http.ratelimit import CountedLogin
+from interfaces.http.security import CallerDep
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
+REFRESH_GRANT: Final = "refresh_token"
+
 
 class TokenResponse(BaseModel):
+    """RFC 6749 section 5.1's answer, with the refresh token's own lifetime beside it."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.sig",
+                    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiIxIn0.sig",
                     "token_type": "bearer",
-                    "expires_in": 1800,
+                    "expires_in": 900,
+                    "refresh_token": "Jm0vWcN2b3JhLXRva2VuLW9wYXF1ZS0yNTYtYml0cy1ybmQ",
+                    "refresh_expires_in": 2592000,
                 }
             ]
         }
@@ -29,7 +39,28 @@ class TokenResponse(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a token type, not a secret
     expires_in: int
-    """Seconds until the token expires."""
+    """Seconds until the access token expires: then send the refresh token for the next."""
+    refresh_token: str
+    """Opaque, single use: `POST /auth/refresh` spends it for a new pair."""
+    refresh_expires_in: int
+    """Seconds until the session ends, after which no refresh works: log in again."""
+
+    @classmethod
+    def of(cls, pair: TokenPair) -> "TokenResponse":
+        return cls(
+            access_token=pair.access.token,
+            expires_in=pair.access.expires_in,
+            refresh_token=pair.refresh_token,
+            refresh_expires_in=pair.refresh_expires_in,
+        )
+
+
+def _client(request: Request) -> Client:
+    proxies = container_of(request).settings().trusted_proxies
+    return Client(
+        user_agent=request.headers.get("user-agent", ""),
+        network=client_network(request, proxies),
+    )
 
 
 @router.post(
@@ -39,14 +70,61 @@ class TokenResponse(BaseModel):
     dependencies=[Depends(require_form)],
     summary="Log in",
 )
-async def create_token(form: CountedLogin, auth: AuthServiceDep) -> TokenResponse:
-    """Exchange a username (or the email) and a password for a bearer token.
+async def create_token(form: CountedLogin, auth: AuthServiceDep, request: Request) -> TokenResponse:
+    """Exchange a username (or the email) and a password for a new session's tokens.
 
-    Send the token as `Authorization: Bearer <access_token>`. The body is a
-    form (`application/x-www-form-urlencoded`), as OAuth2's password flow has
-    it, not JSON: `username=ada&password=...`; anything else is a 415. Too many failures for an
-    account from one address, or too many attempts from one address, get a 429
-    with `Retry-After`; while it lasts, even the right password is refused.
+    Send the access token as `Authorization: Bearer <access_token>`; before it
+    expires (`expires_in` seconds), `POST /auth/refresh` spends the refresh
+    token for the next pair. The body is a form
+    (`application/x-www-form-urlencoded`), as OAuth2's password flow has it,
+    not JSON: `username=ada&password=...`; anything else is a 415. Too many
+    failures for an account from one address, or too many attempts from one
+    address, get a 429 with `Retry-After`; while it lasts, even the right
+    password is refused.
     """
-    token = await auth.login(login=form.username, password=form.password)
-    return TokenResponse(access_token=token.token, expires_in=token.expires_in)
+    pair = await auth.login(login=form.username, password=form.password, client=_client(request))
+    return TokenResponse.of(pair)
+
+
+async def _limit_refreshes(request: Request) -> None:
+    container = container_of(request)
+    address = client_key(request, container.settings().trusted_proxies)
+    await container.rate_limits().hit(Limit.REFRESHES, address)
+
+
+@router.post(
+    "/refresh",
+    response_model=TokenResponse,
+    responses=error_responses(400, 401, 415, 429),
+    dependencies=[Depends(require_form), Depends(_limit_refreshes)],
+    summary="Refresh the tokens",
+)
+async def refresh_token(form: RefreshFormBody, auth: AuthServiceDep) -> TokenResponse:
+    """Spend the refresh token for a new pair in the same session (RFC 6749 section 6).
+
+    The form is `grant_type=refresh_token&refresh_token=...`. Each refresh
+    token works once: the answer carries the next one. One that comes back
+    after it was spent ends the whole session, as it means someone else holds
+    a copy: both parties must log in again. So a client refreshes one request
+    at a time: of two refreshes with the same token, one gets the pair and
+    the other ends the session. An unknown, spent, expired or revoked token
+    is the same 401; refreshes are limited per client address (429). Like a
+    login's, the answer is never cached (`Cache-Control: no-store`).
+    """
+    if form.grant_type != REFRESH_GRANT:
+        raise UnsupportedGrantTypeError(REFRESH_GRANT)
+    pair = await auth.refresh(form.refresh_token)
+    return TokenResponse.of(pair)
+
+
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=error_responses(401),
+    summary="Log out",
+)
+async def logout(caller: CallerDep, sessions: SessionServiceDep) -> None:
+    """End the caller's session: its refresh token, and every access token issued in it,
+    stop working at once. The caller's other sessions go on (`DELETE /users/me/sessions`)."""
+    await sessions.logout(caller)

@@ -29,7 +29,7 @@ from interfaces.http.pagination import LINK_HEADER_DOC, CursorParam, Listing, Pa
 from interfaces.http.params import MAX_ID, Id, Limit, Skip, require_json
 from interfaces.http.posts.schemas import PostCreate, PostRead, PostUpdate
 from interfaces.http.routing import collection_route
-from interfaces.http.security import CallerId, CurrentUser, caller_must_exist
+from interfaces.http.security import CallerDep, CurrentUser, caller_must_exist
 
 router = APIRouter(tags=["posts"])
 
@@ -70,7 +70,7 @@ POSTS: Final = Listing[PostKey, AuthoredPost](
 )
 async def create_post(
     body: PostCreate,
-    author_id: CallerId,
+    author: CallerDep,
     service: PostServiceDep,
     idempotency: IdempotencyKeyDep,
     request: Request,
@@ -82,12 +82,12 @@ async def create_post(
         location = request.url_for("get_post", post_id=authored.post.id).path
         return created(PostRead.of(authored), location=location, revision=authored.revision)
 
-    # The INSERT checks the caller's account: no read of it beforehand.
+    # The INSERT checks the caller's account and session: no read of them beforehand.
     with caller_must_exist():
         if idempotency is None:
-            return send(render(await service.publish_post(author_id, command)))
+            return send(render(await service.publish_post(author, command)))
         once = idempotency.once(render)
-        return send_outcome(await service.publish_post_once(author_id, command, once))
+        return send_outcome(await service.publish_post_once(author, command, once))
 
 
 @collection_route(

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 from application.preconditions import Precondition
 from application.users import RegisterUser, UpdateUser, UserService
 from domain.idempotency import StoredResponse
+from domain.sessions import Caller
 from domain.users import User
 from interfaces.http.conditional import (
     ConditionalRead,
@@ -38,7 +39,7 @@ from interfaces.http.pagination import LINK_HEADER_DOC, CursorParam, Listing, Pa
 from interfaces.http.params import MAX_ID, Id, Limit, Skip, require_json
 from interfaces.http.ratelimit import CredentialChanges, CredentialChangesDep, limit_registrations
 from interfaces.http.routing import collection_route
-from interfaces.http.security import CurrentUser
+from interfaces.http.security import CallerDep, CurrentUser
 from interfaces.http.users.schemas import UserCreate, UserPrivate, UserPublic, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -138,6 +139,7 @@ async def update_current_user(
     *,
     body: UserUpdate,
     actor: CurrentUser,
+    caller: CallerDep,
     expected: IfMatch,
     service: UserServiceDep,
     limits: CredentialChangesDep,
@@ -147,6 +149,7 @@ async def update_current_user(
     return await _update(
         service,
         actor=actor,
+        caller=caller,
         user_id=actor.id,
         body=body,
         expected=expected,
@@ -197,6 +200,7 @@ async def update_user(
     user_id: UserId,
     body: UserUpdate,
     actor: CurrentUser,
+    caller: CallerDep,
     expected: IfMatch,
     service: UserServiceDep,
     limits: CredentialChangesDep,
@@ -206,13 +210,15 @@ async def update_user(
 
     A new email or password needs `current_password` as well (403 when it is
     wrong, counted as a failed login to the account from this address), and
-    such changes are limited per account (429 with `Retry-After`). With
+    such changes are limited per account (429 with `Retry-After`). A new
+    password signs out every other session of the account. With
     `If-Match`, only if the account still has that ETag: the private one,
     from `GET /users/me`, the registration or the last change (this answer's).
     """
     return await _update(
         service,
         actor=actor,
+        caller=caller,
         user_id=user_id,
         body=body,
         expected=expected,
@@ -225,6 +231,7 @@ async def _update(
     service: UserService,
     *,
     actor: User,
+    caller: Caller,
     user_id: int,
     body: UserUpdate,
     expected: Precondition | None,
@@ -241,7 +248,14 @@ async def _update(
     if command.changes_credentials and actor.id == user_id:
         await limits.change(actor)
         guesses = limits
-    user = await service.update_user(actor, user_id, command, expected=expected, guesses=guesses)
+    user = await service.update_user(
+        actor,
+        user_id,
+        command,
+        expected=expected,
+        guesses=guesses,
+        keep_session=caller.session_id,
+    )
     tag(response, user.revision)
     return UserPrivate.model_validate(user)
 

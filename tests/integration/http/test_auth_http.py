@@ -23,11 +23,20 @@ async def test_a_token_for_username_or_email(client: httpx.AsyncClient) -> None:
         response = await login(client, name)
         assert response.status_code == 200
         body = response.json()
-        assert set(body) == {"access_token", "token_type", "expires_in"}
-        assert (body["token_type"], body["expires_in"]) == ("bearer", 1800)
+        assert set(body) == {
+            "access_token",
+            "token_type",
+            "expires_in",
+            "refresh_token",
+            "refresh_expires_in",
+        }
+        assert (body["token_type"], body["expires_in"]) == ("bearer", 900)
+        assert 30 * 86400 - 5 <= body["refresh_expires_in"] <= 30 * 86400
         claims = jwt.decode(body["access_token"], options={"verify_signature": False})
         assert claims["sub"] == str(account.id)
-        assert claims["exp"] - claims["iat"] == 1800
+        assert claims["exp"] - claims["iat"] == 900
+        assert jwt.get_unverified_header(body["access_token"])["typ"] == "at+jwt"
+        assert response.headers["cache-control"] == "no-store"
 
 
 async def test_users_me_is_the_caller(client: httpx.AsyncClient) -> None:
@@ -235,7 +244,8 @@ async def test_swagger_ui_can_authorize_through_the_token_endpoint(
     schema = (await client.get("/openapi.json")).json()
 
     schemes = schema["components"]["securitySchemes"]
-    assert schemes["OAuth2PasswordBearer"]["flows"]["password"]["tokenUrl"] == "/auth/token"
+    flow = schemes["OAuth2PasswordBearer"]["flows"]["password"]
+    assert (flow["tokenUrl"], flow["refreshUrl"]) == ("/auth/token", "/auth/refresh")
     assert {"OAuth2PasswordBearer": []} in schema["paths"]["/posts/"]["post"]["security"]
     body = schema["paths"]["/auth/token"]["post"]["requestBody"]["content"]
     assert "application/x-www-form-urlencoded" in body

@@ -18,7 +18,7 @@ from infrastructure.container import Container
 from infrastructure.persistence.database import Databases
 from interfaces.http.app import create_app
 from tests.conftest import make_settings
-from tests.support.accounts import PASSWORD, login
+from tests.support.accounts import PASSWORD, login, refresh
 from tests.support.problems import assert_problem
 
 ALICE = ("203.0.113.7", 40000)
@@ -175,6 +175,24 @@ async def test_registrations_per_address_are_limited(limited_app: AppFactory) ->
     # Nothing was created for the refused one.
     assert (await alice.get("/users/")).json()[-1]["username"] == "third"
     assert len((await alice.get("/users/")).json()) == 3
+
+
+async def test_refreshes_per_address_are_limited_and_a_refused_one_spends_nothing(
+    limited_app: AppFactory,
+) -> None:
+    caller = limited_app(rate_limit_refreshes="2/minute")
+    alice, bob = caller(ALICE), caller(BOB)
+    assert (await _register(alice, "ada")).status_code == 201
+    token = (await login(alice, "ada")).json()["refresh_token"]
+    for _ in range(2):
+        answer = await refresh(alice, token)
+        assert answer.status_code == 200, answer.text
+        token = answer.json()["refresh_token"]
+
+    third = await refresh(alice, token)
+
+    _assert_limited(third, "Too many token refreshes from this address", 60)
+    assert (await refresh(bob, token)).status_code == 200, "the refused one was not spent"
 
 
 async def test_a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(

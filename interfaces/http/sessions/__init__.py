@@ -1,0 +1,1 @@
+"""The /users/me/sessions resource: the caller's sign-ins."""
