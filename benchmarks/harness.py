@@ -63,13 +63,18 @@ def jwt_settings() -> tuple[str, str]:
 
 
 def environment(secret: str, algorithm: str) -> dict[str, str]:
-    """The servers' and the CLI's settings: quiet logs, and the same signing key for both."""
+    """The servers' and the CLI's settings: quiet logs, and the same signing key for both.
+
+    The run logs in once and sends that token for longer than the default 15
+    minutes an access token lives (a real client would refresh it meanwhile).
+    """
     return os.environ | {
         "REPOSITORY": "postgres",
         "ENVIRONMENT": "development",
         "LOG_LEVEL": "WARNING",
         "JWT_SECRET": secret,
         "JWT_ALGORITHM": algorithm,
+        "ACCESS_TOKEN_EXPIRE_MINUTES": "1440",
     }
 
 

@@ -99,7 +99,7 @@ async def _limit_refreshes(request: Request) -> None:
     dependencies=[Depends(require_form), Depends(_limit_refreshes)],
     summary="Refresh the tokens",
 )
-async def refresh_token(form: RefreshFormBody, auth: AuthServiceDep) -> TokenResponse:
+async def refresh_tokens(form: RefreshFormBody, auth: AuthServiceDep) -> TokenResponse:
     """Spend the refresh token for a new pair in the same session (RFC 6749 section 6).
 
     The form is `grant_type=refresh_token&refresh_token=...`. Each refresh

@@ -1,5 +1,5 @@
-"""The data commands, `seed`, `create-user` and `purge-idempotency-keys`, and how every command
-reports a failure."""
+"""The data commands, `seed`, `create-user`, `purge-idempotency-keys` and `purge-expired`,
+and how every command reports a failure."""
 
 import subprocess
 import unicodedata
@@ -195,6 +195,46 @@ def test_purging_deletes_the_expired_idempotency_keys_only(migrated_database: st
     assert keys == [("live",)]
 
 
+@pytest.mark.postgres
+def test_purge_expired_deletes_ended_sessions_and_expired_keys(migrated_database: str) -> None:
+    with psycopg.connect(libpq_url(migrated_database)) as connection:
+        account = connection.execute(
+            "INSERT INTO users (email, username, password_hash) "
+            "VALUES ('ended@example.com', 'ended', 'x') RETURNING id"
+        ).fetchone()
+        assert account is not None
+        connection.execute(
+            "INSERT INTO sessions (id, user_id, expires_at, user_agent, client_network, "
+            "revoked_at, revoked_reason) VALUES "
+            "(gen_random_uuid(), %(id)s, now() + interval '1 day', '', '', NULL, NULL), "
+            "(gen_random_uuid(), %(id)s, now() - interval '1 second', '', '', NULL, NULL), "
+            "(gen_random_uuid(), %(id)s, now() + interval '1 day', '', '', now(), 'logout')",
+            {"id": account[0]},
+        )
+        connection.execute(
+            "INSERT INTO refresh_tokens (digest, session_id) "
+            "SELECT sha256(id::text::bytea), id FROM sessions"
+        )
+        connection.execute(
+            "INSERT INTO idempotency_keys (scope, key, fingerprint, status, headers, body, "
+            "expires_at, user_id) VALUES "
+            "('registration:a', 'old', 'f', 201, '[]', '', now() - interval '1 hour', %(id)s)",
+            {"id": account[0]},
+        )
+
+    purged = _cli("purge-expired", database_url=migrated_database)
+
+    assert purged.returncode == 0, purged.stderr
+    assert purged.stdout.strip() == "Deleted 1 expired idempotency keys and 2 ended sessions"
+    with psycopg.connect(libpq_url(migrated_database)) as connection:
+        left = connection.execute(
+            "SELECT count(*), count(revoked_at), min(expires_at) > now() FROM sessions"
+        ).fetchone()
+        tokens = connection.execute("SELECT count(*) FROM refresh_tokens").fetchone()
+    assert left == (1, 0, True)
+    assert tokens == (1,)
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -210,8 +250,9 @@ def test_purging_deletes_the_expired_idempotency_keys_only(migrated_database: st
             "long-enough",
         ],
         ["purge-idempotency-keys"],
+        ["purge-expired"],
     ],
-    ids=["seed", "migrate", "create-user", "purge-idempotency-keys"],
+    ids=["seed", "migrate", "create-user", "purge-idempotency-keys", "purge-expired"],
 )
 def test_an_unreachable_server_is_one_line_and_exit_code_3(args: list[str]) -> None:
     result = _cli(*args, database_url=UNREACHABLE)

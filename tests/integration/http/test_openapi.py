@@ -11,6 +11,11 @@ EXPECTED_OPERATIONS = {
     "live",
     "ready",
     "create_token",
+    "refresh_tokens",
+    "logout",
+    "list_sessions",
+    "revoke_session",
+    "revoke_other_sessions",
     "create_user",
     "list_users",
     "get_current_user",
@@ -27,6 +32,10 @@ EXPECTED_OPERATIONS = {
     "list_user_posts",
 }
 SECURED = {
+    "logout",
+    "list_sessions",
+    "revoke_session",
+    "revoke_other_sessions",
     "get_current_user",
     "update_current_user",
     "delete_current_user",
@@ -88,6 +97,7 @@ def test_bodies_and_answers_carry_examples(document: dict[str, Any]) -> None:
         "UserPrivate",
         "PostRead",
         "TokenResponse",
+        "SessionRead",
     ):
         assert schemas[model]["examples"], model
     for model, field in (("UserCreate", "email"), ("PostCreate", "title")):
@@ -137,7 +147,13 @@ def test_rate_limited_operations_document_429_with_retry_after(document: dict[st
     operations = _operations(document)
 
     limited = {name for name, operation in operations.items() if "429" in operation["responses"]}
-    assert limited == {"create_token", "create_user", "update_user", "update_current_user"}
+    assert limited == {
+        "create_token",
+        "refresh_tokens",
+        "create_user",
+        "update_user",
+        "update_current_user",
+    }
     for name in limited:
         headers = operations[name]["responses"]["429"]["headers"]
         assert headers["Retry-After"]["schema"]["type"] == "integer", name
@@ -230,5 +246,7 @@ def test_the_login_form_needs_only_a_username_and_a_password(document: dict[str,
 def test_the_authorize_dialog_says_what_to_leave_empty(document: dict[str, Any]) -> None:
     scheme = document["components"]["securitySchemes"]["OAuth2PasswordBearer"]
 
-    assert scheme["flows"] == {"password": {"tokenUrl": "/auth/token", "scopes": {}}}
+    assert scheme["flows"] == {
+        "password": {"tokenUrl": "/auth/token", "refreshUrl": "/auth/refresh", "scopes": {}}
+    }
     assert "Leave `client_id` and `client_secret` empty" in scheme["description"]

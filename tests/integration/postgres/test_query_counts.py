@@ -108,3 +108,31 @@ async def test_publishing_is_one_statement_with_no_read_of_the_account_first(
     assert len(statements) == 1
     assert "INSERT INTO posts" in statements[0]
     assert "FOR KEY SHARE" in statements[0]
+
+
+async def test_publishing_checks_the_session_in_its_one_statement(
+    pg_client: httpx.AsyncClient,
+) -> None:
+    """A revoked session cannot publish, and checking that costs no statement of its own."""
+    author = await sign_up(pg_client)
+
+    with recorded_statements() as statements:
+        await pg_client.post("/posts/", json={"title": "t", "content": "c"}, headers=author.headers)
+
+    (insert,) = statements
+    assert "FROM sessions" in insert
+    assert "revoked_at IS NULL" in insert
+
+
+async def test_reading_the_caller_is_one_statement_that_checks_the_session(
+    pg_client: httpx.AsyncClient,
+) -> None:
+    account = await sign_up(pg_client)
+
+    with recorded_statements() as statements:
+        response = await pg_client.get("/users/me", headers=account.headers)
+
+    assert response.status_code == 200
+    (read,) = statements
+    assert "JOIN sessions" in read
+    assert "revoked_at IS NULL" in read
