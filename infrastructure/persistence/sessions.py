@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import CTE, ColumnElement, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.types import Interval
 
 from domain.sessions import NewSession, RevocationReason, Session
@@ -41,18 +41,24 @@ _STARTED: Final = (
     .returning(*sessions.c)
     .cte("started")
 )
-_FIRST_TOKEN: Final = (
-    insert(refresh_tokens)
-    .from_select(
-        ["digest", "session_id"],
-        select(bindparam("digest", type_=refresh_tokens.c.digest.type), _STARTED.c.id),
+
+
+def _with_token(session: CTE, digest: str) -> Statement:
+    """The session the CTE `session` writes, once a refresh token (`digest`) is stored in it:
+    no row when the CTE wrote none, and then no token either."""
+    token = (
+        insert(refresh_tokens)
+        .from_select(
+            ["digest", "session_id"],
+            select(bindparam(digest, type_=refresh_tokens.c.digest.type), session.c.id),
+        )
+        .returning(refresh_tokens.c.session_id)
+        .cte(f"{session.name}_token")
     )
-    .returning(refresh_tokens.c.session_id)
-    .cte("first_token")
-)
-_START: Final = Statement(
-    select(_STARTED).join_from(_STARTED, _FIRST_TOKEN, _FIRST_TOKEN.c.session_id == _STARTED.c.id)
-)
+    return Statement(select(session).join_from(session, token, token.c.session_id == session.c.id))
+
+
+_START: Final = _with_token(_STARTED, "digest")
 
 # Rotating locks the token's session first, as revoking it and deleting its account do
 # (session, then its tokens): taken the other way round, a rotation and a revocation at
@@ -79,18 +85,7 @@ _TOUCHED: Final = (
     .returning(*sessions.c)
     .cte("touched")
 )
-_ISSUED: Final = (
-    insert(refresh_tokens)
-    .from_select(
-        ["digest", "session_id"],
-        select(bindparam("issued", type_=refresh_tokens.c.digest.type), _TOUCHED.c.id),
-    )
-    .returning(refresh_tokens.c.session_id)
-    .cte("issued")
-)
-_ROTATE: Final = Statement(
-    select(_TOUCHED).join_from(_TOUCHED, _ISSUED, _ISSUED.c.session_id == _TOUCHED.c.id)
-)
+_ROTATE: Final = _with_token(_TOUCHED, "issued")
 
 _SPENT_IN: Final = Statement(
     select(sessions.c.id)
