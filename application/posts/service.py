@@ -7,6 +7,7 @@ from application.pagination import Page, PageRequest, trim
 from application.posts.commands import EditPost, PublishPost
 from application.preconditions import Precondition, pin
 from application.unit_of_work import Repositories, UnitOfWork
+from domain.authorization import Action, authorize
 from domain.idempotency import (
     CreatedResource,
     IdempotencyKeyInUseError,
@@ -15,7 +16,6 @@ from domain.idempotency import (
 from domain.posts import (
     AuthoredPost,
     NewPost,
-    NotPostAuthorError,
     PostKey,
     PostNotFoundError,
 )
@@ -130,7 +130,7 @@ class PostService:
         the write itself.
         """
         async with self._uow.write() as tx:
-            current = await self._own_post(tx, actor, post_id)
+            current = await self._own_post(tx, actor, post_id, Action.EDIT_POST)
             expected_version = pin(
                 expected, revision=current.revision, version=current.post.version
             )
@@ -155,7 +155,7 @@ class PostService:
         client named.
         """
         async with self._uow.write() as tx:
-            current = await self._own_post(tx, actor, post_id)
+            current = await self._own_post(tx, actor, post_id, Action.DELETE_POST)
             expected_version = pin(
                 expected, revision=current.revision, version=current.post.version
             )
@@ -164,8 +164,10 @@ class PostService:
             await tx.commit()
 
     @staticmethod
-    async def _own_post(repos: Repositories, actor: User, post_id: int) -> AuthoredPost:
-        """The post, with its author as this transaction sees them, if `actor` wrote it.
+    async def _own_post(
+        repos: Repositories, actor: User, post_id: int, action: Action
+    ) -> AuthoredPost:
+        """The post, with its author as this transaction sees them, if `actor` may do `action`.
 
         The post's row is locked: an edit of the title and a parallel edit of
         the content both land, instead of the second writing back the title it
@@ -174,8 +176,7 @@ class PostService:
         authored = await repos.posts.get_authored(post_id, for_update=True)
         if authored is None:
             raise PostNotFoundError
-        if authored.post.author_id != actor.id:
-            raise NotPostAuthorError
+        authorize(actor, action, owner_id=authored.post.author_id)
         return authored
 
 

@@ -10,6 +10,7 @@ from application.ports import PasswordGuesses, PasswordHasher, PasswordStrength
 from application.preconditions import Precondition, pin
 from application.unit_of_work import Repositories, UnitOfWork
 from application.users.commands import RegisterUser, UpdateUser
+from domain.authorization import Action, authorize
 from domain.errors import ConflictError
 from domain.idempotency import CreatedResource
 from domain.sessions import RevocationReason
@@ -17,14 +18,15 @@ from domain.users import (
     CredentialsChangedMeanwhileError,
     CurrentPasswordRequiredError,
     EmailAlreadyRegisteredError,
+    LastAdminError,
     NewUser,
-    NotAccountOwnerError,
+    Role,
     User,
     UsernameAlreadyTakenError,
     UserNotFoundError,
     WrongCurrentPasswordError,
 )
-from domain.users.rules import validate_password
+from domain.users.rules import validate_password, validate_username
 
 
 class UserService:
@@ -43,8 +45,8 @@ class UserService:
         self._strength = password_strength
         self._keys = IdempotencyGuard(idempotency_key_lifetime)
 
-    async def register_user(self, command: RegisterUser) -> User:
-        """Create an account.
+    async def register_user(self, command: RegisterUser, *, role: Role = Role.MEMBER) -> User:
+        """Create an account; a member, unless `role` says otherwise (`create-user --admin`).
 
         - The email is stored lower-cased; email and username are unique
           regardless of case.
@@ -56,7 +58,7 @@ class UserService:
           a fast path: the unique indexes behind `add` are what hold under
           concurrent registrations.
         """
-        candidate = _candidate(command)
+        candidate = replace(_candidate(command), role=role)
         async with self._uow.read() as repos:
             if (taken := await _taken(repos, candidate)) is not None:
                 raise taken
@@ -102,6 +104,26 @@ class UserService:
             outcome = await self._keys.record(tx, scope, once, user, resource=created)
             await tx.commit()
         return outcome
+
+    async def change_role(self, username: str, role: Role) -> User:
+        """Give the account `username` the role `role`; the last admin cannot be demoted.
+
+        The admins' rows are locked first, so two demotions at once cannot
+        each see the other admin and leave none: the second waits, then sees
+        one admin left, and is refused (LastAdminError).
+        """
+        async with self._uow.write() as tx:
+            admins = await tx.users.lock_admins()
+            user = await tx.users.get_by_username(validate_username(username))
+            if user is None:
+                raise UserNotFoundError
+            if role is not Role.ADMIN and list(admins) == [user.id]:
+                raise LastAdminError
+            changed = await tx.users.set_role(user.id, role)
+            if changed is None:
+                raise UserNotFoundError
+            await tx.commit()
+        return changed
 
     async def get_user(self, user_id: int) -> User:
         async with self._uow.read(may_lag=True) as repos:
@@ -149,8 +171,7 @@ class UserService:
           of the old password's time is signed out.
         - A missing account or someone else's is answered first, as without `expected`.
         """
-        if actor.id != user_id:
-            raise NotAccountOwnerError
+        authorize(actor, Action.CHANGE_ACCOUNT, owner_id=user_id)
         actor.changed(email=command.email, username=command.username)  # the rules, early
         if command.password is not None:
             validate_password(command.password)
@@ -222,8 +243,7 @@ class UserService:
         go in the same transaction: they hold copies of the email and the posts.
         With `expected`, only if the account is still in a state the client named.
         """
-        if actor.id != user_id:
-            raise NotAccountOwnerError
+        authorize(actor, Action.DELETE_ACCOUNT, owner_id=user_id)
         async with self._uow.write() as tx:
             expected_version = None
             if expected is not None:

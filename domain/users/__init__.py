@@ -1,6 +1,6 @@
 """Users: who can register, and what makes an account unique."""
 
-from domain.users.entities import NewUser, User
+from domain.users.entities import NewUser, Role, User
 from domain.users.errors import (
     CredentialsChangedMeanwhileError,
     CurrentPasswordRequiredError,
@@ -8,6 +8,7 @@ from domain.users.errors import (
     InvalidEmailError,
     InvalidPasswordError,
     InvalidUsernameError,
+    LastAdminError,
     NotAccountOwnerError,
     UsernameAlreadyTakenError,
     UserNotFoundError,
@@ -23,8 +24,10 @@ __all__ = [
     "InvalidEmailError",
     "InvalidPasswordError",
     "InvalidUsernameError",
+    "LastAdminError",
     "NewUser",
     "NotAccountOwnerError",
+    "Role",
     "User",
     "UserNotFoundError",
     "UserRepository",

@@ -8,9 +8,17 @@ the timestamps.
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 
 from domain.revisions import digest_revision
 from domain.users.rules import normalize_email, validate_username
+
+
+class Role(StrEnum):
+    """What an account may do beyond its own things (see `domain.authorization`)."""
+
+    MEMBER = "member"
+    ADMIN = "admin"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -20,14 +28,18 @@ class NewUser:
     email: str
     username: str
     password_hash: str
+    role: Role = Role.MEMBER
 
     @classmethod
-    def create(cls, *, email: str, username: str, password_hash: str) -> "NewUser":
+    def create(
+        cls, *, email: str, username: str, password_hash: str, role: Role = Role.MEMBER
+    ) -> "NewUser":
         """Build a user from raw input, applying the domain's rules."""
         return cls(
             email=normalize_email(email),
             username=validate_username(username),
             password_hash=password_hash,
+            role=role,
         )
 
 
@@ -43,6 +55,7 @@ class User:
     updated_at: datetime
     version: int
     """Starts at 1 and grows by one with every change a client can see."""
+    role: Role = Role.MEMBER
 
     @property
     def revision(self) -> str:

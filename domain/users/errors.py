@@ -56,3 +56,12 @@ class CredentialsChangedMeanwhileError(ConflictError):
 
     def __init__(self) -> None:
         super().__init__("The account's password changed while this change was made; try again")
+
+
+class LastAdminError(ConflictError):
+    """Demoting the only admin would leave nobody to administer the service."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This is the last admin: grant another account the admin role before demoting it"
+        )

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from typing import Protocol
 from uuid import UUID
 
-from domain.users.entities import NewUser, User
+from domain.users.entities import NewUser, Role, User
 
 
 class UserRepository(Protocol):
@@ -66,6 +66,22 @@ class UserRepository(Protocol):
         With `expected_version`, only if the stored version is still that one,
         checked by the write itself: raises VersionMismatchError otherwise.
         Returns None when no user has that id; raises the same conflicts as `add`.
+        """
+        ...
+
+    async def set_role(self, user_id: int, role: Role) -> User | None:
+        """Store the account's role; return it as stored, or None when no user has that id.
+
+        A change to another role moves `version` and `updated_at`, as the
+        owner's private view shows the role; setting the role it has changes nothing.
+        """
+        ...
+
+    async def lock_admins(self) -> Sequence[int]:
+        """Lock the rows of every admin until the transaction ends; return their ids, in order.
+
+        What a change of roles takes first, so that the count it checks
+        (the last admin) cannot change under it.
         """
         ...
 

@@ -4,7 +4,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 from uuid import UUID
 
-from domain.users import EmailAlreadyRegisteredError, NewUser, User, UsernameAlreadyTakenError
+from domain.users import (
+    EmailAlreadyRegisteredError,
+    NewUser,
+    Role,
+    User,
+    UsernameAlreadyTakenError,
+)
 from infrastructure.memory.transaction import OpenTransaction
 from infrastructure.memory.versions import check_version
 
@@ -29,6 +35,7 @@ class InMemoryUserRepository:
             created_at=self._tx.now,
             updated_at=self._tx.now,
             version=1,
+            role=user.role,
         )
         self._users.put(user_id, stored)
         return stored
@@ -85,6 +92,26 @@ class InMemoryUserRepository:
         )
         self._users.put(user.id, stored)
         return stored
+
+    async def set_role(self, user_id: int, role: Role) -> User | None:
+        await self._tx.lock([("users", user_id)])
+        current = self._users.get(user_id)
+        if current is None or current.role is role:
+            return current
+        stored = replace(
+            current,
+            role=role,
+            updated_at=self._tx.stamp_after(current.updated_at),
+            version=current.version + 1,
+        )
+        self._users.put(user_id, stored)
+        return stored
+
+    async def lock_admins(self) -> Sequence[int]:
+        # One key stands for "the admins": PostgreSQL locks their rows, which serialises the
+        # same changes of roles.
+        await self._tx.lock([("users.admins", None)])
+        return sorted(u.id for u in self._users.rows() if u.role is Role.ADMIN)
 
     async def replace_password_hash(self, user_id: int, *, old: str, new: str) -> bool:
         await self._tx.lock([("users", user_id)])

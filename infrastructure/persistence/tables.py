@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from domain.posts.rules import TITLE_MAX_LENGTH
 from domain.sessions import CLIENT_NETWORK_MAX_LENGTH, USER_AGENT_MAX_LENGTH
+from domain.users import Role
 from domain.users.rules import EMAIL_MAX_LENGTH, USERNAME_MAX_LENGTH
 
 # Explicit names let the repositories recognise which rule a violation broke.
@@ -48,6 +49,8 @@ def _version() -> Column[int]:
     return Column("version", Integer, nullable=False, server_default=text("1"))
 
 
+ROLE_MAX_LENGTH: Final = 16
+
 USERS_EMAIL_UNIQUE: Final = "uq_users_email_lower"
 USERS_USERNAME_UNIQUE: Final = "uq_users_username_lower"
 
@@ -61,7 +64,13 @@ users: Final = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     _version(),
+    Column("role", String(ROLE_MAX_LENGTH), nullable=False, server_default=Role.MEMBER.value),
+    CheckConstraint(
+        "role IN ({})".format(", ".join(f"'{role.value}'" for role in Role)), name="known_role"
+    ),
 )
+# Only the admins' rows are read by role (the last-admin rule): a small partial index.
+Index("ix_users_admins", users.c.id, postgresql_where=users.c.role == Role.ADMIN.value)
 # Case-insensitive uniqueness lives in the database so that it holds under
 # concurrent registrations, not only in the service's pre-checks.
 Index(USERS_EMAIL_UNIQUE, func.lower(users.c.email), unique=True)

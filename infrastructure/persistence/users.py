@@ -6,9 +6,9 @@ from typing import Any, Final
 from uuid import UUID
 
 from psycopg import IntegrityError
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 
-from domain.users import NewUser, User
+from domain.users import NewUser, Role, User
 from infrastructure.persistence.errors import translate_integrity_error
 from infrastructure.persistence.lease import Lease, savepoint
 from infrastructure.persistence.sessions import LIVE
@@ -47,8 +47,31 @@ _ADD: Final = Statement(
         email=bindparam("email", type_=users.c.email.type),
         username=bindparam("username", type_=users.c.username.type),
         password_hash=bindparam("password_hash", type_=users.c.password_hash.type),
+        role=bindparam("role", type_=users.c.role.type),
     )
     .returning(*users.c)
+)
+# A role set to the one the account has is no change: its version stays.
+_SET_ROLE: Final = Statement(
+    update(users)
+    .where(users.c.id == bindparam("user_id"))
+    .values(
+        role=bindparam("role", type_=users.c.role.type),
+        updated_at=case(
+            (users.c.role == bindparam("role"), users.c.updated_at),
+            else_=stamp_after(users.c.updated_at),
+        ),
+        version=case(
+            (users.c.role == bindparam("role"), users.c.version), else_=users.c.version + 1
+        ),
+    )
+    .returning(*users.c)
+)
+_LOCK_ADMINS: Final = Statement(
+    select(users.c.id)
+    .where(users.c.role == Role.ADMIN.value)
+    .order_by(users.c.id)
+    .with_for_update()
 )
 _REPLACE_PASSWORD_HASH: Final = Statement(
     update(users)
@@ -96,6 +119,7 @@ def _to_user(values: Mapping[str, Any]) -> User:
         created_at=values["created_at"],
         updated_at=values["updated_at"],
         version=values["version"],
+        role=Role(values["role"]),
     )
 
 
@@ -110,6 +134,7 @@ class PostgresUserRepository:
             "email": user.email,
             "username": user.username,
             "password_hash": user.password_hash,
+            "role": user.role.value,
         }
         try:
             # A savepoint keeps the transaction usable after a unique
@@ -170,6 +195,14 @@ class PostgresUserRepository:
             await refuse_if_moved(self._lease.connection, users, user.id, expected_version)
             return None
         return _to_user(row)
+
+    async def set_role(self, user_id: int, role: Role) -> User | None:
+        values = {"user_id": user_id, "role": role.value}
+        return _maybe_user(await _SET_ROLE.first(self._lease.connection, values))
+
+    async def lock_admins(self) -> Sequence[int]:
+        rows = await _LOCK_ADMINS.rows(self._lease.connection, {})
+        return [row["id"] for row in rows]
 
     async def replace_password_hash(self, user_id: int, *, old: str, new: str) -> bool:
         values = {"user_id": user_id, "old": old, "new": new}

@@ -1,12 +1,14 @@
-"""`create-user`: an account from the terminal, through the same use case as the API."""
+"""`create-user`, `grant-admin` and `revoke-admin`: accounts from the terminal, through the same
+use cases as the API."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import typer
 
-from application.users import RegisterUser
-from domain.users import User
+from application.users import RegisterUser, UserService
+from domain.users import Role, User
 from infrastructure.container import build_container, running
 from infrastructure.settings import Settings
 from interfaces.cli.app import app, load_settings, one_line_errors
@@ -25,20 +27,42 @@ def create_user(
             help="Asked for when left out: the prompt keeps it out of shell history.",
         ),
     ],
+    admin: Annotated[
+        bool, typer.Option("--admin", help="Give the account the admin role.")
+    ] = False,
 ) -> None:
-    """Register a user with the same rules as POST /users/."""
+    """Register a user with the same rules as POST /users/ (a member, unless --admin)."""
+    command = RegisterUser(email=email, username=username, password=password)
+    role = Role.ADMIN if admin else Role.MEMBER
+    user = _run(lambda users: users.register_user(command, role=role))
+    admin_note = " (admin)" if user.role is Role.ADMIN else ""
+    typer.echo(f"Created user {user.id}: {user.username} <{user.email}>{admin_note}")
+
+
+@app.command("grant-admin")
+def grant_admin(username: Annotated[str, typer.Argument(help="The account's username.")]) -> None:
+    """Give an account the admin role."""
+    user = _run(lambda users: users.change_role(username, Role.ADMIN))
+    typer.echo(f"{user.username} is an admin")
+
+
+@app.command("revoke-admin")
+def revoke_admin(username: Annotated[str, typer.Argument(help="The account's username.")]) -> None:
+    """Make an admin a member again; the last admin stays one (exit code 1, saying why)."""
+    user = _run(lambda users: users.change_role(username, Role.MEMBER))
+    typer.echo(f"{user.username} is a member")
+
+
+def _run(use_case: Callable[[UserService], Awaitable[User]]) -> User:
     settings = load_settings().model_copy(update={"repository": "postgres"})
     with one_line_errors(), build_container(settings).database_admin().at_head() as url:
-        user = asyncio.run(
-            _register(
-                settings.model_copy(update={"database_url": url}),
-                RegisterUser(email=email, username=username, password=password),
-            )
+        return asyncio.run(
+            _with_service(settings.model_copy(update={"database_url": url}), use_case)
         )
-    typer.echo(f"Created user {user.id}: {user.username} <{user.email}>")
 
 
-async def _register(settings: Settings, command: RegisterUser) -> User:
+async def _with_service(
+    settings: Settings, use_case: Callable[[UserService], Awaitable[User]]
+) -> User:
     async with running(build_container(settings)) as container:
-        user: User = await container.user_service().register_user(command)
-        return user
+        return await use_case(container.user_service())

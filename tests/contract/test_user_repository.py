@@ -11,8 +11,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from application.ports import PasswordHasher
 from application.unit_of_work import UnitOfWork
-from domain.users import EmailAlreadyRegisteredError, User, UsernameAlreadyTakenError
+from application.users import UserService
+from domain.users import (
+    EmailAlreadyRegisteredError,
+    LastAdminError,
+    Role,
+    User,
+    UsernameAlreadyTakenError,
+)
+from tests.conftest import PASSWORD_STRENGTH
 from tests.support.factories import new_user
 
 UowFactory = Callable[[], UnitOfWork]
@@ -369,3 +378,72 @@ async def test_a_read_sees_committed_data_and_a_unit_of_work_opens_any_kind_of_b
         await writer.commit()
     async with uow.read(may_lag=True) as reader:
         assert await reader.users.get(added.id) == added
+
+
+async def test_set_role_stores_it_and_moves_the_version_only_on_a_change(
+    uow_factory: UowFactory,
+) -> None:
+    user = await _add_committed(uow_factory)
+    assert user.role is Role.MEMBER
+
+    async with uow_factory().write() as uow:
+        admin = await uow.users.set_role(user.id, Role.ADMIN)
+        same = await uow.users.set_role(user.id, Role.ADMIN)
+        missing = await uow.users.set_role(user.id + 1000, Role.ADMIN)
+        await uow.commit()
+
+    assert admin is not None
+    assert (admin.role, admin.version) == (Role.ADMIN, user.version + 1)
+    assert admin.updated_at > user.updated_at
+    assert same == admin
+    assert missing is None
+    async with uow_factory().read() as repos:
+        assert await repos.users.get(user.id) == admin
+
+
+async def test_lock_admins_lists_the_admins_in_order(uow_factory: UowFactory) -> None:
+    first = await _add_committed(uow_factory)
+    member = await _add_committed(uow_factory)
+    second = await _add_committed(uow_factory)
+    async with uow_factory().write() as uow:
+        for user in (second, first):
+            await uow.users.set_role(user.id, Role.ADMIN)
+        await uow.commit()
+
+    async with uow_factory().write() as uow:
+        assert list(await uow.users.lock_admins()) == [first.id, second.id]
+    assert member.role is Role.MEMBER
+
+
+async def test_a_user_added_as_admin_is_one(uow_factory: UowFactory) -> None:
+    async with uow_factory().write() as uow:
+        user = await uow.users.add(replace(new_user(), role=Role.ADMIN))
+        await uow.commit()
+
+    assert user.role is Role.ADMIN
+
+
+async def test_two_admins_demoted_at_once_leave_one(
+    uow_factory: UowFactory, password_hasher: PasswordHasher
+) -> None:
+    """The last-admin rule holds under concurrency: the admins' rows are locked first."""
+    admins = [await _add_committed(uow_factory) for _ in range(2)]
+    async with uow_factory().write() as uow:
+        for admin in admins:
+            await uow.users.set_role(admin.id, Role.ADMIN)
+        await uow.commit()
+
+    results = await asyncio.gather(
+        *(
+            UserService(uow_factory(), password_hasher, PASSWORD_STRENGTH).change_role(
+                admin.username, Role.MEMBER
+            )
+            for admin in admins
+        ),
+        return_exceptions=True,
+    )
+
+    assert sum(isinstance(result, LastAdminError) for result in results) == 1
+    async with uow_factory().read() as repos:
+        roles = [(await repos.users.get(admin.id)) for admin in admins]
+    assert [user.role for user in roles if user is not None].count(Role.ADMIN) == 1

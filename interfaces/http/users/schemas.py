@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
+from domain.users import Role
 from domain.users.rules import (
     EMAIL_MAX_LENGTH,
     PASSWORD_MAX_LENGTH,
@@ -124,7 +125,8 @@ class UserPublic(BaseModel):
 
 
 class UserPrivate(UserPublic):
-    """The account as its owner sees it: the public view, the email and the last change.
+    """The account as its owner sees it: the public view, the email, the role and the last
+    change.
 
     Never the password or its hash.
     """
@@ -139,6 +141,7 @@ class UserPrivate(UserPublic):
                     "created_at": "2026-11-24T18:40:55.103980Z",
                     "email": "ada@example.com",
                     "updated_at": "2026-11-24T18:40:55.103980Z",
+                    "role": "member",
                 }
             ]
         },
@@ -146,3 +149,4 @@ class UserPrivate(UserPublic):
 
     email: str
     updated_at: datetime
+    role: Role = Field(description="`member`, or `admin` (given from the command line).")

@@ -145,6 +145,43 @@ def test_create_user_registers_through_the_use_case(migrated_database: str) -> N
 
 
 @pytest.mark.postgres
+def test_admins_are_made_and_unmade_from_the_command_line_but_never_none_left(
+    migrated_database: str,
+) -> None:
+    def account(name: str, *flags: str) -> subprocess.CompletedProcess[str]:
+        return _cli(
+            "create-user",
+            "--email",
+            f"{name}@example.com",
+            "--username",
+            name,
+            "--password",
+            "a-good-password",
+            *flags,
+            database_url=migrated_database,
+        )
+
+    root, ada = account("root", "--admin"), account("ada")
+    granted = _cli("grant-admin", "ADA", database_url=migrated_database)
+    demoted = _cli("revoke-admin", "root", database_url=migrated_database)
+    last = _cli("revoke-admin", "ada", database_url=migrated_database)
+    unknown = _cli("grant-admin", "nobody", database_url=migrated_database)
+
+    assert root.stdout.strip() == "Created user 1: root <root@example.com> (admin)"
+    assert ada.stdout.strip() == "Created user 2: ada <ada@example.com>"
+    assert (granted.returncode, granted.stdout.strip()) == (0, "ada is an admin")
+    assert (demoted.returncode, demoted.stdout.strip()) == (0, "root is a member")
+    assert (last.returncode, last.stderr.strip()) == (
+        1,
+        "Error: This is the last admin: grant another account the admin role before demoting it",
+    )
+    assert (unknown.returncode, unknown.stderr.strip()) == (1, "Error: User not found")
+    with psycopg.connect(libpq_url(migrated_database)) as connection:
+        roles = connection.execute("SELECT username, role FROM users ORDER BY id").fetchall()
+    assert roles == [("root", "member"), ("ada", "admin")]
+
+
+@pytest.mark.postgres
 def test_create_user_normalises_the_email_as_registering_and_logging_in_do(
     migrated_database: str,
 ) -> None:
@@ -251,8 +288,16 @@ def test_purge_expired_deletes_ended_sessions_and_expired_keys(migrated_database
         ],
         ["purge-idempotency-keys"],
         ["purge-expired"],
+        ["grant-admin", "someone"],
     ],
-    ids=["seed", "migrate", "create-user", "purge-idempotency-keys", "purge-expired"],
+    ids=[
+        "seed",
+        "migrate",
+        "create-user",
+        "purge-idempotency-keys",
+        "purge-expired",
+        "grant-admin",
+    ],
 )
 def test_an_unreachable_server_is_one_line_and_exit_code_3(args: list[str]) -> None:
     result = _cli(*args, database_url=UNREACHABLE)

@@ -26,8 +26,8 @@ async def test_register_answers_201_with_the_user_and_its_location(
 
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == {"id", "email", "username", "created_at", "updated_at"}
-    assert (body["email"], body["username"]) == ("ada@example.com", "ada")
+    assert set(body) == {"id", "email", "username", "created_at", "updated_at", "role"}
+    assert (body["email"], body["username"], body["role"]) == ("ada@example.com", "ada", "member")
     assert datetime.fromisoformat(body["created_at"]).tzinfo is not None
     assert response.headers["location"] == f"/users/{body['id']}"
     public = {key: body[key] for key in ("id", "username", "created_at")}
