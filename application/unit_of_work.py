@@ -3,6 +3,7 @@
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
+from domain.audit.repository import AuditRepository
 from domain.idempotency.repository import IdempotencyKeyRepository
 from domain.posts.repository import PostRepository
 from domain.sessions.repository import SessionRepository
@@ -28,6 +29,11 @@ class Repositories(Protocol):
     @property
     def sessions(self) -> SessionRepository:
         """The sessions and their refresh tokens, as this block sees them."""
+        ...
+
+    @property
+    def audit(self) -> AuditRepository:
+        """The audit trail, appended to in the transaction of the change it records."""
         ...
 
     @property

@@ -14,7 +14,7 @@ from typing import Final
 from domain.errors import PermissionDeniedError
 from domain.posts.errors import NotPostAuthorError
 from domain.users.entities import Role, User
-from domain.users.errors import NotAccountOwnerError
+from domain.users.errors import AdminOnlyError, NotAccountOwnerError
 
 
 class Action(StrEnum):
@@ -22,6 +22,8 @@ class Action(StrEnum):
     DELETE_ACCOUNT = "delete-account"
     EDIT_POST = "edit-post"
     DELETE_POST = "delete-post"
+    ADMINISTER_ACCOUNTS = "administer-accounts"
+    """List every account with its private fields; change roles and activity."""
 
 
 class Party(StrEnum):
@@ -37,32 +39,35 @@ POLICY: Final[Mapping[Action, frozenset[Party]]] = {
     Action.CHANGE_ACCOUNT: frozenset({Party.OWNER}),
     Action.DELETE_ACCOUNT: frozenset({Party.OWNER}),
     Action.EDIT_POST: frozenset({Party.OWNER}),
-    Action.DELETE_POST: frozenset({Party.OWNER}),
+    Action.DELETE_POST: frozenset({Party.OWNER, Party.ADMIN}),
+    Action.ADMINISTER_ACCOUNTS: frozenset({Party.ADMIN}),
 }
-"""Who may do each action. An admin changes accounts and moderates posts through the
-admin use cases, which say so; the owner's own routes stay the owner's."""
+"""Who may do each action. An admin removes others' posts (moderation, with a reason) and
+administers accounts; changing or deleting an account, and editing a post, stay the owner's."""
 
 _REFUSAL: Final[Mapping[Action, Callable[[], PermissionDeniedError]]] = {
     Action.CHANGE_ACCOUNT: NotAccountOwnerError,
     Action.DELETE_ACCOUNT: NotAccountOwnerError,
     Action.EDIT_POST: NotPostAuthorError,
     Action.DELETE_POST: NotPostAuthorError,
+    Action.ADMINISTER_ACCOUNTS: AdminOnlyError,
 }
 
 
-def parties(actor: User, *, owner_id: int) -> frozenset[Party]:
-    """Everything `actor` is to a resource owned by `owner_id`."""
+def parties(actor: User, *, owner_id: int | None = None) -> frozenset[Party]:
+    """Everything `actor` is to a resource owned by `owner_id` (None: a resource of nobody's,
+    such as the list of accounts)."""
     found = {Party.OWNER} if actor.id == owner_id else set()
     if actor.role is Role.ADMIN:
         found.add(Party.ADMIN)
     return frozenset(found)
 
 
-def may(actor: User, action: Action, *, owner_id: int) -> bool:
+def may(actor: User, action: Action, *, owner_id: int | None = None) -> bool:
     return bool(POLICY[action] & parties(actor, owner_id=owner_id))
 
 
-def authorize(actor: User, action: Action, *, owner_id: int) -> None:
+def authorize(actor: User, action: Action, *, owner_id: int | None = None) -> None:
     """Raise the action's PermissionDeniedError unless the policy lets `actor` do it."""
     if not may(actor, action, owner_id=owner_id):
         raise _REFUSAL[action]()

@@ -7,6 +7,7 @@ from datetime import timedelta
 from dependency_injector import containers, providers
 from limits.aio.storage import MemoryStorage
 
+from application.admin import AdminService
 from application.auth import AuthService
 from application.idempotency import IdempotencyKeyService
 from application.posts import PostService
@@ -187,6 +188,7 @@ class Container(containers.DeclarativeContainer):
         session_lifetime=session_lifetime,
     )
     session_service = providers.Factory(SessionService, uow=uow)
+    admin_service = providers.Factory(AdminService, uow=uow)
 
     # What the command line asks for besides the services, so that it reaches
     # no adapter itself.

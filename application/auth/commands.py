@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from application.ports import AccessToken
+from domain.audit import Origin
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -13,6 +14,12 @@ class Client:
     user_agent: str = ""
     network: str = ""
     """The client's address widened to a network (see `NewSession.client_network`)."""
+    request_id: str = ""
+    """What ties the login's audit event to its log lines."""
+
+    @property
+    def origin(self) -> Origin:
+        return Origin(request_id=self.request_id, client_network=self.network)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

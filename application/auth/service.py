@@ -13,6 +13,7 @@ from application.auth.errors import (
 )
 from application.ports import PasswordHasher, SecretTokens, TokenIssuer
 from application.unit_of_work import UnitOfWork
+from domain.audit import AuditKind, NewAuditEvent, Origin, session_target, user_target
 from domain.errors import ValidationError
 from domain.sessions import (
     CLIENT_NETWORK_MAX_LENGTH,
@@ -22,7 +23,7 @@ from domain.sessions import (
     Session,
     trim_user_agent,
 )
-from domain.users import User
+from domain.users import AccountDeactivatedError, User
 from domain.users.rules import normalize_email, validate_username
 
 DEFAULT_SESSION_LIFETIME: Final = timedelta(days=30)
@@ -57,15 +58,22 @@ class AuthService:
           transaction that starts the session.
         - The session lasts `session_lifetime` from now, however often it is
           refreshed: a stolen session dies with its time, not only with its owner's notice.
+        - A deactivated account is refused (AccountDeactivatedError) after the
+          password check, so that the refusal tells a guesser nothing.
         """
+        client = client or Client()
         user = await self._find(login)
         if user is None:
             await self._hasher.verify_dummy(password)
+            await self._failed(client, target="", detail="no such account")
             raise InvalidCredentialsError
         valid, new_hash = await self._hasher.verify_and_update(password, user.password_hash)
         if not valid:
+            await self._failed(client, target=user_target(user.id), detail="wrong password")
             raise InvalidCredentialsError
-        client = client or Client()
+        if not user.active:  # said only to whoever knows the password
+            await self._failed(client, target=user_target(user.id), detail="deactivated")
+            raise AccountDeactivatedError
         draft = NewSession(
             id=uuid4(),
             user_id=user.id,
@@ -80,10 +88,32 @@ class AuthService:
             session = await tx.sessions.start(draft, refresh_token=secret.digest)
             if session is None:  # the account was deleted since it was read
                 raise InvalidCredentialsError
+            await tx.audit.record(
+                NewAuditEvent(
+                    kind=AuditKind.LOGIN_SUCCEEDED,
+                    actor_id=user.id,
+                    target=user_target(user.id),
+                    detail=f"session {session.id}",
+                    origin=client.origin,
+                )
+            )
             await tx.commit()
         return self._pair(session, secret.token)
 
-    async def refresh(self, refresh_token: str) -> TokenPair:
+    async def _failed(self, client: Client, *, target: str, detail: str) -> None:
+        """Record a failed login; whoever tried is nobody the service knows."""
+        event = NewAuditEvent(
+            kind=AuditKind.LOGIN_FAILED,
+            actor_id=None,
+            target=target,
+            detail=detail,
+            origin=client.origin,
+        )
+        async with self._uow.write() as tx:
+            await tx.audit.record(event)
+            await tx.commit()
+
+    async def refresh(self, refresh_token: str, *, origin: Origin | None = None) -> TokenPair:
         """Rotate: spend the refresh token for a new pair in the same session.
 
         A refresh token that comes back once spent means two parties hold the
@@ -101,8 +131,16 @@ class AuthService:
             if session is None:
                 reused_in = await tx.sessions.spent_in(spent)
                 if reused_in is not None:
-                    await tx.sessions.revoke(
-                        reused_in, reason=RevocationReason.REFRESH_TOKEN_REUSED
+                    reason = RevocationReason.REFRESH_TOKEN_REUSED
+                    await tx.sessions.revoke(reused_in, reason=reason)
+                    await tx.audit.record(
+                        NewAuditEvent(
+                            kind=AuditKind.SESSIONS_REVOKED,
+                            actor_id=None,
+                            target=session_target(reused_in),
+                            detail=reason.value,
+                            origin=origin or Origin(),
+                        )
                     )
                     await tx.commit()
                     _log.warning("refresh token reused: session %s revoked", reused_in)

@@ -7,6 +7,7 @@ from application.pagination import Page, PageRequest, trim
 from application.posts.commands import EditPost, PublishPost
 from application.preconditions import Precondition, pin
 from application.unit_of_work import Repositories, UnitOfWork
+from domain.audit import AuditKind, NewAuditEvent, Origin, post_target, user_target
 from domain.authorization import Action, authorize
 from domain.idempotency import (
     CreatedResource,
@@ -15,6 +16,7 @@ from domain.idempotency import (
 )
 from domain.posts import (
     AuthoredPost,
+    ModerationReasonRequiredError,
     NewPost,
     PostKey,
     PostNotFoundError,
@@ -146,16 +148,37 @@ class PostService:
         return AuthoredPost(post=updated, author=current.author)
 
     async def delete_post(
-        self, actor: User, post_id: int, *, expected: Precondition | None = None
+        self,
+        actor: User,
+        post_id: int,
+        *,
+        expected: Precondition | None = None,
+        reason: str | None = None,
+        origin: Origin | None = None,
     ) -> None:
-        """Delete a post: its author only; a missing post is 404 first.
+        """Delete a post: its author, or an admin (moderation); a missing post is 404 first.
 
-        The idempotency record of its create, a copy of it, goes in the same
-        transaction. With `expected`, only if the post is still in a state the
-        client named.
+        An admin removing another member's post gives a `reason`
+        (ModerationReasonRequiredError without one), which the audit trail
+        keeps with the removal, in its transaction. The idempotency record
+        of its create, a copy of it, goes in the same transaction. With
+        `expected`, only if the post is still in a state the client named.
         """
         async with self._uow.write() as tx:
             current = await self._own_post(tx, actor, post_id, Action.DELETE_POST)
+            moderated = current.post.author_id != actor.id
+            if moderated:
+                if reason is None or not reason.strip():
+                    raise ModerationReasonRequiredError
+                await tx.audit.record(
+                    NewAuditEvent(
+                        kind=AuditKind.POST_REMOVED,
+                        actor_id=actor.id,
+                        target=post_target(post_id),
+                        detail=f"{user_target(current.author.id)}: {reason.strip()}",
+                        origin=origin or Origin(),
+                    )
+                )
             expected_version = pin(
                 expected, revision=current.revision, version=current.post.version
             )

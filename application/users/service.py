@@ -10,6 +10,7 @@ from application.ports import PasswordGuesses, PasswordHasher, PasswordStrength
 from application.preconditions import Precondition, pin
 from application.unit_of_work import Repositories, UnitOfWork
 from application.users.commands import RegisterUser, UpdateUser
+from domain.audit import AuditKind, NewAuditEvent, Origin, user_target
 from domain.authorization import Action, authorize
 from domain.errors import ConflictError
 from domain.idempotency import CreatedResource
@@ -110,7 +111,8 @@ class UserService:
 
         The admins' rows are locked first, so two demotions at once cannot
         each see the other admin and leave none: the second waits, then sees
-        one admin left, and is refused (LastAdminError).
+        one admin left, and is refused (LastAdminError). The command line has
+        no account: the audit trail records the change with no actor.
         """
         async with self._uow.write() as tx:
             admins = await tx.users.lock_admins()
@@ -122,6 +124,8 @@ class UserService:
             changed = await tx.users.set_role(user.id, role)
             if changed is None:
                 raise UserNotFoundError
+            if changed.role is not user.role:
+                await tx.audit.record(role_changed(None, changed, Origin()))
             await tx.commit()
         return changed
 
@@ -151,6 +155,7 @@ class UserService:
         expected: Precondition | None = None,
         guesses: PasswordGuesses | None = None,
         keep_session: UUID | None = None,
+        origin: Origin | None = None,
     ) -> User:
         """Change one's own email, username or password.
 
@@ -211,8 +216,17 @@ class UserService:
             if updated is None:
                 raise UserNotFoundError
             if command.password is not None:
-                await tx.sessions.revoke_all(
+                ended = await tx.sessions.revoke_all(
                     user_id, reason=RevocationReason.PASSWORD_CHANGED, keep=keep_session
+                )
+                await tx.audit.record(
+                    NewAuditEvent(
+                        kind=AuditKind.PASSWORD_CHANGED,
+                        actor_id=actor.id,
+                        target=user_target(user_id),
+                        detail=f"{ended} other sessions ended",
+                        origin=origin or Origin(),
+                    )
                 )
             await tx.commit()
         return updated
@@ -285,3 +299,14 @@ async def _taken(repos: Repositories, candidate: NewUser) -> ConflictError | Non
     if await repos.users.get_by_username(candidate.username) is not None:
         return UsernameAlreadyTakenError()
     return None
+
+
+def role_changed(actor_id: int | None, user: User, origin: Origin) -> NewAuditEvent:
+    """The audit event of `user` getting the role it has now."""
+    return NewAuditEvent(
+        kind=AuditKind.ROLE_CHANGED,
+        actor_id=actor_id,
+        target=user_target(user.id),
+        detail=user.role.value,
+        origin=origin,
+    )

@@ -3,6 +3,7 @@
 from domain.posts.entities import Author, AuthoredPost, NewPost, Post, PostKey
 from domain.posts.errors import (
     InvalidPostError,
+    ModerationReasonRequiredError,
     NotPostAuthorError,
     PostNotFoundError,
 )
@@ -12,6 +13,7 @@ __all__ = [
     "Author",
     "AuthoredPost",
     "InvalidPostError",
+    "ModerationReasonRequiredError",
     "NewPost",
     "NotPostAuthorError",
     "Post",

@@ -13,5 +13,12 @@ class NotPostAuthorError(PermissionDeniedError):
         super().__init__("Not the author of this post")
 
 
+class ModerationReasonRequiredError(ValidationError):
+    """An admin removing someone else's post says why: the audit trail keeps it."""
+
+    def __init__(self) -> None:
+        super().__init__("An admin removing another member's post must give a reason")
+
+
 class InvalidPostError(ValidationError):
     pass

@@ -12,7 +12,9 @@ class PostRepository(Protocol):
 
     Listings come newest first (created_at, then id, both descending) and
     carry each post's author, read in a fixed number of statements whatever
-    the page size.
+    the page size. The posts of a deactivated account are hidden from every
+    read and listing (`get_authored`, `list_authored`), as if they did not
+    exist, until it is active again.
     """
 
     async def add(self, post: NewPost, *, session_id: UUID | None = None) -> AuthoredPost:

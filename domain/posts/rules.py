@@ -5,6 +5,7 @@ from typing import Final
 from domain.posts.errors import InvalidPostError
 
 TITLE_MAX_LENGTH: Final = 200
+MODERATION_REASON_MAX_LENGTH: Final = 500
 CONTENT_MAX_LENGTH: Final = 100_000
 
 

@@ -16,6 +16,8 @@ class RevocationReason(StrEnum):
     """Every session but the one that changed the password."""
     REFRESH_TOKEN_REUSED = "refresh-token-reused"  # noqa: S105 - a reason, not a secret
     """A spent refresh token came back: whoever holds the session's tokens may be a thief."""
+    ACCOUNT_DEACTIVATED = "account-deactivated"
+    """An admin deactivated the account: every session of it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,7 +1,9 @@
 """Users: who can register, and what makes an account unique."""
 
-from domain.users.entities import NewUser, Role, User
+from domain.users.entities import NewUser, Role, User, UserFilter
 from domain.users.errors import (
+    AccountDeactivatedError,
+    AdminOnlyError,
     CredentialsChangedMeanwhileError,
     CurrentPasswordRequiredError,
     EmailAlreadyRegisteredError,
@@ -18,6 +20,8 @@ from domain.users.errors import (
 from domain.users.repository import UserRepository
 
 __all__ = [
+    "AccountDeactivatedError",
+    "AdminOnlyError",
     "CredentialsChangedMeanwhileError",
     "CurrentPasswordRequiredError",
     "EmailAlreadyRegisteredError",
@@ -29,6 +33,7 @@ __all__ = [
     "NotAccountOwnerError",
     "Role",
     "User",
+    "UserFilter",
     "UserNotFoundError",
     "UserRepository",
     "UsernameAlreadyTakenError",

@@ -44,6 +44,18 @@ class NewUser:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class UserFilter:
+    """What an admin's list of accounts keeps; each field left None keeps everyone."""
+
+    username_prefix: str | None = None
+    """Compared without case, as usernames are unique."""
+    email_prefix: str | None = None
+    """Compared without case, as emails are stored lower-cased."""
+    role: Role | None = None
+    active: bool | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class User:
     """A registered account."""
 
@@ -56,6 +68,8 @@ class User:
     version: int
     """Starts at 1 and grows by one with every change a client can see."""
     role: Role = Role.MEMBER
+    active: bool = True
+    """False once an admin deactivated the account: no login, no session, its posts hidden."""
 
     @property
     def revision(self) -> str:

@@ -59,9 +59,22 @@ class CredentialsChangedMeanwhileError(ConflictError):
 
 
 class LastAdminError(ConflictError):
-    """Demoting the only admin would leave nobody to administer the service."""
+    """Demoting or deactivating the only active admin would leave nobody to administer."""
 
     def __init__(self) -> None:
         super().__init__(
-            "This is the last admin: grant another account the admin role before demoting it"
+            "This is the last active admin: grant another account the admin role "
+            "before demoting or deactivating it"
         )
+
+
+class AccountDeactivatedError(PermissionDeniedError):
+    """Told only to whoever gave the right password: a guesser learns nothing from it."""
+
+    def __init__(self) -> None:
+        super().__init__("This account is deactivated")
+
+
+class AdminOnlyError(PermissionDeniedError):
+    def __init__(self) -> None:
+        super().__init__("Only admins may do this")

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from typing import Protocol
 from uuid import UUID
 
-from domain.users.entities import NewUser, Role, User
+from domain.users.entities import NewUser, Role, User, UserFilter
 
 
 class UserRepository(Protocol):
@@ -27,7 +27,8 @@ class UserRepository(Protocol):
         ...
 
     async def get_signed_in(self, user_id: int, session_id: UUID) -> User | None:
-        """Return the user if `session_id` is a live session of theirs, else None, in one read.
+        """Return the user if they are active and `session_id` is a live session of theirs,
+        else None, in one read.
 
         What a request with an access token costs to check that its session
         was not revoked meanwhile: the read of the caller's account it makes anyway.
@@ -77,8 +78,24 @@ class UserRepository(Protocol):
         """
         ...
 
+    async def set_active(self, user_id: int, active: bool) -> User | None:
+        """Activate or deactivate the account, as `set_role` changes a role."""
+        ...
+
+    async def search(
+        self,
+        where: UserFilter,
+        *,
+        limit: int,
+        after: int | None = None,
+        before: int | None = None,
+    ) -> Sequence[User]:
+        """Like `list` (no `skip`), keeping only the users `where` describes."""
+        ...
+
     async def lock_admins(self) -> Sequence[int]:
-        """Lock the rows of every admin until the transaction ends; return their ids, in order.
+        """Lock the rows of every active admin until the transaction ends; return their ids,
+        in order.
 
         What a change of roles takes first, so that the count it checks
         (the last admin) cannot change under it.

@@ -23,8 +23,9 @@ class InMemoryPostRepository:
         # The foreign key: like PostgreSQL's KEY SHARE lock on the author, this
         # waits for a transaction deleting the author, and holds off later ones.
         await self._tx.lock([("users.key", post.author_id)], mode="share")
-        if self._users.get(post.author_id) is None:
-            raise UserNotFoundError  # the foreign key
+        author = self._users.get(post.author_id)
+        if author is None or not author.active:
+            raise UserNotFoundError  # the foreign key, or an author who may not publish
         if session_id is not None:
             session = self._tx.sessions.get(session_id)
             live = session is not None and session.is_live(self._tx.now)
@@ -49,7 +50,7 @@ class InMemoryPostRepository:
 
     async def get_authored(self, post_id: int, *, for_update: bool = False) -> AuthoredPost | None:
         post = await self.get(post_id, for_update=for_update)
-        return None if post is None else self._authored(post)
+        return None if post is None or not self._shown(post) else self._authored(post)
 
     async def list_authored(
         self,
@@ -61,7 +62,11 @@ class InMemoryPostRepository:
         before: PostKey | None = None,
     ) -> Sequence[AuthoredPost]:
         newest_first = sorted(
-            (p for p in self._posts.rows() if author_id is None or p.author_id == author_id),
+            (
+                p
+                for p in self._posts.rows()
+                if (author_id is None or p.author_id == author_id) and self._shown(p)
+            ),
             key=PostKey.of,
             reverse=True,
         )
@@ -98,6 +103,11 @@ class InMemoryPostRepository:
         check_version(current.version, expected_version)
         self._tx.delete("posts", post_id)
         return True
+
+    def _shown(self, post: Post) -> bool:
+        """Whether reads show the post: not when its author is deactivated."""
+        author = self._users.get(post.author_id)
+        return author is not None and author.active
 
     def _authored(self, post: Post) -> AuthoredPost:
         author = self._users.get(post.author_id)

@@ -82,6 +82,7 @@ TABLES: Final = (
     Table("idempotency_keys", key=lambda record: (record.scope, record.key)),
     Table("sessions", key=attrgetter("id")),
     Table("refresh_tokens", key=attrgetter("digest")),
+    Table("audit_events", key=attrgetter("id")),
 )
 
 FOREIGN_KEYS: Final = (

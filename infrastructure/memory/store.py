@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from uuid import UUID
 
+from domain.audit import AuditEvent
 from domain.idempotency import IdempotencyRecord
 from domain.posts import Post
 from domain.sessions import Session
@@ -44,6 +45,8 @@ class InMemoryStore:
     idempotency_keys: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     sessions: dict[UUID, Session] = field(default_factory=dict)
     refresh_tokens: dict[bytes, RefreshToken] = field(default_factory=dict)
+    audit_events: dict[int, AuditEvent] = field(default_factory=dict)
+    audit_event_ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
     locks: dict[Key, dict[Transaction, LockMode]] = field(default_factory=dict)
     foreign_keys: tuple[ForeignKey, ...] = FOREIGN_KEYS
 

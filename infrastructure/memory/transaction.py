@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 from uuid import UUID
 
+from domain.audit import AuditEvent
 from domain.idempotency import IdempotencyRecord
 from domain.posts import Post
 from domain.sessions import Session
@@ -38,6 +39,7 @@ class OpenTransaction:
         )
         self.sessions: TableView[UUID, Session] = self._view("sessions")
         self.refresh_tokens: TableView[bytes, RefreshToken] = self._view("refresh_tokens")
+        self.audit_events: TableView[int, AuditEvent] = self._view("audit_events")
         self.begin()
 
     def _view(self, name: str) -> TableView[Any, Any]:

@@ -3,6 +3,7 @@
 from types import TracebackType
 from typing import Final, Self
 
+from infrastructure.memory.audit import InMemoryAuditRepository
 from infrastructure.memory.idempotency import InMemoryIdempotencyKeyRepository
 from infrastructure.memory.posts import InMemoryPostRepository
 from infrastructure.memory.sessions import InMemorySessionRepository
@@ -18,6 +19,7 @@ class InMemoryRepositories:
         self.users: Final = InMemoryUserRepository(transaction)
         self.posts: Final = InMemoryPostRepository(transaction)
         self.sessions: Final = InMemorySessionRepository(transaction)
+        self.audit: Final = InMemoryAuditRepository(transaction)
         self.idempotency_keys: Final = InMemoryIdempotencyKeyRepository(transaction)
 
 

@@ -1,6 +1,6 @@
 """Users kept in a dict, with PostgreSQL's rules."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from uuid import UUID
 
@@ -9,6 +9,7 @@ from domain.users import (
     NewUser,
     Role,
     User,
+    UserFilter,
     UsernameAlreadyTakenError,
 )
 from infrastructure.memory.transaction import OpenTransaction
@@ -49,7 +50,8 @@ class InMemoryUserRepository:
         session = self._tx.sessions.get(session_id)
         if session is None or session.user_id != user_id or not session.is_live(self._tx.now):
             return None
-        return self._users.get(user_id)
+        user = self._users.get(user_id)
+        return user if user is not None and user.active else None
 
     async def get_by_email(self, email: str) -> User | None:
         wanted = email.lower()
@@ -94,24 +96,49 @@ class InMemoryUserRepository:
         return stored
 
     async def set_role(self, user_id: int, role: Role) -> User | None:
+        return await self._set(user_id, lambda user: replace(user, role=role))
+
+    async def set_active(self, user_id: int, active: bool) -> User | None:
+        return await self._set(user_id, lambda user: replace(user, active=active))
+
+    async def _set(self, user_id: int, change: Callable[[User], User]) -> User | None:
+        """One field an admin changes; a value it has already is no change."""
         await self._tx.lock([("users", user_id)])
         current = self._users.get(user_id)
-        if current is None or current.role is role:
+        if current is None:
+            return None
+        changed = change(current)
+        if changed == current:
             return current
         stored = replace(
-            current,
-            role=role,
+            changed,
             updated_at=self._tx.stamp_after(current.updated_at),
             version=current.version + 1,
         )
         self._users.put(user_id, stored)
         return stored
 
+    async def search(
+        self,
+        where: UserFilter,
+        *,
+        limit: int,
+        after: int | None = None,
+        before: int | None = None,
+    ) -> Sequence[User]:
+        kept = [u for u in self._users.rows() if _matches(u, where)]
+        ordered = sorted(kept, key=lambda u: u.id)
+        if before is not None:
+            return [u for u in ordered if u.id < before][-limit:] if limit else []
+        if after is not None:
+            ordered = [u for u in ordered if u.id > after]
+        return ordered[:limit]
+
     async def lock_admins(self) -> Sequence[int]:
         # One key stands for "the admins": PostgreSQL locks their rows, which serialises the
         # same changes of roles.
         await self._tx.lock([("users.admins", None)])
-        return sorted(u.id for u in self._users.rows() if u.role is Role.ADMIN)
+        return sorted(u.id for u in self._users.rows() if u.role is Role.ADMIN and u.active)
 
     async def replace_password_hash(self, user_id: int, *, old: str, new: str) -> bool:
         await self._tx.lock([("users", user_id)])
@@ -141,3 +168,17 @@ class InMemoryUserRepository:
                 raise EmailAlreadyRegisteredError
             if other.username.lower() == username:
                 raise UsernameAlreadyTakenError
+
+
+def _matches(user: User, where: UserFilter) -> bool:
+    if where.username_prefix is not None and not user.username.lower().startswith(
+        where.username_prefix.lower()
+    ):
+        return False
+    if where.email_prefix is not None and not user.email.lower().startswith(
+        where.email_prefix.lower()
+    ):
+        return False
+    if where.role is not None and user.role is not where.role:
+        return False
+    return where.active is None or user.active is where.active

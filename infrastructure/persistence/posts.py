@@ -21,10 +21,15 @@ _OLDEST_FIRST: Final = (posts.c.created_at, posts.c.id)
 _POSITION: Final = tuple_(posts.c.created_at, posts.c.id)
 
 # Posts joined to their authors: a page costs one statement whatever its size
-# (the Core counterpart of the ORM's joinedload), never one query per post.
-_AUTHORED: Final = select(
-    posts, users.c.username.label("author_username"), users.c.version.label("author_version")
-).join(users, users.c.id == posts.c.author_id)
+# (the Core counterpart of the ORM's joinedload), never one query per post. A
+# deactivated author's posts are left out by the same join.
+_AUTHORED: Final = (
+    select(
+        posts, users.c.username.label("author_username"), users.c.version.label("author_version")
+    )
+    .join(users, users.c.id == posts.c.author_id)
+    .where(users.c.active)
+)
 
 
 _BY_ID: Final = select(posts).where(posts.c.id == bindparam("post_id"))
@@ -46,7 +51,7 @@ def _adding(*, in_session: bool) -> Statement:
     """The INSERT of a post, naming its author; `in_session` also requires a live session."""
     author = (
         select(users.c.id, users.c.username, users.c.version)
-        .where(users.c.id == bindparam("author_id"))
+        .where(users.c.id == bindparam("author_id"), users.c.active)
         .with_for_update(read=True, key_share=True)
     )
     if in_session:

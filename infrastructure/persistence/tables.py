@@ -4,6 +4,7 @@ from typing import Final
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -20,9 +21,11 @@ from sqlalchemy import (
     Text,
     func,
     text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from domain.audit.entities import DETAIL_MAX_LENGTH, REQUEST_ID_MAX_LENGTH, TARGET_MAX_LENGTH
 from domain.posts.rules import TITLE_MAX_LENGTH
 from domain.sessions import CLIENT_NETWORK_MAX_LENGTH, USER_AGENT_MAX_LENGTH
 from domain.users import Role
@@ -65,12 +68,17 @@ users: Final = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     _version(),
     Column("role", String(ROLE_MAX_LENGTH), nullable=False, server_default=Role.MEMBER.value),
+    Column("active", Boolean, nullable=False, server_default=true()),
     CheckConstraint(
         "role IN ({})".format(", ".join(f"'{role.value}'" for role in Role)), name="known_role"
     ),
 )
-# Only the admins' rows are read by role (the last-admin rule): a small partial index.
-Index("ix_users_admins", users.c.id, postgresql_where=users.c.role == Role.ADMIN.value)
+# Only the active admins' rows are read by role (the last-admin rule): a small partial index.
+Index(
+    "ix_users_admins",
+    users.c.id,
+    postgresql_where=(users.c.role == Role.ADMIN.value) & users.c.active,
+)
 # Case-insensitive uniqueness lives in the database so that it holds under
 # concurrent registrations, not only in the service's pre-checks.
 Index(USERS_EMAIL_UNIQUE, func.lower(users.c.email), unique=True)
@@ -200,3 +208,25 @@ refresh_tokens: Final = Table(
     Column("spent_at", DateTime(timezone=True)),
 )
 Index("ix_refresh_tokens_session_id", refresh_tokens.c.session_id)
+
+AUDIT_KIND_MAX_LENGTH: Final = 32
+
+# The audit trail (infrastructure.persistence.audit): appended to in the transaction of the
+# change it records, never updated or deleted (a trigger refuses both). No foreign keys: an
+# event outlives the account or post it names.
+audit_events: Final = Table(
+    "audit_events",
+    metadata,
+    Column("id", BigInteger, Identity(always=False), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("kind", String(AUDIT_KIND_MAX_LENGTH), nullable=False),
+    Column("actor_id", BigInteger),
+    Column("target", String(TARGET_MAX_LENGTH), nullable=False),
+    Column("detail", String(DETAIL_MAX_LENGTH), nullable=False),
+    Column("request_id", String(REQUEST_ID_MAX_LENGTH), nullable=False),
+    Column("client_network", String(CLIENT_NETWORK_MAX_LENGTH), nullable=False),
+)
+# The filters of GET /admin/audit, each newest first.
+Index("ix_audit_events_actor_id_id", audit_events.c.actor_id, audit_events.c.id)
+Index("ix_audit_events_target_id", audit_events.c.target, audit_events.c.id)
+Index("ix_audit_events_kind_id", audit_events.c.kind, audit_events.c.id)

@@ -4,6 +4,7 @@ from types import TracebackType
 from typing import Final, Self
 
 from domain.errors import StorageUnavailableError
+from infrastructure.persistence.audit import PostgresAuditRepository
 from infrastructure.persistence.database import Database, Databases
 from infrastructure.persistence.errors import is_outage, is_unavailability, unavailability
 from infrastructure.persistence.idempotency import PostgresIdempotencyKeyRepository
@@ -17,12 +18,13 @@ from infrastructure.persistence.users import PostgresUserRepository
 class PostgresRepositories:
     """The repositories of one block, on its lease: a new repository is one line here."""
 
-    __slots__ = ("idempotency_keys", "posts", "sessions", "users")
+    __slots__ = ("audit", "idempotency_keys", "posts", "sessions", "users")
 
     def __init__(self, lease: Lease) -> None:
         self.users: Final = PostgresUserRepository(lease)
         self.posts: Final = PostgresPostRepository(lease)
         self.sessions: Final = PostgresSessionRepository(lease)
+        self.audit: Final = PostgresAuditRepository(lease)
         self.idempotency_keys: Final = PostgresIdempotencyKeyRepository(lease)
 
 

@@ -6,9 +6,9 @@ from typing import Any, Final
 from uuid import UUID
 
 from psycopg import IntegrityError
-from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy import Column, ColumnElement, bindparam, case, func, insert, literal, select, update
 
-from domain.users import NewUser, Role, User
+from domain.users import NewUser, Role, User, UserFilter
 from infrastructure.persistence.errors import translate_integrity_error
 from infrastructure.persistence.lease import Lease, savepoint
 from infrastructure.persistence.sessions import LIVE
@@ -28,6 +28,7 @@ _GET_SIGNED_IN: Final = Statement(
     .where(
         users.c.id == bindparam("user_id"),
         sessions.c.id == bindparam("session_id", type_=sessions.c.id.type),
+        users.c.active,
         LIVE,
     )
 )
@@ -51,25 +52,34 @@ _ADD: Final = Statement(
     )
     .returning(*users.c)
 )
-# A role set to the one the account has is no change: its version stays.
-_SET_ROLE: Final = Statement(
-    update(users)
-    .where(users.c.id == bindparam("user_id"))
-    .values(
-        role=bindparam("role", type_=users.c.role.type),
-        updated_at=case(
-            (users.c.role == bindparam("role"), users.c.updated_at),
-            else_=stamp_after(users.c.updated_at),
-        ),
-        version=case(
-            (users.c.role == bindparam("role"), users.c.version), else_=users.c.version + 1
-        ),
+
+
+def _setting(column: Column[Any]) -> Statement:
+    """Set one column an admin changes; a value it has already is no change: the version and
+    `updated_at` stay."""
+    value = bindparam("value", type_=column.type)
+    unchanged = column == value
+    return Statement(
+        update(users)
+        .where(users.c.id == bindparam("user_id"))
+        .values(
+            {
+                column: value,
+                users.c.updated_at: case(
+                    (unchanged, users.c.updated_at), else_=stamp_after(users.c.updated_at)
+                ),
+                users.c.version: case((unchanged, users.c.version), else_=users.c.version + 1),
+            }
+        )
+        .returning(*users.c)
     )
-    .returning(*users.c)
-)
+
+
+_SET_ROLE: Final = _setting(users.c.role)
+_SET_ACTIVE: Final = _setting(users.c.active)
 _LOCK_ADMINS: Final = Statement(
     select(users.c.id)
-    .where(users.c.role == Role.ADMIN.value)
+    .where(users.c.role == Role.ADMIN.value, users.c.active)
     .order_by(users.c.id)
     .with_for_update()
 )
@@ -92,6 +102,44 @@ def _page(*, after: bool, before: bool) -> Statement:
             statement = statement.where(users.c.id > bindparam("key"))
         statement = statement.order_by(users.c.id)
     return Statement(statement.offset(bindparam("skip")).limit(bindparam("limit")))
+
+
+@cache
+def _search(
+    *, username: bool, email: bool, role: bool, active: bool, after: bool, before: bool
+) -> Statement:
+    """One statement per combination of filters and kind of page, compiled on first use.
+
+    A prefix is compared as `lower(column) LIKE lower(prefix) || '%'`, with the prefix's
+    own wildcards escaped so that `a_b` finds only what starts with `a_b`.
+    """
+    statement = select(users)
+    if username:
+        statement = statement.where(_starts_with(users.c.username, "username_prefix"))
+    if email:
+        statement = statement.where(_starts_with(users.c.email, "email_prefix"))
+    if role:
+        statement = statement.where(users.c.role == bindparam("role", type_=users.c.role.type))
+    if active:
+        statement = statement.where(users.c.active == bindparam("active"))
+    if before:
+        statement = statement.where(users.c.id < bindparam("key")).order_by(users.c.id.desc())
+    else:
+        if after:
+            statement = statement.where(users.c.id > bindparam("key"))
+        statement = statement.order_by(users.c.id)
+    return Statement(statement.limit(bindparam("limit")))
+
+
+def _starts_with(column: Column[str], name: str) -> ColumnElement[bool]:
+    return func.lower(column).like(
+        func.lower(bindparam(name, type_=column.type)) + literal("%"), escape="\\"
+    )
+
+
+def _like_prefix(text: str) -> str:
+    """`text` with LIKE's wildcards (and the escape) escaped, so that it matches itself."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @cache
@@ -120,6 +168,7 @@ def _to_user(values: Mapping[str, Any]) -> User:
         updated_at=values["updated_at"],
         version=values["version"],
         role=Role(values["role"]),
+        active=values["active"],
     )
 
 
@@ -197,8 +246,40 @@ class PostgresUserRepository:
         return _to_user(row)
 
     async def set_role(self, user_id: int, role: Role) -> User | None:
-        values = {"user_id": user_id, "role": role.value}
+        values = {"user_id": user_id, "value": role.value}
         return _maybe_user(await _SET_ROLE.first(self._lease.connection, values))
+
+    async def set_active(self, user_id: int, active: bool) -> User | None:
+        values = {"user_id": user_id, "value": active}
+        return _maybe_user(await _SET_ACTIVE.first(self._lease.connection, values))
+
+    async def search(
+        self,
+        where: UserFilter,
+        *,
+        limit: int,
+        after: int | None = None,
+        before: int | None = None,
+    ) -> Sequence[User]:
+        statement = _search(
+            username=where.username_prefix is not None,
+            email=where.email_prefix is not None,
+            role=where.role is not None,
+            active=where.active is not None,
+            after=after is not None,
+            before=before is not None,
+        )
+        values = {
+            "username_prefix": _like_prefix(where.username_prefix or ""),
+            "email_prefix": _like_prefix(where.email_prefix or ""),
+            "role": None if where.role is None else where.role.value,
+            "active": where.active,
+            "key": before if before is not None else after,
+            "limit": limit,
+        }
+        rows = await statement.rows(self._lease.connection, values)
+        found = [_to_user(row) for row in rows]
+        return found[::-1] if before is not None else found
 
     async def lock_admins(self) -> Sequence[int]:
         rows = await _LOCK_ADMINS.rows(self._lease.connection, {})

@@ -8,6 +8,7 @@ from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
 from infrastructure.container import IN_PROCESS_WARNING, Container, running
+from interfaces.http.admin.router import router as admin_router
 from interfaces.http.auth.router import router as auth_router
 from interfaces.http.errors import error_responses, register_error_handlers
 from interfaces.http.header_limits import HeaderLimits
@@ -104,6 +105,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(metrics_router)
     app.include_router(auth_router)
     app.include_router(sessions_router)
+    app.include_router(admin_router)
     app.include_router(users_router)
     app.include_router(posts_router)
     install_openapi(app, query_maximums={"skip": settings.max_skip})

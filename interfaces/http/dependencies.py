@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from application.admin import AdminService
 from application.auth import AuthService
 from application.posts import PostService
 from application.sessions import SessionService
@@ -39,6 +40,11 @@ async def _auth_service(request: Request) -> AuthService:
     return service
 
 
+async def _admin_service(request: Request) -> AdminService:
+    service: AdminService = container_of(request).admin_service()
+    return service
+
+
 async def _session_service(request: Request) -> SessionService:
     service: SessionService = container_of(request).session_service()
     return service
@@ -48,3 +54,4 @@ UserServiceDep = Annotated[UserService, Depends(_user_service)]
 PostServiceDep = Annotated[PostService, Depends(_post_service)]
 AuthServiceDep = Annotated[AuthService, Depends(_auth_service)]
 SessionServiceDep = Annotated[SessionService, Depends(_session_service)]
+AdminServiceDep = Annotated[AdminService, Depends(_admin_service)]

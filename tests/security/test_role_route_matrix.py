@@ -16,10 +16,9 @@ from typing import Any, Final
 import jwt
 import pytest
 
-from application.users import RegisterUser
-from domain.users import Role
 from tests.security.apps import App, Build
-from tests.support.accounts import PASSWORD, Account, bearer, login, publish, sign_up
+from tests.support.accounts import PASSWORD, Account, bearer, publish, sign_up
+from tests.support.admins import make_admin
 
 
 class Caller(StrEnum):
@@ -57,8 +56,12 @@ MATRIX: Final[dict[tuple[str, str], Row]] = {
     ("GET", "/posts/"): (200, 200, 200, 200),
     ("GET", "/posts/{post_id}"): (200, 200, 200, 200),
     ("PATCH", "/posts/{post_id}"): OWN,
-    ("DELETE", "/posts/{post_id}"): (401, 204, 403, 403),
+    # An admin removes anyone's post (moderation, with the reason this request gives).
+    ("DELETE", "/posts/{post_id}"): (401, 204, 403, 204),
     ("GET", "/users/{user_id}/posts"): (200, 200, 200, 200),
+    ("GET", "/admin/users"): (401, 403, 403, 200),
+    ("PATCH", "/admin/users/{user_id}"): (401, 403, 403, 200),
+    ("GET", "/admin/audit"): (401, 403, 403, 200),
 }
 
 _names = count(1)
@@ -71,16 +74,12 @@ class World:
     tokens: dict[Caller, str | None]
 
 
-async def _admin(app: App) -> Account:
-    name = f"admin{next(_names)}"
-    command = RegisterUser(email=f"{name}@example.com", username=name, password=PASSWORD)
-    user = await app.container.user_service().register_user(command, role=Role.ADMIN)
-    tokens = (await login(app.client, name)).json()
-    return Account(user.id, name, user.email, tokens["access_token"], tokens["refresh_token"])
-
-
 async def _world(app: App) -> World:
-    owner, member, admin = await sign_up(app.client), await sign_up(app.client), await _admin(app)
+    owner, member, admin = (
+        await sign_up(app.client),
+        await sign_up(app.client),
+        await make_admin(app.client, app.container),
+    )
     post = await publish(app.client, owner)
     tokens: dict[Caller, str | None] = {
         Caller.ANONYMOUS: None,
@@ -109,6 +108,8 @@ def _request(method: str, path: str, world: World) -> dict[str, Any]:
         ("PATCH", "/users/{user_id}"): {"json": {"username": name}},
         ("POST", "/posts/"): {"json": {"title": "t", "content": "c"}},
         ("PATCH", "/posts/{post_id}"): {"json": {"title": "edited"}},
+        ("DELETE", "/posts/{post_id}"): {"params": {"reason": "spam"}},
+        ("PATCH", "/admin/users/{user_id}"): {"json": {"active": False}},
     }
     return {"method": method, "url": url, **bodies.get((method, path), {})}
 

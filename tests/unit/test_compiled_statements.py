@@ -4,7 +4,7 @@ from datetime import timedelta
 from typing import Any, Final
 
 import pytest
-from sqlalchemy import Column, Enum, PickleType, Uuid, bindparam, literal, select, update
+from sqlalchemy import Boolean, Column, Enum, PickleType, Uuid, bindparam, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import Interval, TypeEngine
 
@@ -36,6 +36,8 @@ def test_values_written_into_the_statement_are_bound_by_default() -> None:
 # code makes up for it.
 _WRAPPED_BY_THE_REPOSITORIES: Final = {
     JSONB: "PostgresIdempotencyKeyRepository.add wraps the headers in psycopg's Jsonb",
+    Boolean: "SQLAlchemy's processor only refuses what is not a bool; the repositories bind "
+    "Python bools (users.active), which psycopg adapts as they are",
 }
 
 

@@ -50,7 +50,7 @@ async def test_granting_and_revoking_admin_moves_the_private_version(users: User
 async def test_the_last_admin_cannot_be_demoted(users: UserService) -> None:
     await _register(users, "root", Role.ADMIN)
 
-    with pytest.raises(LastAdminError, match="last admin"):
+    with pytest.raises(LastAdminError, match="last active admin"):
         await users.change_role("root", Role.MEMBER)
     assert (await users.get_user(1)).role is Role.ADMIN
 

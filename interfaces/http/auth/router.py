@@ -8,9 +8,10 @@ from pydantic import BaseModel, ConfigDict
 from application.auth import Client, TokenPair, UnsupportedGrantTypeError
 from application.ratelimit import Limit
 from interfaces.http.auth.form import RefreshFormBody, require_form
-from interfaces.http.client_address import client_key, client_network
+from interfaces.http.client_address import client_key
 from interfaces.http.dependencies import AuthServiceDep, SessionServiceDep, container_of
 from interfaces.http.errors import error_responses
+from interfaces.http.origin import OriginDep, origin_of
 from interfaces.http.ratelimit import CountedLogin
 from interfaces.http.security import CallerDep
 
@@ -56,10 +57,11 @@ class TokenResponse(BaseModel):
 
 
 def _client(request: Request) -> Client:
-    proxies = container_of(request).settings().trusted_proxies
+    origin = origin_of(request)
     return Client(
         user_agent=request.headers.get("user-agent", ""),
-        network=client_network(request, proxies),
+        network=origin.client_network,
+        request_id=origin.request_id,
     )
 
 
@@ -99,7 +101,9 @@ async def _limit_refreshes(request: Request) -> None:
     dependencies=[Depends(require_form), Depends(_limit_refreshes)],
     summary="Refresh the tokens",
 )
-async def refresh_tokens(form: RefreshFormBody, auth: AuthServiceDep) -> TokenResponse:
+async def refresh_tokens(
+    form: RefreshFormBody, auth: AuthServiceDep, origin: OriginDep
+) -> TokenResponse:
     """Spend the refresh token for a new pair in the same session (RFC 6749 section 6).
 
     The form is `grant_type=refresh_token&refresh_token=...`. Each refresh
@@ -113,7 +117,7 @@ async def refresh_tokens(form: RefreshFormBody, auth: AuthServiceDep) -> TokenRe
     """
     if form.grant_type != REFRESH_GRANT:
         raise UnsupportedGrantTypeError(REFRESH_GRANT)
-    pair = await auth.refresh(form.refresh_token)
+    pair = await auth.refresh(form.refresh_token, origin=origin)
     return TokenResponse.of(pair)
 
 
@@ -124,7 +128,7 @@ async def refresh_tokens(form: RefreshFormBody, auth: AuthServiceDep) -> TokenRe
     responses=error_responses(401),
     summary="Log out",
 )
-async def logout(caller: CallerDep, sessions: SessionServiceDep) -> None:
+async def logout(caller: CallerDep, sessions: SessionServiceDep, origin: OriginDep) -> None:
     """End the caller's session: its refresh token, and every access token issued in it,
     stop working at once. The caller's other sessions go on (`DELETE /users/me/sessions`)."""
-    await sessions.logout(caller)
+    await sessions.logout(caller, origin=origin)

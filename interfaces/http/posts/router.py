@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from application.posts import EditPost, PublishPost
 from domain.idempotency import StoredResponse
 from domain.posts import AuthoredPost, PostKey
+from domain.posts.rules import MODERATION_REASON_MAX_LENGTH
 from interfaces.http.conditional import (
     ConditionalRead,
     IfMatch,
@@ -25,6 +26,7 @@ from interfaces.http.idempotency import (
     send,
     send_outcome,
 )
+from interfaces.http.origin import OriginDep
 from interfaces.http.pagination import LINK_HEADER_DOC, CursorParam, Listing, PagingDep
 from interfaces.http.params import MAX_ID, Id, Limit, Skip, require_json
 from interfaces.http.posts.schemas import PostCreate, PostRead, PostUpdate
@@ -170,10 +172,25 @@ async def update_post(
     summary="Delete a post",
 )
 async def delete_post(
-    post_id: PostId, actor: CurrentUser, expected: IfMatch, service: PostServiceDep
+    *,
+    post_id: PostId,
+    actor: CurrentUser,
+    expected: IfMatch,
+    service: PostServiceDep,
+    origin: OriginDep,
+    reason: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=MODERATION_REASON_MAX_LENGTH,
+            description="Why an admin removes another member's post (required then); "
+            "kept in the audit trail.",
+        ),
+    ] = None,
 ) -> None:
-    """Delete one's own post. With `If-Match`, only if it still has that ETag."""
-    await service.delete_post(actor, post_id, expected=expected)
+    """Delete one's own post, or (an admin) anyone's, with a `reason`. With `If-Match`, only
+    if it still has that ETag."""
+    await service.delete_post(actor, post_id, expected=expected, reason=reason, origin=origin)
 
 
 @router.get(

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Response, status
 
 from interfaces.http.dependencies import SessionServiceDep
 from interfaces.http.errors import error_responses
+from interfaces.http.origin import OriginDep
 from interfaces.http.security import CallerDep
 from interfaces.http.sessions.schemas import SessionRead
 
@@ -39,9 +40,11 @@ async def list_sessions(caller: CallerDep, sessions: SessionServiceDep) -> list[
     responses=error_responses(401),
     summary="Sign out everywhere else",
 )
-async def revoke_other_sessions(caller: CallerDep, sessions: SessionServiceDep) -> None:
+async def revoke_other_sessions(
+    caller: CallerDep, sessions: SessionServiceDep, origin: OriginDep
+) -> None:
     """End every session of the caller's but the current one: their tokens stop working at once."""
-    await sessions.revoke_other_sessions(caller)
+    await sessions.revoke_other_sessions(caller, origin=origin)
 
 
 @router.delete(
@@ -52,11 +55,11 @@ async def revoke_other_sessions(caller: CallerDep, sessions: SessionServiceDep) 
     summary="End a session",
 )
 async def revoke_session(
-    session_id: SessionId, caller: CallerDep, sessions: SessionServiceDep
+    session_id: SessionId, caller: CallerDep, sessions: SessionServiceDep, origin: OriginDep
 ) -> None:
     """End one of the caller's sessions (the current one too: that is a logout).
 
     404 when no live session of the caller's has that id, whether it ended,
     never existed or is someone else's.
     """
-    await sessions.revoke_session(caller, session_id)
+    await sessions.revoke_session(caller, session_id, origin=origin)

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from application.preconditions import Precondition
 from application.users import RegisterUser, UpdateUser, UserService
+from domain.audit import Origin
 from domain.idempotency import StoredResponse
 from domain.sessions import Caller
 from domain.users import User
@@ -35,6 +36,7 @@ from interfaces.http.idempotency import (
     send,
     send_outcome,
 )
+from interfaces.http.origin import OriginDep
 from interfaces.http.pagination import LINK_HEADER_DOC, CursorParam, Listing, PagingDep
 from interfaces.http.params import MAX_ID, Id, Limit, Skip, require_json
 from interfaces.http.ratelimit import CredentialChanges, CredentialChangesDep, limit_registrations
@@ -143,6 +145,7 @@ async def update_current_user(
     expected: IfMatch,
     service: UserServiceDep,
     limits: CredentialChangesDep,
+    origin: OriginDep,
     response: Response,
 ) -> UserPrivate:
     """Like `PATCH /users/{user_id}` with the caller's own id."""
@@ -150,6 +153,7 @@ async def update_current_user(
         service,
         actor=actor,
         caller=caller,
+        origin=origin,
         user_id=actor.id,
         body=body,
         expected=expected,
@@ -204,6 +208,7 @@ async def update_user(
     expected: IfMatch,
     service: UserServiceDep,
     limits: CredentialChangesDep,
+    origin: OriginDep,
     response: Response,
 ) -> UserPrivate:
     """Change one's own email, username or password; fields left out stay as they are.
@@ -219,6 +224,7 @@ async def update_user(
         service,
         actor=actor,
         caller=caller,
+        origin=origin,
         user_id=user_id,
         body=body,
         expected=expected,
@@ -232,6 +238,7 @@ async def _update(
     *,
     actor: User,
     caller: Caller,
+    origin: Origin,
     user_id: int,
     body: UserUpdate,
     expected: Precondition | None,
@@ -255,6 +262,7 @@ async def _update(
         expected=expected,
         guesses=guesses,
         keep_session=caller.session_id,
+        origin=origin,
     )
     tag(response, user.revision)
     return UserPrivate.model_validate(user)

@@ -173,7 +173,8 @@ def test_admins_are_made_and_unmade_from_the_command_line_but_never_none_left(
     assert (demoted.returncode, demoted.stdout.strip()) == (0, "root is a member")
     assert (last.returncode, last.stderr.strip()) == (
         1,
-        "Error: This is the last admin: grant another account the admin role before demoting it",
+        "Error: This is the last active admin: grant another account the admin role "
+        "before demoting or deactivating it",
     )
     assert (unknown.returncode, unknown.stderr.strip()) == (1, "Error: User not found")
     with psycopg.connect(libpq_url(migrated_database)) as connection:

@@ -16,6 +16,9 @@ EXPECTED_OPERATIONS = {
     "list_sessions",
     "revoke_session",
     "revoke_other_sessions",
+    "list_accounts",
+    "change_account",
+    "list_audit_events",
     "create_user",
     "list_users",
     "get_current_user",
@@ -32,6 +35,9 @@ EXPECTED_OPERATIONS = {
     "list_user_posts",
 }
 SECURED = {
+    "list_accounts",
+    "change_account",
+    "list_audit_events",
     "logout",
     "list_sessions",
     "revoke_session",

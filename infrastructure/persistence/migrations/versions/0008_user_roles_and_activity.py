@@ -1,4 +1,5 @@
-"""Give every account a role: `member` (every existing account) or `admin`.
+"""Give every account a role, `member` (every existing account) or `admin`, and an activity
+flag (every existing account active).
 
 Revision ID: 0008
 Revises: 0007
@@ -22,17 +23,22 @@ def upgrade() -> None:
         "users",
         sa.Column("role", sa.String(length=16), server_default="member", nullable=False),
     )
+    op.add_column(
+        "users",
+        sa.Column("active", sa.Boolean(), server_default=sa.true(), nullable=False),
+    )
     op.create_check_constraint(op.f("ck_users_known_role"), "users", "role IN ('member', 'admin')")
     op.create_index(
         "ix_users_admins",
         "users",
         ["id"],
         unique=False,
-        postgresql_where=sa.text("role = 'admin'"),
+        postgresql_where=sa.text("role = 'admin' AND active"),
     )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_users_admins", table_name="users", postgresql_where=sa.text("role = 'admin'"))
+    op.drop_index("ix_users_admins", table_name="users")
     op.drop_constraint(op.f("ck_users_known_role"), "users", type_="check")
+    op.drop_column("users", "active")
     op.drop_column("users", "role")

@@ -1,0 +1,5 @@
+"""What admins do to accounts: list them with their private fields, change roles and activity."""
+
+from application.admin.service import AccountChange, AdminService
+
+__all__ = ["AccountChange", "AdminService"]

@@ -1,0 +1,1 @@
+"""The /admin resource: accounts as admins see and change them."""
