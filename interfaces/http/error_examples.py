@@ -24,7 +24,9 @@ from domain.idempotency import IdempotencyKeyInUseError
 from domain.posts import NotPostAuthorError, PostNotFoundError
 from domain.sessions import SessionNotFoundError
 from domain.users import (
+    AdminOnlyError,
     EmailAlreadyRegisteredError,
+    LastAdminError,
     NotAccountOwnerError,
     UserNotFoundError,
     WrongCurrentPasswordError,
@@ -72,6 +74,8 @@ def _unauthorized(method: str, path: str) -> Cause:
 
 
 def _forbidden(method: str, path: str) -> Cause:
+    if path.startswith("/admin"):
+        return _domain(AdminOnlyError())
     if path.startswith("/posts"):
         return _domain(NotPostAuthorError())
     if path == "/users/me":
@@ -98,6 +102,14 @@ def _unavailable(method: str, path: str) -> Cause:
     return _domain(StorageUnavailableError())
 
 
+def _conflict(path: str) -> DomainError:
+    if path.startswith("/admin"):
+        return LastAdminError()
+    if path.startswith("/posts"):
+        return IdempotencyKeyInUseError()
+    return EmailAlreadyRegisteredError()
+
+
 def _not_found(path: str) -> DomainError:
     if "{session_id}" in path:
         return SessionNotFoundError()
@@ -111,9 +123,7 @@ _CAUSES: Final[dict[int, Callable[[str, str], Cause]]] = {
     401: _unauthorized,
     403: _forbidden,
     404: lambda method, path: _domain(_not_found(path)),
-    409: lambda method, path: _domain(
-        IdempotencyKeyInUseError() if path.startswith("/posts") else EmailAlreadyRegisteredError()
-    ),
+    409: lambda method, path: _domain(_conflict(path)),
     412: lambda method, path: _domain(VersionMismatchError()),
     413: lambda method, path: (
         ABOUT_BLANK,

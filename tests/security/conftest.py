@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.security.apps import ADAPTERS, Adapter, Build, adapter_of, app_builder
+from tests.support.apps import ADAPTERS, Adapter, Build, adapter_of, app_builder
 
 
 @pytest.fixture(params=ADAPTERS)

@@ -17,8 +17,8 @@ from application.ports import PasswordHasher, PasswordStrength
 from application.unit_of_work import UnitOfWork
 from application.users import UpdateUser, UserService
 from domain.users import CredentialsChangedMeanwhileError
-from tests.security.apps import Build
 from tests.support.accounts import PASSWORD, Account, login, sign_up
+from tests.support.apps import Build
 from tests.support.factories import register_user
 from tests.support.problems import assert_problem
 

@@ -12,8 +12,8 @@ import unicodedata
 import httpx
 import pytest
 
-from tests.security.apps import Build
 from tests.support.accounts import PASSWORD, login
+from tests.support.apps import Build
 from tests.support.problems import assert_problem
 
 NFC = unicodedata.normalize("NFC", "zoë@bücher.example")

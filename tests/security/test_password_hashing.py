@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from infrastructure.security.executor import BoundedExecutor
-from tests.security.apps import App, Build
 from tests.support.accounts import PASSWORD, Account, login, sign_up
+from tests.support.apps import App, Build
 from tests.support.live_server import serving
 from tests.support.problems import assert_problem
 

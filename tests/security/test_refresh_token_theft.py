@@ -13,8 +13,8 @@ import secrets
 
 import pytest
 
-from tests.security.apps import App, Build
 from tests.support.accounts import bearer, refresh, sign_up
+from tests.support.apps import App, Build
 
 
 async def _stored_digests(app: App) -> set[bytes]:

@@ -14,8 +14,8 @@ import jwt
 import pytest
 
 from infrastructure.memory import InMemoryStore
-from tests.security.apps import App, Build
 from tests.support.accounts import PASSWORD, Account, bearer, login, publish, sign_up
+from tests.support.apps import App, Build
 
 Operation = tuple[str, str]
 End = Callable[[App, Account], Awaitable[None]]

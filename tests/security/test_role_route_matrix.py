@@ -16,9 +16,9 @@ from typing import Any, Final
 import jwt
 import pytest
 
-from tests.security.apps import App, Build
 from tests.support.accounts import PASSWORD, Account, bearer, publish, sign_up
 from tests.support.admins import make_admin
+from tests.support.apps import App, Build
 
 
 class Caller(StrEnum):

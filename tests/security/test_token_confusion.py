@@ -12,8 +12,8 @@ import jwt
 import pytest
 
 from infrastructure.settings import DEVELOPMENT_JWT_SECRET
-from tests.security.apps import Build
 from tests.support.accounts import bearer, refresh, sign_up
+from tests.support.apps import Build
 
 
 async def test_a_refresh_token_is_no_bearer_token(build: Build) -> None:
