@@ -73,6 +73,8 @@ def streaming_pair() -> Iterator[StreamingPair]:
 def replication(streaming_pair: StreamingPair) -> Iterator[StreamingPair]:
     """The pair, left as found: replay resumed, tables emptied, the standby caught up."""
     yield streaming_pair
+    if not streaming_pair.standby.server.is_running():
+        streaming_pair.standby.start()
     streaming_pair.standby.resume_replay()
     tables = ", ".join(table.name for table in metadata.sorted_tables)
     with streaming_pair.connect_primary() as connection:
