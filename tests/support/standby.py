@@ -84,7 +84,9 @@ class Standby:
         self.server.start()
 
 
-def make_standby(primary: EmbeddedPostgres, data_dir: Path, port: int) -> Standby:
+def make_standby(
+    primary: EmbeddedPostgres, data_dir: Path, port: int, *, application_name: str = "standby"
+) -> Standby:
     """Copy the running `primary` into `data_dir` with `pg_basebackup -R`, then start it.
 
     `-R` writes `standby.signal` and the `primary_conninfo` the base backup
@@ -103,6 +105,7 @@ def make_standby(primary: EmbeddedPostgres, data_dir: Path, port: int) -> Standb
         "--host=127.0.0.1",
         f"--port={primary.port}",
         "--username=postgres",
+        f"--dbname=application_name={application_name}",
         f"--pgdata={data_dir}",
         "--write-recovery-conf",
         "--wal-method=stream",
@@ -114,6 +117,11 @@ def make_standby(primary: EmbeddedPostgres, data_dir: Path, port: int) -> Standb
     standby = Standby(server=server, primary=primary)
     standby.catch_up()
     return standby
+
+
+def crash(server: EmbeddedPostgres) -> None:
+    """`pg_ctl stop -m immediate`: gone at once, with no shutdown checkpoint, as in a crash."""
+    _run(server, "pg_ctl", "stop", "-m", "immediate", "-D", str(server.data_dir))
 
 
 def _run(server: EmbeddedPostgres, tool: str, *arguments: str) -> None:
