@@ -12,7 +12,7 @@ or stopped, is skipped and the primary serves, with no 503; /health/ready and
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -21,11 +21,12 @@ import pytest
 from dependency_injector import providers
 
 from infrastructure.container import Container, running
+from infrastructure.persistence import migrator
 from infrastructure.persistence.database import Databases
 from infrastructure.persistence.replica import ReadRouting, ReplicaMonitor
 from infrastructure.persistence.schema import SCHEMA_HEAD
 from interfaces.http.app import create_app
-from tests.conftest import make_settings
+from tests.conftest import in_thread, make_settings
 from tests.integration.postgres.conftest import StreamingPair
 from tests.support.accounts import login, publish, sign_up
 
@@ -75,11 +76,13 @@ class ReplicaApp:
 
 
 @asynccontextmanager
-async def replica_app(pair: StreamingPair, *, max_lag: float) -> AsyncIterator[ReplicaApp]:
+async def replica_app(
+    pair: StreamingPair, *, max_lag: float, replica_url: str | None = None
+) -> AsyncIterator[ReplicaApp]:
     settings = make_settings(
         repository="postgres",
         database_url=pair.primary_url,
-        database_replica_url=pair.standby_url,
+        database_replica_url=replica_url or pair.standby_url,
         replica_max_lag_seconds=max_lag,
     )
     container = Container(settings=providers.Object(settings))
@@ -108,7 +111,7 @@ async def replica_app(pair: StreamingPair, *, max_lag: float) -> AsyncIterator[R
         ) as anonymous,
     ):
         replica_app = ReplicaApp(client, anonymous, routing, pair)
-        await replica_app.until("on the read replica")
+        await replica_app.until("on the read replica" if replica_url is None else "primary")
         yield replica_app
 
 
@@ -230,6 +233,25 @@ async def test_metrics_report_the_replica(patient: ReplicaApp) -> None:
     assert 0 <= _gauge(text, "db_replica_lag_seconds") <= 60
     assert _gauge(text, "db_replica_pool_size") >= 1
     assert 'db_lagging_reads_total{reason="replica",served_by="replica"}' in text
+
+
+async def test_a_replica_url_that_names_no_standby_is_not_used(
+    replication: StreamingPair, create_database: Callable[[], str]
+) -> None:
+    """A misconfiguration (DATABASE_REPLICA_URL on another primary, or a promoted standby):
+    its rows may be anything, so it serves nothing."""
+    elsewhere = create_database()
+    in_thread(migrator.upgrade, elsewhere)
+    async with replica_app(replication, max_lag=60, replica_url=elsewhere) as app:
+        account = await sign_up(app.client, username="kept")
+        seen = await app.anonymous.get(f"/users/{account.id}")
+        detail = await app.until("not a standby")
+
+    assert seen.status_code == 200
+    assert detail.endswith(
+        "on the primary: the read replica is not a standby in recovery (promoted, or not streaming)"
+    )
+    assert app.routing.reads["replica"] == 0
 
 
 def _gauge(text: str, name: str) -> float:
