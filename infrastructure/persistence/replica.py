@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+import psycopg
+
 from infrastructure.observability.metrics import ReplicaFigures
 from infrastructure.persistence import caller_position, wal
 from infrastructure.persistence.database import Database, Databases
@@ -253,8 +255,17 @@ class ReadRouting:
         position = caller_position.current()
         if position is None or self.monitor is None:
             return
-        await connection.set_autocommit(True)
-        written = wal.record_end(await _position(connection, _INSERT_POSITION))
+        try:
+            await connection.set_autocommit(True)
+            written = wal.record_end(await _position(connection, _INSERT_POSITION))
+        except psycopg.Error as error:
+            # The write is committed: it must not fail now. The caller reads on the primary
+            # for the cookie's life instead, past which the replica in use has the write.
+            logger.warning(
+                "no WAL position after a commit (%s): the caller reads on the primary",
+                self.primary.outage.describe(error),
+            )
+            written = wal.LAST
         position.written = written if position.written is None else max(position.written, written)
 
     def open(self) -> None:

@@ -178,6 +178,9 @@ class PostgresTransaction(_Block):
         await connection.set_autocommit(False)
 
     async def _end(self, connection: Connection) -> None:
+        if connection.broken:
+            # Lost (after its COMMIT, say): nothing to undo, and the pool replaces it.
+            return
         # Nothing to undo after a commit: psycopg then sends no ROLLBACK.
         await connection.rollback()
         await connection.set_autocommit(True)

@@ -9,6 +9,9 @@ failover still compare.
 import re
 from typing import Final
 
+LAST: Final = 0xFFFFFFFF_FFFFFFFF
+"""A position no replica reaches: "read this caller from the primary"."""
+
 _TEXT: Final = re.compile(r"([0-9A-Fa-f]{1,8})/([0-9A-Fa-f]{1,8})")
 _PAGE_BYTES: Final = 8192
 _SEGMENT_BYTES: Final = 16 * 1024 * 1024
