@@ -254,6 +254,29 @@ async def test_a_replica_url_that_names_no_standby_is_not_used(
     assert app.routing.reads["replica"] == 0
 
 
+async def test_the_container_probes_the_replica_at_the_settings_limit(
+    replication: StreamingPair,
+) -> None:
+    settings = make_settings(
+        repository="postgres",
+        database_url=replication.primary_url,
+        database_replica_url=replication.standby_url,
+        replica_max_lag_seconds=2.5,
+    )
+    container = Container(settings=providers.Object(settings))
+    routing: ReadRouting = container.read_routing()
+    async with running(container):
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not (verdict := await container.readiness().check()).detail.endswith("behind"):
+            assert time.monotonic() < deadline, verdict.detail
+            await asyncio.sleep(PROBE_INTERVAL)
+
+    assert routing.monitor is not None
+    assert routing.monitor.max_lag_seconds == 2.5
+    assert "reads that may lag: on the read replica, at most" in verdict.detail
+    assert container.read_your_writes() is not None
+
+
 def _gauge(text: str, name: str) -> float:
     found = re.search(rf"^{name} (\S+)$", text, flags=re.MULTILINE)
     assert found is not None, f"no {name} in /metrics"
