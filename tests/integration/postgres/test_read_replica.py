@@ -173,7 +173,7 @@ async def test_once_replayed_the_callers_reads_return_to_the_replica(
     post = await publish(client, account, title="Replayed soon")
     written = time.monotonic()
     seen_on_replica_after = None
-    for _ in range(100):
+    for _ in range(400):
         before = patient.routing.reads["replica"]
         answer = await client.get(f"/posts/{post['id']}")
         assert answer.status_code == 200
@@ -183,8 +183,9 @@ async def test_once_replayed_the_callers_reads_return_to_the_replica(
         await asyncio.sleep(PROBE_INTERVAL / 4)
 
     assert seen_on_replica_after is not None
-    # Within a probe or two of the replay: the probe, not the cookie's age, decides.
-    assert seen_on_replica_after < 10 * PROBE_INTERVAL
+    # Soon after the replay (124 ms on a quiet machine, docs/operations.md): the probe's
+    # view of the replay decides, not the cookie's age (61 s at this limit).
+    assert seen_on_replica_after < 5
     print(f"caller's reads back on the replica {seen_on_replica_after * 1000:.0f} ms after")
 
 
