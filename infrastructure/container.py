@@ -23,9 +23,11 @@ from infrastructure.observability.metrics import (
     share_between_workers,
 )
 from infrastructure.persistence.admin import DatabaseAdmin
+from infrastructure.persistence.caller_position import ReadYourWrites
 from infrastructure.persistence.database import Databases, build_databases
 from infrastructure.persistence.embedded import EmbeddedPostgresError, StopOutcome
 from infrastructure.persistence.migrator import DatabaseUnreachableError, SchemaOutdatedError
+from infrastructure.persistence.replica import ReadRouting, build_routing
 from infrastructure.persistence.schema import SCHEMA_HEAD
 from infrastructure.persistence.unit_of_work import PostgresUnitOfWork
 from infrastructure.ratelimit import (
@@ -44,11 +46,12 @@ from infrastructure.settings import Settings
 
 
 async def _database_life(
-    repository: str, databases: Callable[[], Databases]
+    repository: str, databases: Callable[[], Databases], routing: Callable[[], ReadRouting]
 ) -> AsyncIterator[None]:
-    """The pools' life: opened by `init_resources()`, closed by `shutdown_resources()`.
+    """The pools' life, and the replica probe's: opened by `init_resources()`, closed by
+    `shutdown_resources()`.
 
-    Given the provider rather than the pools, so that REPOSITORY=memory
+    Given the providers rather than the pools, so that REPOSITORY=memory
     builds none.
     """
     if repository != "postgres":
@@ -56,13 +59,18 @@ async def _database_life(
         return
     opened = databases()
     await opened.open()
+    routes = routing()
+    routes.open()
     try:
         yield
     finally:
+        await routes.close()
         await opened.close()
 
 
-def _metrics(settings: Settings, databases: Callable[[], Databases]) -> Metrics:
+def _metrics(
+    settings: Settings, databases: Callable[[], Databases], routing: Callable[[], ReadRouting]
+) -> Metrics:
     """An app's metrics, with gauges for each pool this configuration has.
 
     Given the provider rather than the pools, so that an app on the in-memory
@@ -78,8 +86,20 @@ def _metrics(settings: Settings, databases: Callable[[], Databases]) -> Metrics:
         database = databases().replica
         return None if database is None else database.stats()
 
-    has_replica = settings.database_replica_url is not None
-    return Metrics(pool_stats=primary, replica_pool_stats=replica if has_replica else None)
+    if settings.database_replica_url is None:
+        return Metrics(pool_stats=primary)
+    return Metrics(
+        pool_stats=primary, replica_pool_stats=replica, replica=lambda: routing().figures()
+    )
+
+
+def _read_your_writes(settings: Settings) -> ReadYourWrites | None:
+    """The cookie that keeps a caller's reads behind its own writes; none without a replica."""
+    if settings.repository != "postgres" or settings.database_replica_url is None:
+        return None
+    return ReadYourWrites(
+        max_lag_seconds=settings.replica_max_lag_seconds, secure=settings.behind_tls
+    )
 
 
 class Container(containers.DeclarativeContainer):
@@ -102,15 +122,23 @@ class Container(containers.DeclarativeContainer):
     # The primary's pool and, with DATABASE_REPLICA_URL, the replica's (reads that may lag).
     databases = providers.Singleton(build_databases, settings)
     primary_database = databases.provided.primary
+    # Which database serves each read that may lag (the replica's lag probed in the background).
+    read_routing = providers.Singleton(
+        build_routing,
+        databases,
+        max_lag_seconds=settings.provided.replica_max_lag_seconds,
+        expected_revision=SCHEMA_HEAD,
+        timeout=settings.provided.health_timeout,
+    )
     database_life = providers.Resource(
-        _database_life, settings.provided.repository, databases.provider
+        _database_life, settings.provided.repository, databases.provider, read_routing.provider
     )
     memory_store = providers.Singleton(InMemoryStore)
 
     # One for the process: a unit of work holds no state, each block is an object of its own.
     uow = providers.Selector(
         settings.provided.repository,
-        postgres=providers.Singleton(PostgresUnitOfWork, databases),
+        postgres=providers.Singleton(PostgresUnitOfWork, databases, read_routing),
         memory=providers.Singleton(InMemoryUnitOfWork, memory_store),
     )
 
@@ -121,6 +149,7 @@ class Container(containers.DeclarativeContainer):
             databases,
             expected_revision=SCHEMA_HEAD,
             timeout=settings.provided.health_timeout,
+            routing=read_routing,
         ),
         memory=providers.Singleton(InMemoryReadinessProbe),
     )
@@ -198,7 +227,8 @@ class Container(containers.DeclarativeContainer):
     )
     share_metrics_between_workers = providers.Callable(share_between_workers)
     # One per app: each has a registry of its own, so that tests can build many.
-    metrics = providers.Factory(_metrics, settings, databases.provider)
+    metrics = providers.Factory(_metrics, settings, databases.provider, read_routing.provider)
+    read_your_writes = providers.Singleton(_read_your_writes, settings)
 
 
 def build_container(
@@ -250,6 +280,7 @@ __all__ = [
     "EmbeddedPostgresError",
     "InMemoryStore",
     "Metrics",
+    "ReadYourWrites",
     "SchemaOutdatedError",
     "StopOutcome",
     "build_container",

@@ -129,6 +129,12 @@ class Settings(BaseSettings):
         default=None,
         description="A read replica for the reads that may lag; unset: every read on the primary.",
     )
+    replica_max_lag_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How far behind the primary the read replica may be and still serve reads "
+        "that may lag; further behind, or unreachable, the primary serves them.",
+    )
     embedded_postgres_dir: Path = Field(
         default_factory=lambda: Path.cwd() / ".data" / "postgres",
         description="Where the embedded PostgreSQL keeps its data. Default: .data/postgres in "

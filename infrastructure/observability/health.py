@@ -7,6 +7,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from application.health import Readiness
 from infrastructure.persistence.database import Database, Databases
+from infrastructure.persistence.replica import ReadRouting
 from infrastructure.persistence.statements import Connection
 
 
@@ -18,11 +19,13 @@ class InMemoryReadinessProbe:
 
 
 class PostgresReadinessProbe:
-    """One query per database answers both questions: does it answer, and is its schema current?
+    """One query answers both questions: does the primary answer, and is its schema current?
 
-    With a read replica, the replica is asked too: a process whose replica is
-    out of reach, or not yet at this code's migration, would fail the reads
-    sent there.
+    A read replica never makes the process unready: out of reach, too far
+    behind or not yet at this code's migration, it is skipped and the primary
+    serves the reads that may lag. The answer says which database serves
+    them, from the replica probe's last look (see ReplicaMonitor), at no
+    query of its own.
 
     A database out of reach is said to be, with the cause its pool last met
     connecting (see OutageLog): while it cannot connect, the probe's query
@@ -30,22 +33,26 @@ class PostgresReadinessProbe:
     answer, nor is an empty schema.
     """
 
-    def __init__(self, databases: Databases, *, expected_revision: str, timeout: float) -> None:
+    def __init__(
+        self,
+        databases: Databases,
+        *,
+        expected_revision: str,
+        timeout: float,
+        routing: ReadRouting | None = None,
+    ) -> None:
         self._primary = databases.primary
-        self._replica = databases.replica
+        self._monitor = None if routing is None else routing.monitor
         self._expected = expected_revision
         self._timeout = timeout
 
     async def check(self) -> Readiness:
         primary = await self._check(self._primary, "the database", "the schema")
-        if not primary.ready or self._replica is None:
+        if not primary.ready or self._monitor is None:
             return primary
-        replica = await self._check(self._replica, "the read replica", "the replica's schema")
-        if not replica.ready:
-            return replica
         return Readiness(
             ready=True,
-            detail="database and read replica reachable, schema at head",
+            detail=f"{primary.detail}; reads that may lag: {self._monitor.verdict().detail}",
             schema_revision=primary.schema_revision,
         )
 

@@ -6,10 +6,11 @@ prometheus-client then keeps each worker's values in files there, and a
 scrape of any worker adds them all up (gauges over the live workers).
 """
 
+import math
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Final, NamedTuple
 
@@ -34,6 +35,14 @@ class PoolStats(NamedTuple):
     overflow: int
 
 
+class ReplicaFigures(NamedTuple):
+    lag_seconds: float | None
+    """At most this far behind the primary; None: further than the probe can tell."""
+    on_replica: bool
+    reads: Mapping[str, int]
+    """Reads that may lag since the start, by reason (`replica`, or why the primary served)."""
+
+
 class Metrics:
     """The metrics of one app, in a registry of its own (so that tests can build many apps)."""
 
@@ -41,9 +50,11 @@ class Metrics:
         self,
         pool_stats: Callable[[], PoolStats | None] | None = None,
         replica_pool_stats: Callable[[], PoolStats | None] | None = None,
+        replica: Callable[[], ReplicaFigures | None] | None = None,
     ) -> None:
         """`pool_stats` reads the primary's pool, `replica_pool_stats` the read replica's;
-        a pool left out (no database, no replica) gets no gauges."""
+        a pool left out (no database, no replica) gets no gauges. `replica` reads the
+        replica probe's figures: its lag, whether it serves, who served the reads."""
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "http_requests_total",
@@ -68,6 +79,7 @@ class Metrics:
             for prefix, read in (("db_pool", pool_stats), ("db_replica_pool", replica_pool_stats))
             if read is not None
         ]
+        self._replica = None if replica is None else _ReplicaGauges(self.registry, replica)
 
     def observe(self, *, method: str, route: str, status: int, seconds: float) -> None:
         method = method if method in KNOWN_METHODS else "OTHER"
@@ -78,6 +90,8 @@ class Metrics:
     def refresh_pool(self) -> None:
         for pool in self._pools:
             pool.refresh()
+        if self._replica is not None:
+            self._replica.refresh()
 
     def exposition(self) -> bytes:
         """The text a scrape returns: this process's metrics, or every worker's added up."""
@@ -110,6 +124,45 @@ class _PoolGauges:
         if stats is not None:
             for gauge, value in zip(self._gauges, stats, strict=True):
                 gauge.set(value)
+
+
+class _ReplicaGauges:
+    """The replica's lag, whether it serves, and the reads that may lag by who served them."""
+
+    def __init__(
+        self, registry: CollectorRegistry, read: Callable[[], ReplicaFigures | None]
+    ) -> None:
+        self._read = read
+        self._lag = Gauge(
+            "db_replica_lag_seconds",
+            "How far behind the primary the read replica is at most (+Inf: unknown).",
+            registry=registry,
+            multiprocess_mode="livemax",
+        )
+        self._serving = Gauge(
+            "db_replica_serving",
+            "1 while reads that may lag go to the read replica, 0 while the primary serves them.",
+            registry=registry,
+            multiprocess_mode="livemin",
+        )
+        self._reads = Counter(
+            "db_lagging_reads",
+            "Reads that may lag, by the database that served them and why.",
+            ["served_by", "reason"],
+            registry=registry,
+        )
+        self._counted: dict[str, int] = {}
+
+    def refresh(self) -> None:
+        figures = self._read()
+        if figures is None:
+            return
+        self._lag.set(math.inf if figures.lag_seconds is None else figures.lag_seconds)
+        self._serving.set(1 if figures.on_replica else 0)
+        for reason, total in figures.reads.items():
+            served_by = "replica" if reason == "replica" else "primary"
+            self._reads.labels(served_by, reason).inc(total - self._counted.get(reason, 0))
+            self._counted[reason] = total
 
 
 def share_between_workers() -> Path:

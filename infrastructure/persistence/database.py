@@ -17,7 +17,13 @@ from psycopg.abc import Params
 from psycopg_pool import AsyncConnectionPool
 
 from infrastructure.observability.metrics import PoolStats
-from infrastructure.persistence.outage import OutageLog, password_in, quiet_connection_attempts
+from infrastructure.persistence.outage import (
+    REFUSED,
+    SKIPPED,
+    OutageLog,
+    password_in,
+    quiet_connection_attempts,
+)
 from infrastructure.persistence.statements import Connection
 from infrastructure.settings import Settings
 
@@ -85,7 +91,9 @@ class Database:
     service would keep answering 503 until the next retry came round.
     """
 
-    def __init__(self, url: str, settings: Settings, *, name: str) -> None:
+    def __init__(
+        self, url: str, settings: Settings, *, name: str, when_unreachable: str = REFUSED
+    ) -> None:
         kwargs: dict[str, Any] = {
             # Reads run in autocommit, each statement alone; a write block turns it off for
             # its transaction and back on when it ends.
@@ -115,7 +123,9 @@ class Database:
         self._name = name
         self._max_lifetime = float("inf") if recycle < 0 else float(recycle)
         self._opened = False
-        self.outage: Final = OutageLog(name, secret=password_in(self._conninfo))
+        self.outage: Final = OutageLog(
+            name, secret=password_in(self._conninfo), consequence=when_unreachable
+        )
         self._connection_class = _reporting_to(self.outage)
         quiet_connection_attempts()
         self.pool = self._new_pool()
@@ -283,5 +293,7 @@ def build_databases(settings: Settings) -> Databases:
     replica_url = settings.database_replica_url
     return Databases(
         primary=Database(settings.database_url, settings, name="primary"),
-        replica=None if replica_url is None else Database(replica_url, settings, name="replica"),
+        replica=None
+        if replica_url is None
+        else Database(replica_url, settings, name="replica", when_unreachable=SKIPPED),
     )

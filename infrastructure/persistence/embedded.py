@@ -107,6 +107,20 @@ class EmbeddedPostgres:
         self._run_as = SYSTEM_USER if os.geteuid() == 0 else None
 
     @property
+    def port(self) -> int | None:
+        """The loopback TCP port it listens on, when it was given one."""
+        return self._tcp_port
+
+    @property
+    def system_user(self) -> str | None:
+        """Who runs the server and must run its tools: None for this process's own user."""
+        return self._run_as
+
+    def tool(self, name: str) -> Path:
+        """A program of the same installation (pg_basebackup, say), to run as `system_user`."""
+        return self._bin / name
+
+    @property
     def url(self) -> str:
         """The SQLAlchemy URL of the running server's `postgres` database."""
         return self.url_for("postgres")

@@ -41,6 +41,11 @@ def first_line(error: BaseException, *, secret: str | None = None) -> str:
     return text.replace(secret, "***") if secret else text
 
 
+REFUSED: Final = "requests that need it get 503 until it is back"
+SKIPPED: Final = "reads that may lag go to the primary until it is back"
+"""What an outage means to clients: the primary's, and a read replica's."""
+
+
 class OutageLog:
     """Whether one pool's database is known to be out of reach, and why, logged on change.
 
@@ -49,11 +54,12 @@ class OutageLog:
     between every failure is silent, however many requests fail.
     """
 
-    __slots__ = ("_cause", "_name", "_secret")
+    __slots__ = ("_cause", "_consequence", "_name", "_secret")
 
-    def __init__(self, name: str, *, secret: str | None = None) -> None:
+    def __init__(self, name: str, *, secret: str | None = None, consequence: str = REFUSED) -> None:
         self._name = name
         self._secret = secret
+        self._consequence = consequence
         self._cause: str | None = None
 
     @property
@@ -70,9 +76,7 @@ class OutageLog:
             return
         self._cause = self.describe(error)
         logger.warning(
-            "the database %r is unreachable: %s; requests that need it get 503 until it is back",
-            self._name,
-            self._cause,
+            "the database %r is unreachable: %s; %s", self._name, self._cause, self._consequence
         )
 
     def reachable(self) -> None:

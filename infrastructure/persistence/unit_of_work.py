@@ -10,6 +10,7 @@ from infrastructure.persistence.errors import is_outage, is_unavailability, unav
 from infrastructure.persistence.idempotency import PostgresIdempotencyKeyRepository
 from infrastructure.persistence.lease import Lease
 from infrastructure.persistence.posts import PostgresPostRepository
+from infrastructure.persistence.replica import REPLICA_WAIT_SECONDS, ReadRouting
 from infrastructure.persistence.sessions import PostgresSessionRepository
 from infrastructure.persistence.statements import Connection
 from infrastructure.persistence.users import PostgresUserRepository
@@ -29,23 +30,29 @@ class PostgresRepositories:
 
 
 class PostgresUnitOfWork:
-    """Opens blocks on the primary's pool, and reads that may lag on the replica's.
+    """Opens blocks on the primary's pool, and reads that may lag where `ReadRouting` says.
 
-    It holds nothing but the pools, so the container builds one for the
-    process; each block is an object of its own (see `_Block`).
+    It holds nothing but the pools and the routing, so the container builds
+    one for the process; each block is an object of its own (see `_Block`).
     """
 
-    __slots__ = ("_primary", "_replica")
+    __slots__ = ("_primary", "_routing")
 
-    def __init__(self, databases: Databases) -> None:
+    def __init__(self, databases: Databases, routing: ReadRouting | None = None) -> None:
         self._primary: Final = databases.primary
-        self._replica: Final = databases.replica or databases.primary
+        self._routing: Final = routing or ReadRouting(databases)
 
     def read(self, *, may_lag: bool = False) -> "PostgresReading":
-        return PostgresReading(self._replica if may_lag else self._primary)
+        if not may_lag:
+            return PostgresReading(self._primary)
+        database = self._routing.for_lagging_read()
+        if database is self._primary:
+            return PostgresReading(database)
+        return _ReplicaReading(database, self._routing)
 
     def write(self) -> "PostgresTransaction":
-        return PostgresTransaction(self._primary)
+        tracking = self._routing if self._routing.tracks_writes else None
+        return PostgresTransaction(self._primary, tracking)
 
 
 class _Block(PostgresRepositories):
@@ -60,17 +67,18 @@ class _Block(PostgresRepositories):
     connection is told to the database's OutageLog, which logs the first.
     """
 
-    __slots__ = ("_database", "_lease", "_pool")
+    __slots__ = ("_database", "_lease", "_pool", "_wait")
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, wait: float | None = None) -> None:
         self._database = database
         self._pool = database.pool
+        self._wait = wait
         self._lease = Lease()
         super().__init__(self._lease)
 
     async def __aenter__(self) -> Self:
         try:
-            connection = await self._pool.getconn()
+            connection = await self._pool.getconn(self._wait)
         except Exception as error:
             if is_unavailability(error):
                 raise self._unavailability(error) from error
@@ -135,19 +143,48 @@ class PostgresReading(_Block):
     __slots__ = ()
 
 
+class _ReplicaReading(PostgresReading):
+    """Reads on the replica; one that gets no replica connection within REPLICA_WAIT_SECONDS
+    runs on the primary instead (and tells the routing, which skips the replica from then)."""
+
+    __slots__ = ("_routing",)
+
+    def __init__(self, replica: Database, routing: ReadRouting) -> None:
+        super().__init__(replica, wait=REPLICA_WAIT_SECONDS)
+        self._routing = routing
+
+    async def __aenter__(self) -> Self:
+        try:
+            return await super().__aenter__()
+        except StorageUnavailableError as error:
+            self._routing.replica_failed(error.__cause__ or error)
+        primary = self._routing.primary
+        self._database, self._pool, self._wait = primary, primary.pool, None
+        return await super().__aenter__()
+
+
 class PostgresTransaction(_Block):
     """A block that is one transaction, begun by its first statement, rolled back unless
-    committed."""
+    committed; with a replica, the commit's WAL position is noted for the caller's reads."""
 
-    __slots__ = ()
+    __slots__ = ("_tracking",)
+
+    def __init__(self, database: Database, tracking: ReadRouting | None = None) -> None:
+        super().__init__(database)
+        self._tracking = tracking
 
     async def commit(self) -> None:
         await self._lease.connection.commit()
+        if self._tracking is not None:
+            await self._tracking.committed(self._lease.connection)
 
     async def _begin(self, connection: Connection) -> None:
         await connection.set_autocommit(False)
 
     async def _end(self, connection: Connection) -> None:
+        if connection.broken:
+            # Lost (after its COMMIT, say): nothing to undo, and the pool replaces it.
+            return
         # Nothing to undo after a commit: psycopg then sends no ROLLBACK.
         await connection.rollback()
         await connection.set_autocommit(True)

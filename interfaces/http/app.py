@@ -100,6 +100,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         metrics=app.state.metrics,
         behind_tls=settings.behind_tls,
         header_limits=HeaderLimits(one=settings.max_header_bytes, all=settings.max_headers_bytes),
+        read_your_writes=container.read_your_writes(),
     )
     app.include_router(health_router)
     app.include_router(metrics_router)

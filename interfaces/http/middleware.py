@@ -19,9 +19,10 @@ from typing import Final
 from fastapi import Request
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from infrastructure.container import Metrics, request_id
+from infrastructure.container import Metrics, ReadYourWrites, request_id
 from interfaces.http.errors import unexpected_error
 from interfaces.http.header_limits import HeaderLimits
 from interfaces.http.headers import security_headers
@@ -62,6 +63,9 @@ class RequestEnvelopeMiddleware:
       refused as soon as it passes the limit. FastAPI's own `max_body_size`
       answers some of these cases in plain text; this keeps every error a
       problem document.
+    - **Read-your-writes.** With a read replica, the caller's `written_lsn`
+      cookie is opened for the request, and a request that wrote sends it
+      back with its commit's position (`ReadYourWrites`).
     - **Headers.** The security headers (`headers.security_headers`) and
       the id go on every response, whichever route or error made it.
     - **Last net.** An exception nothing else handled becomes a 500
@@ -83,9 +87,11 @@ class RequestEnvelopeMiddleware:
         behind_tls: bool,
         max_body_bytes: int = MAX_BODY_BYTES,
         header_limits: HeaderLimits = DEFAULT_HEADER_LIMITS,
+        read_your_writes: ReadYourWrites | None = None,
     ) -> None:
         self.app = app
         self.metrics = metrics
+        self.read_your_writes = read_your_writes
         self.behind_tls = behind_tls
         self.max_body_bytes = max_body_bytes
         self.header_limits = header_limits
@@ -101,6 +107,12 @@ class RequestEnvelopeMiddleware:
         started = time.perf_counter()
         added = security_headers(scope["path"], behind_tls=self.behind_tls)
         status: int | None = None
+        positions = self.read_your_writes
+        position = (
+            None
+            if positions is None
+            else positions.begin(cookie_parser(headers.get("cookie", "")).get(positions.cookie))
+        )
 
         async def enveloped_send(message: Message) -> None:
             nonlocal status
@@ -110,6 +122,9 @@ class RequestEnvelopeMiddleware:
                 for name, value in added:
                     response_headers[name] = value
                 response_headers["X-Request-ID"] = rid
+                written = None if positions is None else positions.set_cookie()
+                if written is not None:
+                    response_headers.append("Set-Cookie", written)
             await send(message)
 
         self.metrics.in_flight.inc()
@@ -134,6 +149,8 @@ class RequestEnvelopeMiddleware:
         finally:
             self.metrics.in_flight.dec()
             self._record(scope, 500 if status is None else status, time.perf_counter() - started)
+            if positions is not None and position is not None:
+                positions.end(position)
             request_id.reset(token)
 
     def _counting(self, receive: Receive) -> Receive:

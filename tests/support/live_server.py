@@ -73,13 +73,15 @@ def served_by(
     environment: Mapping[str, str],
     *,
     output_to: Path | None = None,
+    port: int | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """Run `command serve` from `cwd` until the block ends, then SIGTERM it.
 
     Its output goes to a file, not a pipe: a pipe nobody reads fills up after
-    a few hundred log lines and then blocks the server.
+    a few hundred log lines and then blocks the server. `port`: a given one
+    (to restart an instance where a load balancer expects it), else a free one.
     """
-    port = free_port()
+    port = free_port() if port is None else port
     output = (
         tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in the finally below
         if output_to is None

@@ -36,6 +36,8 @@ COMPOSE: Final = PROJECT_ROOT / "docker-compose.yml"
 DOCKERFILE: Final = PROJECT_ROOT / "Dockerfile"
 SETTINGS_NAMES: Final = frozenset(name.upper() for name in Settings.model_fields)
 JWT_SECRET_FOR_TESTS: Final = secrets.token_urlsafe(48)
+API_SERVICES: Final = ("api-1", "api-2")
+HAPROXY_CONFIG: Final = "deploy/haproxy.cfg"
 
 
 # --- docker-compose.yml ------------------------------------------------------
@@ -109,9 +111,9 @@ def _healthcheck_test(service: str) -> list[str]:
     return [str(part) for part in test]
 
 
-def test_the_stack_has_its_four_services() -> None:
+def test_the_stack_has_its_services() -> None:
     services = _mapping(_compose().get("services"), "services")
-    assert {"db", "migrate", "pgbouncer", "api"} <= services.keys()
+    assert {"db", "migrate", "pgbouncer", *API_SERVICES, "haproxy"} <= services.keys()
 
 
 def test_migrate_runs_once_after_the_database_is_healthy() -> None:
@@ -121,9 +123,32 @@ def test_migrate_runs_once_after_the_database_is_healthy() -> None:
 
 
 def test_the_api_starts_after_the_migration_and_the_pooler() -> None:
-    depends = _depends_on("api")
-    assert depends.get("migrate") == "service_completed_successfully"
-    assert depends.get("pgbouncer") in {"service_healthy", "service_started"}
+    for api in API_SERVICES:
+        depends = _depends_on(api)
+        assert depends.get("migrate") == "service_completed_successfully"
+        assert depends.get("pgbouncer") in {"service_healthy", "service_started"}
+
+
+def test_the_two_api_instances_are_alike() -> None:
+    first, second = (_service(api) for api in API_SERVICES)
+    assert first == second
+    # One secret signs tokens and cursors for both, so either accepts the other's.
+    assert _environment("api-1")["JWT_SECRET"] == _environment("api-2")["JWT_SECRET"]
+
+
+def test_haproxy_balances_the_two_instances_with_the_tested_configuration() -> None:
+    mounts = _service("haproxy").get("volumes")
+    assert mounts == [f"./{HAPROXY_CONFIG}:/usr/local/etc/haproxy/haproxy.cfg:ro"]
+    environment = _environment("haproxy")
+    # The same file tests/integration/deploy/test_rolling_restart.py runs, its addresses
+    # from the environment; every variable it reads is given here.
+    config = (PROJECT_ROOT / HAPROXY_CONFIG).read_text()
+    assert set(re.findall(r"\$\{(\w+)\}", config)) == environment.keys()
+    port = _dockerfile_env().get("PORT", "8000")
+    assert [environment["API_1"], environment["API_2"]] == [f"{api}:{port}" for api in API_SERVICES]
+    assert environment["HAPROXY_BIND"] == f":{port}"
+    assert "option httpchk GET /health/ready" in config
+    assert all(_depends_on("haproxy").get(api) == "service_healthy" for api in API_SERVICES)
 
 
 def test_every_service_healthy_condition_has_a_healthcheck() -> None:
@@ -162,20 +187,20 @@ def test_pgbouncer_pools_transactions_and_tracks_prepared_statements() -> None:
     assert int(_interpolate(setting.get("MAX_PREPARED_STATEMENTS", "0"))) > 0
     listen_port = setting.get("LISTEN_PORT", setting.get("PORT"))
     assert listen_port is not None, "PgBouncer listens on its image's default port"
-    assert int(_interpolate(listen_port)) == _url("api")[1]
+    assert int(_interpolate(listen_port)) == _url("api-1")[1]
     assert _interpolate(setting.get("DB_HOST", setting.get("DATABASE_HOST", ""))) == "db"
 
 
 def test_the_api_goes_through_pgbouncer_and_migrations_go_straight_to_the_database() -> None:
-    assert _url("api")[:2] == ("pgbouncer", 6432)
+    for api in API_SERVICES:
+        assert _url(api)[:2] == ("pgbouncer", 6432)
+        assert _url(api)[2] == _url("migrate")[2] == _environment("pgbouncer").get("DB_NAME")
     assert _url("migrate")[:2] == ("db", 5432)
-    pooled_database = _environment("pgbouncer").get("DB_NAME")
-    assert _url("api")[2] == _url("migrate")[2] == pooled_database
 
 
 def test_the_app_is_given_only_names_the_settings_read() -> None:
     image_variables = _environment("db").keys() | _environment("pgbouncer").keys()
-    for service in ("api", "migrate"):
+    for service in (*API_SERVICES, "migrate"):
         unknown = _environment(service).keys() - image_variables - SETTINGS_NAMES
         assert not unknown, f"{service} sets variables no setting reads: {sorted(unknown)}"
 
@@ -186,7 +211,7 @@ def test_the_api_environment_with_the_image_makes_valid_production_settings(
     for name in SETTINGS_NAMES:
         monkeypatch.delenv(name, raising=False)
     environ = {"JWT_SECRET": JWT_SECRET_FOR_TESTS}
-    for name, value in {**_dockerfile_env(), **_environment("api")}.items():
+    for name, value in {**_dockerfile_env(), **_environment("api-1")}.items():
         monkeypatch.setenv(name, _interpolate(value, environ))
     settings = Settings(_env_file=None)
     assert (settings.environment, settings.host) == ("production", "0.0.0.0")  # noqa: S104
@@ -196,11 +221,11 @@ def test_the_api_environment_with_the_image_makes_valid_production_settings(
 
 
 def test_jwt_secret_is_required_and_passwords_are_only_local_defaults() -> None:
-    for service in ("api", "migrate"):
+    for service in (*API_SERVICES, "migrate"):
         assert re.fullmatch(r"\$\{JWT_SECRET:\?[^}]+\}", _environment(service)["JWT_SECRET"])
         with pytest.raises(KeyError, match="JWT_SECRET"):
             _interpolate(_environment(service)["JWT_SECRET"])
-    assert re.fullmatch(r"\$\{WORKERS:-\d+\}", _environment("api")["WORKERS"])
+    assert re.fullmatch(r"\$\{WORKERS:-\d+\}", _environment("api-1")["WORKERS"])
     services = _mapping(_compose().get("services"), "services")
     for service in services:
         for name, value in _environment(service).items():
@@ -211,12 +236,12 @@ def test_jwt_secret_is_required_and_passwords_are_only_local_defaults() -> None:
                 assert _VARIABLE.fullmatch(password), f"{service} has a literal password"
 
 
-def test_only_the_api_is_published_and_only_on_loopback() -> None:
+def test_only_the_load_balancer_is_published_and_only_on_loopback() -> None:
     services = _mapping(_compose().get("services"), "services")
     published = {
         name: _service(name).get("ports") for name in services if "ports" in _service(name)
     }
-    assert published == {"api": ["127.0.0.1:8000:8000"]}
+    assert published == {"haproxy": ["127.0.0.1:8000:8000"]}
 
 
 # --- Dockerfile ----------------------------------------------------------------
@@ -380,7 +405,7 @@ def test_the_image_and_compose_probe_liveness_the_same_way() -> None:
     assert "/health/live" in image_probe
     # Slim images have neither curl nor wget.
     assert not {"curl", "wget"} & set(re.findall(r"\w+", image_probe))
-    assert _probe_code(_healthcheck_test("api")) == image_probe
+    assert _probe_code(_healthcheck_test("api-1")) == image_probe
 
 
 @contextmanager
