@@ -8,6 +8,7 @@ retires old ones and counts what it does, so none of that is written here.
 
 import logging
 import select
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, Final, Self
 
@@ -17,6 +18,7 @@ from psycopg.abc import Params
 from psycopg_pool import AsyncConnectionPool
 
 from infrastructure.observability.metrics import PoolStats
+from infrastructure.observability.tracing import StatementTracing, Tracing, untraced
 from infrastructure.persistence.outage import OutageLog, password_in, quiet_connection_attempts
 from infrastructure.persistence.statements import Connection
 from infrastructure.settings import Settings
@@ -85,7 +87,9 @@ class Database:
     service would keep answering 503 until the next retry came round.
     """
 
-    def __init__(self, url: str, settings: Settings, *, name: str) -> None:
+    def __init__(
+        self, url: str, settings: Settings, *, name: str, tracing: Tracing | None = None
+    ) -> None:
         kwargs: dict[str, Any] = {
             # Reads run in autocommit, each statement alone; a write block turns it off for
             # its transaction and back on when it ends.
@@ -116,7 +120,10 @@ class Database:
         self._max_lifetime = float("inf") if recycle < 0 else float(recycle)
         self._opened = False
         self.outage: Final = OutageLog(name, secret=password_in(self._conninfo))
-        self._connection_class = _reporting_to(self.outage)
+        self._tracing = tracing
+        self._connection_class = _reporting_to(
+            self.outage, None if tracing is None else tracing.statements()
+        )
         quiet_connection_attempts()
         self.pool = self._new_pool()
 
@@ -152,6 +159,17 @@ class Database:
 
     async def close(self) -> None:
         await self.pool.close()
+
+    def getconn(self) -> Awaitable[Connection]:
+        """A connection from the pool, waiting in line for one; the wait is a span when
+        traces are on."""
+        if self._tracing is None:
+            return self.pool.getconn()
+        return self._traced_getconn(self._tracing)
+
+    async def _traced_getconn(self, tracing: Tracing) -> Connection:
+        async with tracing.waiting_for_connection(self._name):
+            return await self.pool.getconn()
 
     def stats(self) -> PoolStats:
         """What the pool holds now, from psycopg_pool's `get_stats()`."""
@@ -190,9 +208,10 @@ class Database:
           '5s'`, or PgBouncer's `connect_query`. Both hold in transaction mode,
           and the cancellation still reaches the service as QueryCanceled, a 503.
         """
-        await connection.execute(
-            "SELECT set_config('statement_timeout', %s, false)", [self._statement_timeout_ms]
-        )
+        with untraced():
+            await connection.execute(
+                "SELECT set_config('statement_timeout', %s, false)", [self._statement_timeout_ms]
+            )
 
     async def _check(self, connection: Connection) -> None:
         """Refuse a connection the server has closed; the first one found renews the pool.
@@ -223,18 +242,22 @@ class Database:
             raise
 
 
-def _reporting_to(outage: OutageLog) -> type[Connection]:
+def _reporting_to(outage: OutageLog, statements: StatementTracing | None) -> type[Connection]:
     """A connection class whose every attempt to connect tells `outage` how it went.
 
     The pool opens connections in its background workers, so a request that
-    times out waiting in line never sees why; the attempt itself does.
+    times out waiting in line never sees why; the attempt itself does. With
+    `statements`, the connection's cursors are traced.
     """
 
     class ReportingConnection(Connection):
         @classmethod
         async def connect(cls, conninfo: str = "", **kwargs: Any) -> Self:
             try:
-                connection = await super().connect(conninfo, **kwargs)
+                if statements is None:
+                    connection = await super().connect(conninfo, **kwargs)
+                else:
+                    connection = await statements.connect(super().connect, conninfo, kwargs)
             except psycopg.OperationalError as error:
                 outage.unreachable(error)
                 raise
@@ -273,7 +296,7 @@ class Databases:
         await self.primary.close()
 
 
-def build_databases(settings: Settings) -> Databases:
+def build_databases(settings: Settings, tracing: Tracing | None = None) -> Databases:
     """The pools on DATABASE_URL and DATABASE_REPLICA_URL, closed until opened."""
     if settings.database_url is None:
         raise DatabaseNotConfiguredError(
@@ -282,6 +305,8 @@ def build_databases(settings: Settings) -> Databases:
         )
     replica_url = settings.database_replica_url
     return Databases(
-        primary=Database(settings.database_url, settings, name="primary"),
-        replica=None if replica_url is None else Database(replica_url, settings, name="replica"),
+        primary=Database(settings.database_url, settings, name="primary", tracing=tracing),
+        replica=None
+        if replica_url is None
+        else Database(replica_url, settings, name="replica", tracing=tracing),
     )

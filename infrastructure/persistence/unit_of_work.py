@@ -66,7 +66,7 @@ class _Block(PostgresRepositories):
 
     async def __aenter__(self) -> Self:
         try:
-            connection = await self._pool.getconn()
+            connection = await self._database.getconn()
         except Exception as error:
             if is_unavailability(error):
                 raise self._unavailability(error) from error

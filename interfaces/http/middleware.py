@@ -21,7 +21,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from infrastructure.container import Metrics, request_id
+from infrastructure.container import Metrics, Tracing, request_id
 from interfaces.http.errors import unexpected_error
 from interfaces.http.header_limits import HeaderLimits
 from interfaces.http.headers import security_headers
@@ -49,7 +49,9 @@ class RequestEnvelopeMiddleware:
 
     - **Id.** `X-Request-ID` when it is short and plain (so a proxy's or a
       client's id follows the request through), else a new one; stamped on
-      every log line while the request runs, and returned.
+      every log line while the request runs, and returned. With `tracing`,
+      the id goes on the server span too, and the trace's id is returned
+      beside it as `X-Trace-ID`.
     - **Header limits.** A header over `header_limits.one` bytes, or
       headers over `header_limits.all` together, are refused with a 431
       problem before routing, so nothing downstream parses them (the
@@ -83,8 +85,10 @@ class RequestEnvelopeMiddleware:
         behind_tls: bool,
         max_body_bytes: int = MAX_BODY_BYTES,
         header_limits: HeaderLimits = DEFAULT_HEADER_LIMITS,
+        tracing: Tracing | None = None,
     ) -> None:
         self.app = app
+        self.tracing = tracing
         self.metrics = metrics
         self.behind_tls = behind_tls
         self.max_body_bytes = max_body_bytes
@@ -98,6 +102,7 @@ class RequestEnvelopeMiddleware:
         incoming = headers.get("x-request-id", "")
         rid = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         token = request_id.set(rid)
+        trace_id = None if self.tracing is None else self.tracing.join(rid)
         started = time.perf_counter()
         added = security_headers(scope["path"], behind_tls=self.behind_tls)
         status: int | None = None
@@ -110,6 +115,8 @@ class RequestEnvelopeMiddleware:
                 for name, value in added:
                     response_headers[name] = value
                 response_headers["X-Request-ID"] = rid
+                if trace_id is not None:
+                    response_headers["X-Trace-ID"] = trace_id
             await send(message)
 
         self.metrics.in_flight.inc()
