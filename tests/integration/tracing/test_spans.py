@@ -66,14 +66,17 @@ async def test_a_post_is_one_server_span_with_its_use_case_and_statement_inside(
     assert server.parent is None
     assert {span.context.trace_id for span in spans} == {server.context.trace_id}
     use_case = one(spans, "PostService.publish_post")
-    assert use_case.parent is not None and use_case.parent.span_id == server.context.span_id
+    assert use_case.parent is not None
+    assert use_case.parent.span_id == server.context.span_id
     wait = one(_children(spans, use_case), "connection pool wait")
     assert (wait.attributes or {})["db.client.connection.pool.name"] == "primary"
     (insert,) = [span for span in _children(spans, use_case) if span.kind is SpanKind.CLIENT]
     sql = statement(insert)
-    assert sql is not None and "INSERT INTO posts" in sql
+    assert sql is not None
+    assert "INSERT INTO posts" in sql
     assert "%(" in sql, "values are bound parameters, never written into the statement"
-    assert "Hello" not in sql and "First post." not in sql
+    assert "Hello" not in sql
+    assert "First post." not in sql
     attributes = insert.attributes or {}
     assert attributes.get("db.system", attributes.get("db.system.name")) == "postgresql"
     assert attributes.get("db.name", attributes.get("db.namespace"))
@@ -102,9 +105,11 @@ async def test_an_incoming_traceparent_is_continued(
     assert response.status_code == 200
     assert response.headers["X-Trace-ID"] == TRACE_ID
     spans = tracing[1].get_finished_spans()
-    assert spans and {format_trace_id(span.context.trace_id) for span in spans} == {TRACE_ID}
+    assert spans
+    assert {format_trace_id(span.context.trace_id) for span in spans} == {TRACE_ID}
     (server,) = [span for span in spans if span.kind is SpanKind.SERVER]
-    assert server.parent is not None and server.parent.is_remote
+    assert server.parent is not None
+    assert server.parent.is_remote
     assert format_span_id(server.parent.span_id) == PARENT_ID
 
 
