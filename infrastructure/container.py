@@ -1,6 +1,5 @@
 """The composition root: the one place that knows which adapter serves which port."""
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -249,8 +248,7 @@ async def running(container: Container) -> AsyncIterator[Container]:
             await closing
         tracing = container.tracing()
         if tracing is not None:
-            # The SDK's thread exports; waiting for it here must not hold the loop up.
-            await asyncio.to_thread(tracing.flush)
+            await tracing.flush()
 
 
 # The interfaces import nothing else from infrastructure (import-linter holds

@@ -23,8 +23,10 @@ What the spans carry, and what they never do:
   (`capture_parameters=False`, and no sqlcommenter).
 """
 
+import asyncio
 import functools
 import inspect
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Final, TypeVar, cast
@@ -64,9 +66,9 @@ _CONNECTION_ATTRIBUTES: Final = {
     "host": "info.host",
     "user": "info.user",
 }
-FLUSH_TIMEOUT_MILLIS: Final = 3000
+FLUSH_TIMEOUT_SECONDS: Final = 3.0
 """How long the app's shutdown waits for the last spans: a collector that is down must not
-hold a restart up for the exporter's retries."""
+hold a restart up for the exporter's retries (OTEL_EXPORTER_OTLP_TIMEOUT, 10 s)."""
 
 T = TypeVar("T")
 C = TypeVar("C")
@@ -158,9 +160,23 @@ class Tracing:
         span.set_attribute(REQUEST_ID, request_id)
         return trace.format_trace_id(context.trace_id)
 
-    def flush(self) -> bool:
-        """Export what is queued, waiting at most `FLUSH_TIMEOUT_MILLIS`; False if it could not."""
-        return self.provider.force_flush(FLUSH_TIMEOUT_MILLIS)
+    async def flush(self) -> bool:
+        """Export what is queued, waiting at most `FLUSH_TIMEOUT_SECONDS`; False if not done.
+
+        In a thread of its own, which is left to finish by itself past the
+        wait: the SDK's flush retries a collector that is down for the
+        exporter's whole timeout, whatever timeout it is given, and a thread
+        of the loop's executor would hold the loop's own shutdown up as long.
+        """
+        flushed: list[bool] = []
+        exporting = threading.Thread(
+            target=lambda: flushed.append(self.provider.force_flush()),
+            name="otel-flush",
+            daemon=True,
+        )
+        exporting.start()
+        await asyncio.to_thread(exporting.join, FLUSH_TIMEOUT_SECONDS)
+        return flushed == [True]
 
 
 class _TracedUseCases:
