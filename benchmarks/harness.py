@@ -63,8 +63,10 @@ def jwt_settings() -> tuple[str, str]:
 
 
 def environment(secret: str, algorithm: str) -> dict[str, str]:
-    """The servers' and the CLI's settings: quiet logs, and the same signing key for both."""
-    return os.environ | {
+    """The servers' and the CLI's settings: quiet logs, the same signing key for both, and
+    no traces (whatever OTEL_* the caller's shell has: `benchmarks.tracing` turns them on)."""
+    untraced = {key: value for key, value in os.environ.items() if not key.startswith("OTEL_")}
+    return untraced | {
         "REPOSITORY": "postgres",
         "ENVIRONMENT": "development",
         "LOG_LEVEL": "WARNING",
@@ -125,7 +127,9 @@ def serving(
 
 
 @contextmanager
-def service(cpus: Cpus, environment: dict[str, str], folder: Path) -> Iterator[Server]:
+def service(
+    cpus: Cpus, environment: dict[str, str], folder: Path, name: str = "service"
+) -> Iterator[Server]:
     """The service as an operator serves it: its own command line, one worker."""
 
     def command(port: int) -> list[str]:
@@ -136,7 +140,7 @@ def service(cpus: Cpus, environment: dict[str, str], folder: Path) -> Iterator[S
         ]
 
     with serving(
-        "service", command, environment=environment, folder=folder, ready_path="/health/ready"
+        name, command, environment=environment, folder=folder, ready_path="/health/ready"
     ) as server:
         yield server
 

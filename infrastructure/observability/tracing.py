@@ -46,7 +46,8 @@ SCOPE: Final = "users-posts-service"
 """The instrumentation scope of the service's own spans."""
 
 QUIET_PATHS: Final = "/health/live,/health/ready,/metrics"
-"""Probed every few seconds: no spans, unless OTEL_PYTHON_FASTAPI_EXCLUDED_URLS says otherwise."""
+"""Probed every few seconds: no spans. Passed to the instrumentation, which then reads no
+OTEL_PYTHON_FASTAPI_EXCLUDED_URLS."""
 
 REDACTED_HEADERS: Final = ["authorization", "proxy-authorization", "cookie", "set-cookie"]
 """Never recorded in clear, whatever the instrumentation's header variables ask for."""
