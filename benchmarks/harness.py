@@ -63,12 +63,14 @@ def jwt_settings() -> tuple[str, str]:
 
 
 def environment(secret: str, algorithm: str) -> dict[str, str]:
-    """The servers' and the CLI's settings: quiet logs, and the same signing key for both.
+    """The servers' and the CLI's settings: quiet logs, the same signing key for both, and
+    no traces (whatever OTEL_* the caller's shell has: `benchmarks.tracing` turns them on).
 
     The run logs in once and sends that token for longer than the default 15
     minutes an access token lives (a real client would refresh it meanwhile).
     """
-    return os.environ | {
+    untraced = {key: value for key, value in os.environ.items() if not key.startswith("OTEL_")}
+    return untraced | {
         "REPOSITORY": "postgres",
         "ENVIRONMENT": "development",
         "LOG_LEVEL": "WARNING",
@@ -130,7 +132,9 @@ def serving(
 
 
 @contextmanager
-def service(cpus: Cpus, environment: dict[str, str], folder: Path) -> Iterator[Server]:
+def service(
+    cpus: Cpus, environment: dict[str, str], folder: Path, name: str = "service"
+) -> Iterator[Server]:
     """The service as an operator serves it: its own command line, one worker."""
 
     def command(port: int) -> list[str]:
@@ -141,7 +145,7 @@ def service(cpus: Cpus, environment: dict[str, str], folder: Path) -> Iterator[S
         ]
 
     with serving(
-        "service", command, environment=environment, folder=folder, ready_path="/health/ready"
+        name, command, environment=environment, folder=folder, ready_path="/health/ready"
     ) as server:
         yield server
 

@@ -16,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Final
 
-from benchmarks import database, harness, ladder, lua, machine, routes, targets, wrk
+from benchmarks import database, harness, ladder, lua, machine, routes, targets, tracing, wrk
 from benchmarks.options import Options, parse
 from benchmarks.report import (
     Comparison,
@@ -70,13 +70,41 @@ def _targets(
     return pair
 
 
+def _tracing_cost(
+    options: Options,
+    stack: ExitStack,
+    context: tuple[str, Cpus, dict[str, str], Path],
+    untraced: routes.Target,
+    fixtures: database.Fixtures,
+) -> tuple[list[tracing.TracingCost], tracing.Collector]:
+    """The service with traces on, sampled at 100%, against the one already measured."""
+    wrk_path, cpus, environment, folder = context
+    exported = stack.enter_context(tracing.collector())
+    traced_server = stack.enter_context(
+        harness.service(
+            cpus, tracing.traced(environment, exported.url), folder, name="service-traced"
+        )
+    )
+    traced = routes.Target(tracing.ON, traced_server.base_url, untraced.token)
+    for route in tracing.ROUTES:
+        routes.check(route, traced, fixtures.user_ids[0])
+    jobs = tracing.jobs(
+        untraced, traced, lua.write_scripts(folder), harness.write_user_ids(folder, fixtures)
+    )
+    bench = Bench(options, wrk_path, cpus, jobs, harness.cpu_watch())
+    print("\nThe service with traces off and on (sampled at 100%, exported):", flush=True)
+    return tracing.measure(bench), exported
+
+
 def _print_header(options: Options, cpus: Cpus) -> None:
     print(
         f"\nLoad: {options.connections} connections, {options.repetitions} x "
         f"{options.duration} s per route and target after {options.warmup} s of warm-up; "
         f"then the service at {', '.join(map(str, options.stress_connections)) or 'no'} "
-        f"connections for {options.stress_duration} s. About "
-        f"{options.estimated_seconds(len(routes.ROUTES))} s; {harness.pinning(cpus)}.\n",
+        f"connections for {options.stress_duration} s; then traces off and on, the same way, "
+        f"on {len(tracing.ROUTES)} routes. About "
+        f"{options.estimated_seconds(len(routes.ROUTES)) + tracing.estimated_seconds(options)} s; "
+        f"{harness.pinning(cpus)}.\n",
         flush=True,
     )
 
@@ -113,8 +141,13 @@ def _benchmark(options: Options, stack: ExitStack) -> int:
     stress = bench.stress("service")
     peaks = {"service": service.peak_rss_kib(), "floor": floor.peak_rss_kib()}
     ends = {"service": service.rss_kib(), "floor": floor.rss_kib()}
+    costs, exported = _tracing_cost(
+        options, stack, (wrk_path, cpus, environment, folder), servers[0], fixtures
+    )
 
     _report(bench, comparisons, stress)
+    print(f"Traces off and on ({options.connections} connections, medians):\n")
+    print(tracing.table(costs, exported) + "\n")
     during = "during the load" if peaks_reset else "since it started"
     for name, peak in peaks.items():
         print(memory_line(name, peak, ends[name], during=during))
@@ -129,6 +162,7 @@ def _benchmark(options: Options, stack: ExitStack) -> int:
     saved = harness.save(
         options,
         as_json(comparisons, stress)
+        | {"tracing": [asdict(cost) | {"on_over_off": cost.ratio} for cost in costs]}
         | memory
         | {"targets": [asdict(item) for item in checks]}
         | context,

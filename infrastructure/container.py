@@ -22,6 +22,8 @@ from infrastructure.observability.metrics import (
     PoolStats,
     share_between_workers,
 )
+from infrastructure.observability.trace_export import build_tracing
+from infrastructure.observability.tracing import Tracing
 from infrastructure.persistence.admin import DatabaseAdmin
 from infrastructure.persistence.caller_position import ReadYourWrites
 from infrastructure.persistence.database import Databases, build_databases
@@ -118,9 +120,12 @@ class Container(containers.DeclarativeContainer):
     """
 
     settings = providers.Singleton(Settings)
+    # None unless the OTEL_* settings ask for traces; a Singleton caches no None, so
+    # off it is the settings' check again, asked for only while the app is built.
+    tracing = providers.Singleton(build_tracing, settings)
 
     # The primary's pool and, with DATABASE_REPLICA_URL, the replica's (reads that may lag).
-    databases = providers.Singleton(build_databases, settings)
+    databases = providers.Singleton(build_databases, settings, tracing)
     primary_database = databases.provided.primary
     # Which database serves each read that may lag (the replica's lag probed in the background).
     read_routing = providers.Singleton(
@@ -223,7 +228,10 @@ class Container(containers.DeclarativeContainer):
     # no adapter itself.
     database_admin = providers.Factory(DatabaseAdmin, settings)
     logging_config = providers.Singleton(
-        logging_config, log_format=settings.provided.log_format, level=settings.provided.log_level
+        logging_config,
+        log_format=settings.provided.log_format,
+        level=settings.provided.log_level,
+        traces=settings.provided.traces_exported,
     )
     share_metrics_between_workers = providers.Callable(share_between_workers)
     # One per app: each has a registry of its own, so that tests can build many.
@@ -248,6 +256,26 @@ def build_container(
     return container
 
 
+def trace_use_cases(container: Container, tracing: Tracing) -> None:
+    """Run every use case of `container` inside a span of its own, from now on.
+
+    Each service's provider is overridden by the same Factory, its result
+    wrapped (`Tracing.use_cases`): done once, and only with traces on, so that
+    without them the services are built and called exactly as before. Apply
+    it before any test override of a service, which it would otherwise hide.
+    """
+    for provider in (
+        container.user_service,
+        container.post_service,
+        container.idempotency_key_service,
+        container.auth_service,
+        container.session_service,
+        container.admin_service,
+    ):
+        plain = providers.Factory(provider.cls, *provider.args, **provider.kwargs)
+        provider.override(providers.Factory(tracing.use_cases, plain))
+
+
 @asynccontextmanager
 async def running(container: Container) -> AsyncIterator[Container]:
     """The container with its resources open (the connection pools), closed on leaving.
@@ -264,12 +292,16 @@ async def running(container: Container) -> AsyncIterator[Container]:
         closing = container.shutdown_resources()
         if closing is not None:
             await closing
+        tracing = container.tracing()
+        if tracing is not None:
+            await tracing.flush()
 
 
 # The interfaces import nothing else from infrastructure (import-linter holds
 # them to it): what they use, they ask a provider for, and these are the few
 # names they must spell themselves: the errors the command line turns into
-# exit codes and what `db stop` found, what the HTTP layer records into for every request, the
+# exit codes and what `db stop` found, what the HTTP layer records into for every request
+# and the tracing it instruments itself with (with the use cases' spans), the
 # warning the app logs when rate limits count in process memory, and the
 # in-memory store that interfaces/testing.py hands to other projects' tests.
 __all__ = [
@@ -283,7 +315,9 @@ __all__ = [
     "ReadYourWrites",
     "SchemaOutdatedError",
     "StopOutcome",
+    "Tracing",
     "build_container",
     "request_id",
     "running",
+    "trace_use_cases",
 ]

@@ -22,6 +22,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from infrastructure.observability.trace_settings import TraceSettings
+
 _SQLALCHEMY_SCHEME: Final = "postgresql+psycopg"
 _ACCEPTED_SCHEMES: Final = ("postgresql", "postgres", _SQLALCHEMY_SCHEME)
 
@@ -109,7 +111,7 @@ def to_sqlalchemy_url(url: str) -> str:
     return f"{_SQLALCHEMY_SCHEME}://{rest}"
 
 
-class Settings(BaseSettings):
+class Settings(TraceSettings, BaseSettings):  # BaseSettings named for the linters
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     environment: Literal["development", "test", "production"] = "development"

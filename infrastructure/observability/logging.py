@@ -2,7 +2,8 @@
 
 Both formats carry the request id of the request being served, whichever
 logger wrote the line (SQLAlchemy's, uvicorn's, ours), through a filter and
-a context variable rather than through every call site.
+a context variable rather than through every call site; with traces on, a
+second filter adds the trace and span ids (`trace_id`, `span_id`) the same way.
 
 Both keep one record on one line, whatever a client puts in what gets
 logged (a path with `%0a` in it, say): JSON escapes control characters by
@@ -17,6 +18,8 @@ import re
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
+
+from opentelemetry import trace
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 """The id of the request this task serves, or None outside any request."""
@@ -48,6 +51,20 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get()
+        return True
+
+
+class TraceIdFilter(logging.Filter):
+    """Stamps every record written inside a span with its trace and span ids, in hex.
+
+    Installed only with traces on; the formatters show them as they show any `extra`.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        context = trace.get_current_span().get_span_context()
+        if context.is_valid:
+            record.trace_id = trace.format_trace_id(context.trace_id)
+            record.span_id = trace.format_span_id(context.span_id)
         return True
 
 
@@ -102,23 +119,29 @@ class ConsoleFormatter(logging.Formatter):
         return _CONTROL_BUT_LINE_FEED.sub(_escaped, super().formatStack(stack_info))
 
 
-def logging_config(*, log_format: Literal["console", "json"], level: str) -> dict[str, Any]:
+def logging_config(
+    *, log_format: Literal["console", "json"], level: str, traces: bool = False
+) -> dict[str, Any]:
     """A `logging.config.dictConfig` that sends every logger through one handler on the root.
 
     uvicorn applies it in each worker process it starts, so the service and
-    uvicorn's own loggers write in the same format.
+    uvicorn's own loggers write in the same format. `traces`: the lines carry
+    trace ids too.
     """
     formatter = JsonFormatter if log_format == "json" else ConsoleFormatter
+    filters: dict[str, Any] = {"request_id": {"()": RequestIdFilter}}
+    if traces:
+        filters["trace_id"] = {"()": TraceIdFilter}
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": RequestIdFilter}},
+        "filters": filters,
         "formatters": {"default": {"()": formatter}},
         "handlers": {
             "default": {
                 "class": "logging.StreamHandler",
                 "formatter": "default",
-                "filters": ["request_id"],
+                "filters": list(filters),
                 "stream": "ext://sys.stderr",
             }
         },

@@ -8,6 +8,7 @@ retires old ones and counts what it does, so none of that is written here.
 
 import logging
 import select
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, Final, Self
 
@@ -17,6 +18,7 @@ from psycopg.abc import Params
 from psycopg_pool import AsyncConnectionPool
 
 from infrastructure.observability.metrics import PoolStats
+from infrastructure.observability.tracing import StatementTracing, Tracing, untraced
 from infrastructure.persistence.outage import (
     REFUSED,
     SKIPPED,
@@ -92,7 +94,13 @@ class Database:
     """
 
     def __init__(
-        self, url: str, settings: Settings, *, name: str, when_unreachable: str = REFUSED
+        self,
+        url: str,
+        settings: Settings,
+        *,
+        name: str,
+        when_unreachable: str = REFUSED,
+        tracing: Tracing | None = None,
     ) -> None:
         kwargs: dict[str, Any] = {
             # Reads run in autocommit, each statement alone; a write block turns it off for
@@ -126,7 +134,10 @@ class Database:
         self.outage: Final = OutageLog(
             name, secret=password_in(self._conninfo), consequence=when_unreachable
         )
-        self._connection_class = _reporting_to(self.outage)
+        self._tracing = tracing
+        self._connection_class = _reporting_to(
+            self.outage, None if tracing is None else tracing.statements()
+        )
         quiet_connection_attempts()
         self.pool = self._new_pool()
 
@@ -162,6 +173,17 @@ class Database:
 
     async def close(self) -> None:
         await self.pool.close()
+
+    def getconn(self, wait: float | None = None) -> Awaitable[Connection]:
+        """A connection from the pool, waiting in line for one (at most `wait` seconds, else
+        the pool's own timeout); the wait is a span when traces are on."""
+        if self._tracing is None:
+            return self.pool.getconn(wait)
+        return self._traced_getconn(self._tracing, wait)
+
+    async def _traced_getconn(self, tracing: Tracing, wait: float | None) -> Connection:
+        async with tracing.waiting_for_connection(self._name):
+            return await self.pool.getconn(wait)
 
     def stats(self) -> PoolStats:
         """What the pool holds now, from psycopg_pool's `get_stats()`."""
@@ -200,9 +222,10 @@ class Database:
           '5s'`, or PgBouncer's `connect_query`. Both hold in transaction mode,
           and the cancellation still reaches the service as QueryCanceled, a 503.
         """
-        await connection.execute(
-            "SELECT set_config('statement_timeout', %s, false)", [self._statement_timeout_ms]
-        )
+        with untraced():
+            await connection.execute(
+                "SELECT set_config('statement_timeout', %s, false)", [self._statement_timeout_ms]
+            )
 
     async def _check(self, connection: Connection) -> None:
         """Refuse a connection the server has closed; the first one found renews the pool.
@@ -233,18 +256,22 @@ class Database:
             raise
 
 
-def _reporting_to(outage: OutageLog) -> type[Connection]:
+def _reporting_to(outage: OutageLog, statements: StatementTracing | None) -> type[Connection]:
     """A connection class whose every attempt to connect tells `outage` how it went.
 
     The pool opens connections in its background workers, so a request that
-    times out waiting in line never sees why; the attempt itself does.
+    times out waiting in line never sees why; the attempt itself does. With
+    `statements`, the connection's cursors are traced.
     """
 
     class ReportingConnection(Connection):
         @classmethod
         async def connect(cls, conninfo: str = "", **kwargs: Any) -> Self:
             try:
-                connection = await super().connect(conninfo, **kwargs)
+                if statements is None:
+                    connection = await super().connect(conninfo, **kwargs)
+                else:
+                    connection = await statements.connect(super().connect, conninfo, kwargs)
             except psycopg.OperationalError as error:
                 outage.unreachable(error)
                 raise
@@ -283,7 +310,7 @@ class Databases:
         await self.primary.close()
 
 
-def build_databases(settings: Settings) -> Databases:
+def build_databases(settings: Settings, tracing: Tracing | None = None) -> Databases:
     """The pools on DATABASE_URL and DATABASE_REPLICA_URL, closed until opened."""
     if settings.database_url is None:
         raise DatabaseNotConfiguredError(
@@ -292,8 +319,10 @@ def build_databases(settings: Settings) -> Databases:
         )
     replica_url = settings.database_replica_url
     return Databases(
-        primary=Database(settings.database_url, settings, name="primary"),
+        primary=Database(settings.database_url, settings, name="primary", tracing=tracing),
         replica=None
         if replica_url is None
-        else Database(replica_url, settings, name="replica", when_unreachable=SKIPPED),
+        else Database(
+            replica_url, settings, name="replica", when_unreachable=SKIPPED, tracing=tracing
+        ),
     )

@@ -78,7 +78,7 @@ class _Block(PostgresRepositories):
 
     async def __aenter__(self) -> Self:
         try:
-            connection = await self._pool.getconn(self._wait)
+            connection = await self._database.getconn(self._wait)
         except Exception as error:
             if is_unavailability(error):
                 raise self._unavailability(error) from error

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
-from infrastructure.container import IN_PROCESS_WARNING, Container, running
+from infrastructure.container import IN_PROCESS_WARNING, Container, running, trace_use_cases
 from interfaces.http.admin.router import router as admin_router
 from interfaces.http.auth.router import router as auth_router
 from interfaces.http.errors import error_responses, register_error_handlers
@@ -93,6 +93,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         methods=settings.cors_allow_methods,
         headers=settings.cors_allow_headers,
     )
+    tracing = container.tracing()
     # Added last, so outermost: the id is set before anything can log, 500s included,
     # and CORS answers (preflights too) carry the security headers.
     app.add_middleware(
@@ -101,7 +102,12 @@ def create_app(container: Container | None = None) -> FastAPI:
         behind_tls=settings.behind_tls,
         header_limits=HeaderLimits(one=settings.max_header_bytes, all=settings.max_headers_bytes),
         read_your_writes=container.read_your_writes(),
+        tracing=tracing,
     )
+    if tracing is not None:
+        # The server span goes around the whole stack, the envelope and its access line too.
+        tracing.instrument(app)
+        trace_use_cases(container, tracing)
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(auth_router)

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from infrastructure.container import Metrics, ReadYourWrites, request_id
+from infrastructure.container import Metrics, ReadYourWrites, Tracing, request_id
 from interfaces.http.errors import unexpected_error
 from interfaces.http.header_limits import HeaderLimits
 from interfaces.http.headers import security_headers
@@ -50,7 +50,9 @@ class RequestEnvelopeMiddleware:
 
     - **Id.** `X-Request-ID` when it is short and plain (so a proxy's or a
       client's id follows the request through), else a new one; stamped on
-      every log line while the request runs, and returned.
+      every log line while the request runs, and returned. With `tracing`,
+      the id goes on the server span too, and the trace's id is returned
+      beside it as `X-Trace-ID`.
     - **Header limits.** A header over `header_limits.one` bytes, or
       headers over `header_limits.all` together, are refused with a 431
       problem before routing, so nothing downstream parses them (the
@@ -88,8 +90,10 @@ class RequestEnvelopeMiddleware:
         max_body_bytes: int = MAX_BODY_BYTES,
         header_limits: HeaderLimits = DEFAULT_HEADER_LIMITS,
         read_your_writes: ReadYourWrites | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self.app = app
+        self.tracing = tracing
         self.metrics = metrics
         self.read_your_writes = read_your_writes
         self.behind_tls = behind_tls
@@ -104,6 +108,7 @@ class RequestEnvelopeMiddleware:
         incoming = headers.get("x-request-id", "")
         rid = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         token = request_id.set(rid)
+        trace_id = None if self.tracing is None else self.tracing.join(rid)
         started = time.perf_counter()
         added = security_headers(scope["path"], behind_tls=self.behind_tls)
         status: int | None = None
@@ -125,6 +130,8 @@ class RequestEnvelopeMiddleware:
                 written = None if positions is None else positions.set_cookie()
                 if written is not None:
                     response_headers.append("Set-Cookie", written)
+                if trace_id is not None:
+                    response_headers["X-Trace-ID"] = trace_id
             await send(message)
 
         self.metrics.in_flight.inc()

@@ -30,6 +30,8 @@ def test_the_choice_settings_are_the_documented_ones() -> None:
         "log_format",
         "log_level",
         "http_parser",
+        "otel_exporter_otlp_protocol",
+        "otel_traces_sampler",
     }
 
 
