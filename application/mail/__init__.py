@@ -1,0 +1,1 @@
+"""Delivering the outbox: mails owed by committed changes, sent at least once."""
