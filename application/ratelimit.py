@@ -17,6 +17,9 @@ class Limit(StrEnum):
     REGISTRATIONS = "registrations"
     CREDENTIAL_CHANGES = "credential-changes"
     REFRESHES = "refreshes"
+    RESET_REQUESTS = "reset-requests"
+    RESET_MAILS = "reset-mails"
+    VERIFICATION_MAILS = "verification-mails"
 
 
 class RateLimitExceededError(Exception):

@@ -5,6 +5,7 @@ from typing import Protocol
 
 from domain.audit.repository import AuditRepository
 from domain.idempotency.repository import IdempotencyKeyRepository
+from domain.mail.repository import MailTokenRepository, OutboxRepository
 from domain.posts.repository import PostRepository
 from domain.sessions.repository import SessionRepository
 from domain.users.repository import UserRepository
@@ -39,6 +40,16 @@ class Repositories(Protocol):
     @property
     def idempotency_keys(self) -> IdempotencyKeyRepository:
         """The idempotency keys, stored in the same transaction as what their requests created."""
+        ...
+
+    @property
+    def mail_tokens(self) -> MailTokenRepository:
+        """The single-use tokens of mailed links, as digests."""
+        ...
+
+    @property
+    def outbox(self) -> OutboxRepository:
+        """Mail owed, written in the transaction of the change that owes it."""
         ...
 
 

@@ -7,12 +7,21 @@ from datetime import timedelta
 from dependency_injector import containers, providers
 from limits.aio.storage import MemoryStorage
 
+from application.accounts.password_reset import PasswordResetService
+from application.accounts.verification import EmailVerificationService
 from application.admin import AdminService
 from application.auth import AuthService
 from application.idempotency import IdempotencyKeyService
+from application.mail.letters import Letters
+from application.mail.sender import Delivery, OutboxSender
+from application.mail.upkeep import MailUpkeep
 from application.posts import PostService
 from application.sessions import SessionService
 from application.users import UserService
+from infrastructure.mail.composer import TemplateComposer
+from infrastructure.mail.console import ConsoleMailer
+from infrastructure.mail.dispatcher import MailDispatcher
+from infrastructure.mail.smtp import SmtpMailer
 from infrastructure.memory import InMemoryStore, InMemoryUnitOfWork
 from infrastructure.observability.health import InMemoryReadinessProbe, PostgresReadinessProbe
 from infrastructure.observability.logging import logging_config, request_id
@@ -40,6 +49,7 @@ from infrastructure.ratelimit import (
     redis_storage,
 )
 from infrastructure.security.executor import BoundedExecutor
+from infrastructure.security.mail_token_keys import HmacMailTokenKeys
 from infrastructure.security.opaque_tokens import OpaqueTokens
 from infrastructure.security.passwords import Argon2PasswordHasher
 from infrastructure.security.strength import ZxcvbnPasswordStrength
@@ -92,6 +102,27 @@ def _metrics(
         return Metrics(pool_stats=primary)
     return Metrics(
         pool_stats=primary, replica_pool_stats=replica, replica=lambda: routing().figures()
+    )
+
+
+def _smtp_mailer(settings: Settings) -> SmtpMailer:
+    password = settings.smtp_password
+    return SmtpMailer(
+        settings.smtp_host or "",
+        settings.smtp_port,
+        mail_from=settings.mail_from,
+        username=settings.smtp_username,
+        password=None if password is None else password.get_secret_value(),
+        tls=settings.smtp_tls,
+        timeout=settings.smtp_timeout,
+    )
+
+
+def _delivery(settings: Settings) -> Delivery:
+    return Delivery(
+        first_retry=timedelta(seconds=settings.mail_retry_seconds),
+        max_attempts=settings.mail_max_attempts,
+        attempt_timeout=timedelta(seconds=settings.smtp_timeout),
     )
 
 
@@ -202,15 +233,70 @@ class Container(containers.DeclarativeContainer):
         timedelta, hours=settings.provided.idempotency_key_ttl_hours
     )
 
+    # Mail: owed in the transactions of the use cases (`letters`), delivered from the outbox
+    # by one sender per serving process (`mail_dispatcher`, started by the app).
+    mail_token_keys = providers.Singleton(
+        lambda settings: HmacMailTokenKeys(settings.jwt_secret.get_secret_value()), settings
+    )
+    mailer = providers.Selector(
+        settings.provided.mail_transport,
+        smtp=providers.Singleton(_smtp_mailer, settings),
+        console=providers.Singleton(ConsoleMailer),
+    )
+    mail_composer = providers.Singleton(
+        TemplateComposer,
+        service_name=settings.provided.service_name,
+        public_base_url=settings.provided.mail_link_base,
+        mail_from=settings.provided.mail_from,
+    )
+    outbox_sender = providers.Factory(
+        OutboxSender,
+        uow,
+        mailer,
+        mail_composer,
+        mail_token_keys,
+        providers.Singleton(_delivery, settings),
+    )
+    mail_dispatcher = providers.Singleton(
+        MailDispatcher, outbox_sender, poll_seconds=settings.provided.mail_poll_seconds
+    )
+    letters = providers.Singleton(
+        Letters,
+        mail_token_keys,
+        verification_lifetime=providers.Singleton(
+            timedelta, hours=settings.provided.email_verification_hours
+        ),
+        reset_lifetime=providers.Singleton(
+            timedelta, minutes=settings.provided.password_reset_minutes
+        ),
+        wake=mail_dispatcher.provided.wake,
+    )
+
     user_service = providers.Factory(
         UserService,
         uow=uow,
         password_hasher=password_hasher,
         password_strength=password_strength,
+        letters=letters,
         idempotency_key_lifetime=idempotency_key_lifetime,
     )
     post_service = providers.Factory(
-        PostService, uow=uow, idempotency_key_lifetime=idempotency_key_lifetime
+        PostService,
+        uow=uow,
+        require_verified_email=settings.provided.require_verified_email,
+        idempotency_key_lifetime=idempotency_key_lifetime,
+    )
+    mail_upkeep = providers.Factory(MailUpkeep, uow=uow)
+    email_verification_service = providers.Factory(
+        EmailVerificationService, uow=uow, keys=mail_token_keys, letters=letters
+    )
+    password_reset_service = providers.Factory(
+        PasswordResetService,
+        uow=uow,
+        password_hasher=password_hasher,
+        password_strength=password_strength,
+        keys=mail_token_keys,
+        letters=letters,
     )
     idempotency_key_service = providers.Factory(IdempotencyKeyService, uow=uow)
     auth_service = providers.Factory(
@@ -271,6 +357,8 @@ def trace_use_cases(container: Container, tracing: Tracing) -> None:
         container.auth_service,
         container.session_service,
         container.admin_service,
+        container.email_verification_service,
+        container.password_reset_service,
     ):
         plain = providers.Factory(provider.cls, *provider.args, **provider.kwargs)
         provider.override(providers.Factory(tracing.use_cases, plain))

@@ -8,6 +8,7 @@ hold for every one of them: an empty value means the default, and a choice
 
 import importlib.util
 import zlib
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal, get_args, get_origin
 
@@ -294,9 +295,75 @@ class Settings(TraceSettings, BaseSettings):  # BaseSettings named for the linte
     rate_limit_credential_changes: str = Field(
         default="10/hour", description="Changes of the password or the email, per account."
     )
+    rate_limit_reset_requests: str = Field(
+        default="20/hour", description="Password-reset requests per client address."
+    )
+    rate_limit_reset_mails: str = Field(
+        default="3/hour",
+        description="Password-reset requests per email address, from anywhere: what bounds "
+        "the mail one inbox can be sent.",
+    )
+    rate_limit_verification_mails: str = Field(
+        default="5/hour", description="Verification mails an account may ask to be sent again."
+    )
     trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
         default=[],
         description="Proxies whose X-Forwarded-For is believed, comma-separated IPs or CIDRs.",
+    )
+
+    # Mail (application.mail): written to the outbox with the change that owes it, and
+    # delivered by a sender in each serving process.
+    smtp_host: str | None = Field(
+        default=None,
+        description="The SMTP server mail goes to; unset: mail is written to the log instead "
+        "(the console mailer), links and all, for development.",
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="The SMTP server's port.")
+    smtp_username: str | None = Field(
+        default=None, description="The account to authenticate as; unset: no AUTH."
+    )
+    smtp_password: SecretStr | None = Field(default=None, description="Its password.")
+    smtp_tls: Literal["none", "starttls", "tls"] = Field(
+        default="starttls",
+        description="starttls: upgrade the connection (port 587); tls: TLS from the first byte "
+        "(port 465); none: plain text, only for a relay on loopback.",
+    )
+    smtp_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds one delivery attempt may take."
+    )
+    mail_from: str = Field(
+        default="Users and Posts <no-reply@localhost>",
+        description="The From of every mail; its display name is the service's name in mails, "
+        "its domain ends every Message-ID.",
+    )
+    mail_retry_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Wait before retrying a mail that failed; it doubles with each failure, "
+        "up to an hour.",
+    )
+    mail_max_attempts: int = Field(
+        default=10, ge=1, description="Delivery attempts before a mail is given up as failed."
+    )
+    mail_poll_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often each serving process looks for mail that is due (a retry, or "
+        "mail another process wrote); its own is sent as soon as it commits.",
+    )
+    email_verification_hours: int = Field(
+        default=24,
+        ge=1,
+        le=24 * 30,
+        description="How long a link that proves an address works.",
+    )
+    password_reset_minutes: int = Field(
+        default=30, ge=1, le=24 * 60, description="How long a password-reset link works."
+    )
+    require_verified_email: bool = Field(
+        default=False,
+        description="Refuse publishing (403 email-not-verified) until the account's address "
+        "is verified; logging in still works.",
     )
 
     host: str = "127.0.0.1"
@@ -443,6 +510,9 @@ class Settings(TraceSettings, BaseSettings):  # BaseSettings named for the linte
         "rate_limit_registrations",
         "rate_limit_credential_changes",
         "rate_limit_refreshes",
+        "rate_limit_reset_requests",
+        "rate_limit_reset_mails",
+        "rate_limit_verification_mails",
     )
     @classmethod
     def _one_rate(cls, value: str) -> str:
@@ -481,6 +551,40 @@ class Settings(TraceSettings, BaseSettings):  # BaseSettings named for the linte
                 "such as https://api.example.com"
             )
         return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _an_address(cls, value: str) -> str:
+        """`Name <user@host>` or `user@host`: the host ends every Message-ID."""
+        _, address = parseaddr(value)
+        local, at, domain = address.rpartition("@")
+        if not (local and at and domain) or any(c in value for c in "\r\n"):
+            raise ValueError("must be an address such as Users and Posts <no-reply@example.com>")
+        return value.strip()
+
+    @property
+    def mail_link_base(self) -> str:
+        """What links in mails start with: PUBLIC_BASE_URL, or where `serve` listens.
+
+        Never relative, unlike the links in responses: a mail is read far from the request.
+        """
+        if self.public_base_url is not None:
+            return str(self.public_base_url).rstrip("/")
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host  # noqa: S104
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def mail_transport(self) -> Literal["smtp", "console"]:
+        """Where mail goes: the SMTP server when SMTP_HOST names one, else the log."""
+        return "console" if self.smtp_host is None else "smtp"
+
+    @property
+    def service_name(self) -> str:
+        """The name mails sign with: MAIL_FROM's display name."""
+        name, _ = parseaddr(self.mail_from)
+        return name or "Users and Posts"
 
     @field_validator("repository", mode="before")
     @classmethod

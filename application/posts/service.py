@@ -6,7 +6,7 @@ from application.idempotency import DEFAULT_KEY_LIFETIME, IdempotencyGuard, Once
 from application.pagination import Page, PageRequest, trim
 from application.posts.commands import EditPost, PublishPost
 from application.preconditions import Precondition, pin
-from application.unit_of_work import Repositories, UnitOfWork
+from application.unit_of_work import Repositories, Transaction, UnitOfWork
 from domain.audit import AuditKind, NewAuditEvent, Origin, post_target, user_target
 from domain.authorization import Action, authorize
 from domain.idempotency import (
@@ -22,16 +22,22 @@ from domain.posts import (
     PostNotFoundError,
 )
 from domain.sessions import Caller
-from domain.users import User, UserNotFoundError
+from domain.users import EmailNotVerifiedError, User, UserNotFoundError
 
 
 class PostService:
     """The post use cases. The acting user comes authenticated from the caller."""
 
     def __init__(
-        self, uow: UnitOfWork, *, idempotency_key_lifetime: timedelta = DEFAULT_KEY_LIFETIME
+        self,
+        uow: UnitOfWork,
+        *,
+        require_verified_email: bool = False,
+        idempotency_key_lifetime: timedelta = DEFAULT_KEY_LIFETIME,
     ) -> None:
+        """`require_verified_email`: only accounts whose address a mailed link proved publish."""
         self._uow = uow
+        self._verified_only = require_verified_email
         self._keys = IdempotencyGuard(idempotency_key_lifetime)
 
     async def publish_post(self, author: Caller, command: PublishPost) -> AuthoredPost:
@@ -40,15 +46,28 @@ class PostService:
         The caller comes from a checked token, its account and session unread:
         the INSERT itself checks that the account still exists and the session
         is live, and names the author, so a create is one unit of work.
-        Raises UserNotFoundError when the account is gone or the session ended.
+        Raises UserNotFoundError when the account is gone or the session ended,
+        and, when only verified addresses may publish, EmailNotVerifiedError:
+        the same INSERT checks that too, so only a refusal costs a second read.
         """
         draft = NewPost.create(
             title=command.title, content=command.content, author_id=author.user_id
         )
         async with self._uow.write() as tx:
-            authored = await tx.posts.add(draft, session_id=author.session_id)
+            authored = await self._add(tx, draft, author)
             await tx.commit()
         return authored
+
+    async def _add(self, tx: Transaction, draft: NewPost, author: Caller) -> AuthoredPost:
+        try:
+            return await tx.posts.add(
+                draft, session_id=author.session_id, verified_only=self._verified_only
+            )
+        except UserNotFoundError:
+            if self._verified_only:
+                await _require_caller(tx, author)  # the caller is fine: it is the address
+                raise EmailNotVerifiedError from None
+            raise
 
     async def publish_post_once(
         self, author: Caller, command: PublishPost, once: Once[AuthoredPost]
@@ -76,7 +95,7 @@ class PostService:
             if replay is not None:
                 await _require_caller(tx, author)
                 return replay
-            authored = await tx.posts.add(draft, session_id=author.session_id)
+            authored = await self._add(tx, draft, author)
             created = CreatedResource("post", authored.post.id)
             outcome = await self._keys.record(tx, scope, once, authored, resource=created)
             await tx.commit()

@@ -5,15 +5,17 @@ from datetime import timedelta
 from uuid import UUID
 
 from application.idempotency import DEFAULT_KEY_LIFETIME, IdempotencyGuard, Once, Outcome
+from application.mail.letters import Letters
 from application.pagination import Page, PageRequest, trim
 from application.ports import PasswordGuesses, PasswordHasher, PasswordStrength
 from application.preconditions import Precondition, pin
-from application.unit_of_work import Repositories, UnitOfWork
+from application.unit_of_work import Repositories, Transaction, UnitOfWork
 from application.users.commands import RegisterUser, UpdateUser
 from domain.audit import AuditKind, NewAuditEvent, Origin, user_target
 from domain.authorization import Action, authorize
 from domain.errors import ConflictError
 from domain.idempotency import CreatedResource
+from domain.mail import TokenPurpose
 from domain.sessions import RevocationReason
 from domain.users import (
     CredentialsChangedMeanwhileError,
@@ -39,11 +41,15 @@ class UserService:
         password_hasher: PasswordHasher,
         password_strength: PasswordStrength,
         *,
+        letters: Letters | None = None,
         idempotency_key_lifetime: timedelta = DEFAULT_KEY_LIFETIME,
     ) -> None:
+        """Without `letters` the use cases owe no mail: for tests of the other rules only;
+        the container always gives it."""
         self._uow = uow
         self._hasher = password_hasher
         self._strength = password_strength
+        self._letters = letters
         self._keys = IdempotencyGuard(idempotency_key_lifetime)
 
     async def register_user(self, command: RegisterUser, *, role: Role = Role.MEMBER) -> User:
@@ -53,6 +59,8 @@ class UserService:
           regardless of case.
         - A password that is easy to guess is refused (WeakPasswordError).
         - The password is stored only as its hash.
+        - The mail that proves the address is owed in the transaction that
+          stores the account: a registration that rolls back sends nothing.
         - The look-ups run in their own short transaction so that a duplicate
           is answered without paying for the strength estimate or the hash,
           and no connection is held while the hash is computed. They are only
@@ -67,8 +75,18 @@ class UserService:
         hashed = replace(candidate, password_hash=await self._hasher.hash(command.password))
         async with self._uow.write() as tx:
             user = await tx.users.add(hashed)
+            await self._verification(tx, user)
             await tx.commit()
+        self._posted()
         return user
+
+    async def _verification(self, tx: Transaction, user: User) -> None:
+        if self._letters is not None:
+            await self._letters.verification(tx, user)
+
+    def _posted(self) -> None:
+        if self._letters is not None:
+            self._letters.posted()
 
     async def register_user_once(self, command: RegisterUser, once: Once[User]) -> Outcome:
         """`register_user` at most once per idempotency key (see `application.idempotency`).
@@ -101,9 +119,11 @@ class UserService:
             if (replay := await self._keys.replay(tx, scope, once)) is not None:
                 return replay
             user = await tx.users.add(hashed)
+            await self._verification(tx, user)
             created = CreatedResource("user", user.id)
             outcome = await self._keys.record(tx, scope, once, user, resource=created)
             await tx.commit()
+        self._posted()
         return outcome
 
     async def change_role(self, username: str, role: Role) -> User:
@@ -174,6 +194,10 @@ class UserService:
         - A new password ends every session of the account but `keep_session`
           (the caller's), in the same transaction: whoever else held a token
           of the old password's time is signed out.
+        - A new email is not the account's until proven: it is stored as
+          `pending_email`, and the transaction owes a mail with a link to it
+          and a word to the address the account has now. Asking for the
+          address the account has drops a pending move.
         - A missing account or someone else's is answered first, as without `expected`.
         """
         authorize(actor, Action.CHANGE_ACCOUNT, owner_id=user_id)
@@ -191,7 +215,7 @@ class UserService:
                 return current
             if (taken := await _taken_by_another(repos, current, command)) is not None:
                 raise taken
-        changed = current.changed(email=command.email, username=command.username)
+        changed = current.changed(username=command.username)
         if command.password is not None:
             await self._refuse_if_weak(command.password, changed)
         if command.changes_credentials and command.current_password is not None:
@@ -207,29 +231,23 @@ class UserService:
             expected_version = pin(expected, revision=latest.revision, version=latest.version)
             if command.changes_credentials and latest.password_hash != current.password_hash:
                 raise CredentialsChangedMeanwhileError
-            updated = await tx.users.update(
-                latest.changed(
-                    email=command.email, username=command.username, password_hash=password_hash
-                ),
-                expected_version=expected_version,
-            )
+            wanted = _wanted(latest, command, password_hash)
+            updated = await tx.users.update(wanted, expected_version=expected_version)
             if updated is None:
                 raise UserNotFoundError
+            if command.email is not None:
+                await self._email_change(tx, updated)
             if command.password is not None:
-                ended = await tx.sessions.revoke_all(
-                    user_id, reason=RevocationReason.PASSWORD_CHANGED, keep=keep_session
-                )
-                await tx.audit.record(
-                    NewAuditEvent(
-                        kind=AuditKind.PASSWORD_CHANGED,
-                        actor_id=actor.id,
-                        target=user_target(user_id),
-                        detail=f"{ended} other sessions ended",
-                        origin=origin or Origin(),
-                    )
-                )
+                await _password_changed(tx, actor, updated, keep_session, origin or Origin())
             await tx.commit()
+        self._posted()
         return updated
+
+    async def _email_change(self, tx: Transaction, user: User) -> None:
+        """The mails of a move the owner asked for; none when they asked for the address the
+        account has."""
+        if self._letters is not None and user.pending_email is not None:
+            await self._letters.email_change(tx, user, user.pending_email)
 
     async def _check_current_password(
         self, user: User, password: str, guesses: PasswordGuesses | None
@@ -268,6 +286,31 @@ class UserService:
             if not await tx.users.delete(user_id, expected_version=expected_version):
                 raise UserNotFoundError
             await tx.commit()
+
+
+def _wanted(user: User, command: UpdateUser, password_hash: str | None) -> User:
+    """The account as the change asks for it; a new email only pending, until proven."""
+    wanted = user.changed(username=command.username, password_hash=password_hash)
+    return wanted if command.email is None else wanted.moving_to(command.email)
+
+
+async def _password_changed(
+    tx: Transaction, actor: User, user: User, keep_session: UUID | None, origin: Origin
+) -> None:
+    """What a new password ends: every other session, and any reset link still unused."""
+    await tx.mail_tokens.spend_all(user.id, TokenPurpose.RESET_PASSWORD)
+    ended = await tx.sessions.revoke_all(
+        user.id, reason=RevocationReason.PASSWORD_CHANGED, keep=keep_session
+    )
+    await tx.audit.record(
+        NewAuditEvent(
+            kind=AuditKind.PASSWORD_CHANGED,
+            actor_id=actor.id,
+            target=user_target(user.id),
+            detail=f"{ended} other sessions ended",
+            origin=origin,
+        )
+    )
 
 
 def _candidate(command: RegisterUser) -> NewUser:

@@ -15,6 +15,10 @@ class AuditKind(StrEnum):
     LOGIN_SUCCEEDED = "login-succeeded"
     LOGIN_FAILED = "login-failed"
     PASSWORD_CHANGED = "password-changed"  # noqa: S105 - an event, not a secret
+    PASSWORD_RESET = "password-reset"  # noqa: S105 - an event, not a secret
+    """Through a mailed link, by whoever read the account's mailbox."""
+    EMAIL_CHANGED = "email-changed"
+    """A move to a new address, proven by a link mailed there."""
     SESSIONS_REVOKED = "sessions-revoked"
     ROLE_CHANGED = "role-changed"
     ACTIVITY_CHANGED = "activity-changed"

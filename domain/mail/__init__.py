@@ -5,10 +5,12 @@ written in that transaction (the outbox), and delivered from there.
 """
 
 from domain.mail.entities import MailKind, NewMail, OutgoingMail
+from domain.mail.errors import InvalidMailTokenError
 from domain.mail.repository import MailTokenRepository, OutboxRepository
 from domain.mail.tokens import MailToken, NewMailToken, TokenPurpose
 
 __all__ = [
+    "InvalidMailTokenError",
     "MailKind",
     "MailToken",
     "MailTokenRepository",

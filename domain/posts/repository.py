@@ -17,7 +17,9 @@ class PostRepository(Protocol):
     exist, until it is active again.
     """
 
-    async def add(self, post: NewPost, *, session_id: UUID | None = None) -> AuthoredPost:
+    async def add(
+        self, post: NewPost, *, session_id: UUID | None = None, verified_only: bool = False
+    ) -> AuthoredPost:
         """Store a new post; return it, with its id and timestamps, and its author.
 
         One statement finds the author, locks their row against deletion
@@ -31,6 +33,8 @@ class PostRepository(Protocol):
         With `session_id`, the same statement also requires that session to
         be a live one of the author's (raising UserNotFoundError when it is
         not): a signed-out caller cannot publish, at no extra statement.
+        With `verified_only`, it also requires the author's address to be
+        verified, raising UserNotFoundError alike when it is not.
         """
         ...
 

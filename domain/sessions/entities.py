@@ -14,6 +14,8 @@ class RevocationReason(StrEnum):
     """From the list of sessions: one of them, or all but the caller's."""
     PASSWORD_CHANGED = "password-changed"  # noqa: S105 - a reason, not a secret
     """Every session but the one that changed the password."""
+    PASSWORD_RESET = "password-reset"  # noqa: S105 - a reason, not a secret
+    """Every session: the password was set through a mailed link, not by a session."""
     REFRESH_TOKEN_REUSED = "refresh-token-reused"  # noqa: S105 - a reason, not a secret
     """A spent refresh token came back: whoever holds the session's tokens may be a thief."""
     ACCOUNT_DEACTIVATED = "account-deactivated"

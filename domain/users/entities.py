@@ -70,6 +70,10 @@ class User:
     role: Role = Role.MEMBER
     active: bool = True
     """False once an admin deactivated the account: no login, no session, its posts hidden."""
+    email_verified: bool = False
+    """A link mailed to `email` was used: the owner reads that mailbox."""
+    pending_email: str | None = None
+    """The address the owner asked to move to; `email` stays until a link mailed there is used."""
 
     @property
     def revision(self) -> str:
@@ -94,6 +98,21 @@ class User:
         the earlier revision back, as the view is the same again).
         """
         return digest_revision(self.id, self.username, self.created_at)
+
+    def moving_to(self, email: str) -> "User":
+        """The account once its owner asks to move to `email`, which stays pending until
+        proven; asking for the address it has already drops any pending move."""
+        address = normalize_email(email)
+        return replace(self, pending_email=None if address == self.email else address)
+
+    def proven(self, email: str) -> "User | None":
+        """The account once a link mailed to `email` is used: its address verified, or the
+        pending move made; None when `email` is neither (a link superseded since)."""
+        if email == self.email:
+            return replace(self, email_verified=True)
+        if email == self.pending_email:
+            return replace(self, email=email, pending_email=None, email_verified=True)
+        return None
 
     def changed(
         self,

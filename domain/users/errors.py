@@ -78,3 +78,13 @@ class AccountDeactivatedError(PermissionDeniedError):
 class AdminOnlyError(PermissionDeniedError):
     def __init__(self) -> None:
         super().__init__("Only admins may do this")
+
+
+class EmailNotVerifiedError(PermissionDeniedError):
+    """With REQUIRE_VERIFIED_EMAIL: publishing waits until a mailed link proved the address."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Verify your email address before publishing: use the link mailed to it, or ask "
+            "for a new one with POST /users/me/verification-mail"
+        )

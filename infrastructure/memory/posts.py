@@ -18,13 +18,15 @@ class InMemoryPostRepository:
         self._users = transaction.users
         self._posts = transaction.posts
 
-    async def add(self, post: NewPost, *, session_id: UUID | None = None) -> AuthoredPost:
+    async def add(
+        self, post: NewPost, *, session_id: UUID | None = None, verified_only: bool = False
+    ) -> AuthoredPost:
         post_id = next(self._tx.store.post_ids)
         # The foreign key: like PostgreSQL's KEY SHARE lock on the author, this
         # waits for a transaction deleting the author, and holds off later ones.
         await self._tx.lock([("users.key", post.author_id)], mode="share")
         author = self._users.get(post.author_id)
-        if author is None or not author.active:
+        if author is None or not author.active or (verified_only and not author.email_verified):
             raise UserNotFoundError  # the foreign key, or an author who may not publish
         if session_id is not None:
             session = self._tx.sessions.get(session_id)

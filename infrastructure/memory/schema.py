@@ -15,6 +15,7 @@ from typing import Any, Final, Literal
 from uuid import UUID
 
 from domain.idempotency import CreatedResource, IdempotencyRecord
+from domain.mail import MailToken, OutgoingMail
 from domain.users import UserNotFoundError
 
 OnDelete = Literal["cascade", "restrict", "set null"]
@@ -68,6 +69,28 @@ class RefreshToken:
     spent_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredMailToken:
+    """A row of `mail_tokens`: the token as the domain reads it, and the digest it is found by."""
+
+    digest: bytes
+    token: MailToken
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboxRow:
+    """A row of `outbox`: the mail, and where its delivery stands."""
+
+    mail: OutgoingMail
+    due_at: datetime
+    sent_at: datetime | None = None
+    failed_at: datetime | None = None
+
+    @property
+    def owed(self) -> bool:
+        return self.sent_at is None and self.failed_at is None
+
+
 def _created(kind: str) -> Callable[[IdempotencyRecord], int | None]:
     def points_at(record: IdempotencyRecord) -> int | None:
         created: CreatedResource = record.created
@@ -83,6 +106,8 @@ TABLES: Final = (
     Table("sessions", key=attrgetter("id")),
     Table("refresh_tokens", key=attrgetter("digest")),
     Table("audit_events", key=attrgetter("id")),
+    Table("mail_tokens", key=attrgetter("token.id")),
+    Table("outbox", key=attrgetter("mail.id")),
 )
 
 FOREIGN_KEYS: Final = (
@@ -95,4 +120,10 @@ FOREIGN_KEYS: Final = (
     ),
     ForeignKey(table="sessions", column="user_id", parent="users"),
     ForeignKey(table="refresh_tokens", column="session_id", parent="sessions"),
+    ForeignKey(
+        table="mail_tokens", column="user_id", parent="users", points_at=attrgetter("token.user_id")
+    ),
+    ForeignKey(
+        table="outbox", column="user_id", parent="users", points_at=attrgetter("mail.user_id")
+    ),
 )

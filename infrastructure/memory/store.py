@@ -12,7 +12,13 @@ from domain.idempotency import IdempotencyRecord
 from domain.posts import Post
 from domain.sessions import Session
 from domain.users import User
-from infrastructure.memory.schema import FOREIGN_KEYS, ForeignKey, RefreshToken
+from infrastructure.memory.schema import (
+    FOREIGN_KEYS,
+    ForeignKey,
+    OutboxRow,
+    RefreshToken,
+    StoredMailToken,
+)
 
 Key = tuple[str, object]
 """What a transaction can lock: ("email", value), ("users", id), ..."""
@@ -47,6 +53,8 @@ class InMemoryStore:
     refresh_tokens: dict[bytes, RefreshToken] = field(default_factory=dict)
     audit_events: dict[int, AuditEvent] = field(default_factory=dict)
     audit_event_ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
+    mail_tokens: dict[UUID, StoredMailToken] = field(default_factory=dict)
+    outbox: dict[UUID, OutboxRow] = field(default_factory=dict)
     locks: dict[Key, dict[Transaction, LockMode]] = field(default_factory=dict)
     foreign_keys: tuple[ForeignKey, ...] = FOREIGN_KEYS
 

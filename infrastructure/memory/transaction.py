@@ -11,7 +11,13 @@ from domain.idempotency import IdempotencyRecord
 from domain.posts import Post
 from domain.sessions import Session
 from domain.users import User
-from infrastructure.memory.schema import TABLES, ForeignKeyViolationError, RefreshToken
+from infrastructure.memory.schema import (
+    TABLES,
+    ForeignKeyViolationError,
+    OutboxRow,
+    RefreshToken,
+    StoredMailToken,
+)
 from infrastructure.memory.store import InMemoryStore, Key, LockMode, Transaction
 from infrastructure.memory.table import TableView
 
@@ -40,6 +46,8 @@ class OpenTransaction:
         self.sessions: TableView[UUID, Session] = self._view("sessions")
         self.refresh_tokens: TableView[bytes, RefreshToken] = self._view("refresh_tokens")
         self.audit_events: TableView[int, AuditEvent] = self._view("audit_events")
+        self.mail_tokens: TableView[UUID, StoredMailToken] = self._view("mail_tokens")
+        self.outbox: TableView[UUID, OutboxRow] = self._view("outbox")
         self.begin()
 
     def _view(self, name: str) -> TableView[Any, Any]:

@@ -5,6 +5,7 @@ from typing import Final, Self
 
 from infrastructure.memory.audit import InMemoryAuditRepository
 from infrastructure.memory.idempotency import InMemoryIdempotencyKeyRepository
+from infrastructure.memory.mail import InMemoryMailTokenRepository, InMemoryOutboxRepository
 from infrastructure.memory.posts import InMemoryPostRepository
 from infrastructure.memory.sessions import InMemorySessionRepository
 from infrastructure.memory.store import InMemoryStore
@@ -21,6 +22,8 @@ class InMemoryRepositories:
         self.sessions: Final = InMemorySessionRepository(transaction)
         self.audit: Final = InMemoryAuditRepository(transaction)
         self.idempotency_keys: Final = InMemoryIdempotencyKeyRepository(transaction)
+        self.mail_tokens: Final = InMemoryMailTokenRepository(transaction)
+        self.outbox: Final = InMemoryOutboxRepository(transaction)
 
 
 class InMemoryUnitOfWork:

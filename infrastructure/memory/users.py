@@ -89,6 +89,8 @@ class InMemoryUserRepository:
             email=user.email,
             username=user.username,
             password_hash=user.password_hash,
+            email_verified=user.email_verified,
+            pending_email=user.pending_email,
             updated_at=self._tx.stamp_after(current.updated_at),
             version=current.version + 1,
         )

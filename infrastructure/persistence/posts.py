@@ -47,13 +47,17 @@ _GET_AUTHORED_FOR_UPDATE: Final = Statement(_AUTHORED_BY_ID.with_for_update(of=p
 # verifies, locks and names the author. A missing author inserts nothing and
 # returns no row, instead of raising, so the transaction stays usable, as the
 # in-memory adapter's does, without the two round trips of a savepoint.
-def _adding(*, in_session: bool) -> Statement:
-    """The INSERT of a post, naming its author; `in_session` also requires a live session."""
+@cache
+def _adding(*, in_session: bool, verified_only: bool = False) -> Statement:
+    """The INSERT of a post, naming its author; `in_session` also requires a live session,
+    `verified_only` a verified address."""
     author = (
         select(users.c.id, users.c.username, users.c.version)
         .where(users.c.id == bindparam("author_id"), users.c.active)
         .with_for_update(read=True, key_share=True)
     )
+    if verified_only:
+        author = author.where(users.c.email_verified)
     if in_session:
         author = author.where(
             exists().where(
@@ -83,17 +87,6 @@ def _adding(*, in_session: bool) -> Statement:
             author_cte.c.version.label("author_version"),
         ).join_from(inserted, author_cte, inserted.c.author_id == author_cte.c.id)
     )
-
-
-# The author, locked FOR KEY SHARE (the lock the foreign key would take, so a
-# delete of the account waits for this transaction), feeds the INSERT's
-# SELECT and then names the author next to the stored post: one statement
-# verifies, locks and names the author (and, for a signed-in caller, checks
-# that their session is live). A missing author inserts nothing and returns
-# no row, instead of raising, so the transaction stays usable, as the
-# in-memory adapter's does, without the two round trips of a savepoint.
-_ADD: Final = _adding(in_session=False)
-_ADD_IN_SESSION: Final = _adding(in_session=True)
 
 
 def _to_post(values: Mapping[str, Any]) -> Post:
@@ -188,14 +181,16 @@ class PostgresPostRepository:
     def __init__(self, lease: Lease) -> None:
         self._lease = lease
 
-    async def add(self, post: NewPost, *, session_id: UUID | None = None) -> AuthoredPost:
+    async def add(
+        self, post: NewPost, *, session_id: UUID | None = None, verified_only: bool = False
+    ) -> AuthoredPost:
         values = {
             "title": post.title,
             "content": post.content,
             "author_id": post.author_id,
             "session_id": session_id,
         }
-        statement = _ADD if session_id is None else _ADD_IN_SESSION
+        statement = _adding(in_session=session_id is not None, verified_only=verified_only)
         row = await statement.first(self._lease.connection, values)
         if row is None:
             raise UserNotFoundError

@@ -2,7 +2,7 @@
 
 from typing import Final
 
-SCHEMA_HEAD: Final = "0009"
+SCHEMA_HEAD: Final = "0010"
 """The last migration's revision; a test holds it equal to Alembic's head.
 
 The readiness probe compares the database's revision with it on every

@@ -19,13 +19,15 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     func,
     text,
     true,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import INTERVAL, JSONB, UUID
 
 from domain.audit.entities import DETAIL_MAX_LENGTH, REQUEST_ID_MAX_LENGTH, TARGET_MAX_LENGTH
+from domain.mail import MailKind, TokenPurpose
 from domain.posts.rules import TITLE_MAX_LENGTH
 from domain.sessions import CLIENT_NETWORK_MAX_LENGTH, USER_AGENT_MAX_LENGTH
 from domain.users import Role
@@ -69,6 +71,11 @@ users: Final = Table(
     _version(),
     Column("role", String(ROLE_MAX_LENGTH), nullable=False, server_default=Role.MEMBER.value),
     Column("active", Boolean, nullable=False, server_default=true()),
+    # Set once a mailed link proved `email`; an account registered before mail existed is
+    # unverified, which only matters with REQUIRE_VERIFIED_EMAIL.
+    Column("email_verified", Boolean, nullable=False, server_default=false()),
+    # The address the owner asked to move to; `email` stays until a link mailed there is used.
+    Column("pending_email", String(EMAIL_MAX_LENGTH)),
     CheckConstraint(
         "role IN ({})".format(", ".join(f"'{role.value}'" for role in Role)), name="known_role"
     ),
@@ -230,3 +237,62 @@ audit_events: Final = Table(
 Index("ix_audit_events_actor_id_id", audit_events.c.actor_id, audit_events.c.id)
 Index("ix_audit_events_target_id", audit_events.c.target, audit_events.c.id)
 Index("ix_audit_events_kind_id", audit_events.c.kind, audit_events.c.id)
+
+MAIL_KIND_MAX_LENGTH: Final = 32
+TOKEN_PURPOSE_MAX_LENGTH: Final = 16
+
+
+def _one_of(column: str, values: type[MailKind] | type[TokenPurpose]) -> str:
+    return "{} IN ({})".format(column, ", ".join(f"'{value.value}'" for value in values))
+
+
+# The single-use tokens mailed links carry (infrastructure.persistence.mail_tokens): only
+# their SHA-256 digests; the token is derived again from `id` when the mail is composed.
+mail_tokens: Final = Table(
+    "mail_tokens",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("digest", LargeBinary, nullable=False, unique=True),
+    Column("user_id", BigInteger, ForeignKey(users.c.id, ondelete="CASCADE"), nullable=False),
+    Column("purpose", String(TOKEN_PURPOSE_MAX_LENGTH), nullable=False),
+    Column("email", String(EMAIL_MAX_LENGTH), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+    CheckConstraint(_one_of("purpose", TokenPurpose), name="known_purpose"),
+)
+# Spending all of an account's tokens of a purpose, and the cascade of its deletion.
+Index("ix_mail_tokens_user_id_purpose", mail_tokens.c.user_id, mail_tokens.c.purpose)
+# What the purge scans for.
+Index("ix_mail_tokens_expires_at", mail_tokens.c.expires_at)
+
+# The outbox (infrastructure.persistence.outbox): mail owed by a committed change, written in
+# its transaction, until a sender delivers it (sent_at) or gives up (failed_at). Deleted with
+# the account, as it holds its address and name.
+outbox: Final = Table(
+    "outbox",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("user_id", BigInteger, ForeignKey(users.c.id, ondelete="CASCADE"), nullable=False),
+    Column("kind", String(MAIL_KIND_MAX_LENGTH), nullable=False),
+    Column("recipient", String(EMAIL_MAX_LENGTH), nullable=False),
+    Column("username", String(USERNAME_MAX_LENGTH), nullable=False),
+    # No foreign key: composing needs only the id, and the purge may delete the token first.
+    Column("token_id", UUID(as_uuid=True)),
+    Column("valid_for", INTERVAL()),
+    Column("detail", Text, nullable=False, server_default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("due_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("last_error", Text, nullable=False, server_default=""),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("failed_at", DateTime(timezone=True)),
+    CheckConstraint(_one_of("kind", MailKind), name="known_kind"),
+)
+# What the senders claim from: the mail still owed, by when it is due.
+Index(
+    "ix_outbox_due_at",
+    outbox.c.due_at,
+    postgresql_where=outbox.c.sent_at.is_(None) & outbox.c.failed_at.is_(None),
+)
+Index("ix_outbox_user_id", outbox.c.user_id)

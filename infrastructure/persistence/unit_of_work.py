@@ -9,6 +9,8 @@ from infrastructure.persistence.database import Database, Databases
 from infrastructure.persistence.errors import is_outage, is_unavailability, unavailability
 from infrastructure.persistence.idempotency import PostgresIdempotencyKeyRepository
 from infrastructure.persistence.lease import Lease
+from infrastructure.persistence.mail_tokens import PostgresMailTokenRepository
+from infrastructure.persistence.outbox import PostgresOutboxRepository
 from infrastructure.persistence.posts import PostgresPostRepository
 from infrastructure.persistence.replica import REPLICA_WAIT_SECONDS, ReadRouting
 from infrastructure.persistence.sessions import PostgresSessionRepository
@@ -19,7 +21,7 @@ from infrastructure.persistence.users import PostgresUserRepository
 class PostgresRepositories:
     """The repositories of one block, on its lease: a new repository is one line here."""
 
-    __slots__ = ("audit", "idempotency_keys", "posts", "sessions", "users")
+    __slots__ = ("audit", "idempotency_keys", "mail_tokens", "outbox", "posts", "sessions", "users")
 
     def __init__(self, lease: Lease) -> None:
         self.users: Final = PostgresUserRepository(lease)
@@ -27,6 +29,8 @@ class PostgresRepositories:
         self.sessions: Final = PostgresSessionRepository(lease)
         self.audit: Final = PostgresAuditRepository(lease)
         self.idempotency_keys: Final = PostgresIdempotencyKeyRepository(lease)
+        self.mail_tokens: Final = PostgresMailTokenRepository(lease)
+        self.outbox: Final = PostgresOutboxRepository(lease)
 
 
 class PostgresUnitOfWork:

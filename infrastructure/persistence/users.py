@@ -151,6 +151,8 @@ def _update(*, conditional: bool) -> Statement:
             email=bindparam("email", type_=users.c.email.type),
             username=bindparam("username", type_=users.c.username.type),
             password_hash=bindparam("password_hash", type_=users.c.password_hash.type),
+            email_verified=bindparam("email_verified"),
+            pending_email=bindparam("pending_email", type_=users.c.pending_email.type),
             updated_at=stamp_after(users.c.updated_at),
             version=users.c.version + 1,
         )
@@ -169,6 +171,8 @@ def _to_user(values: Mapping[str, Any]) -> User:
         version=values["version"],
         role=Role(values["role"]),
         active=values["active"],
+        email_verified=values["email_verified"],
+        pending_email=values["pending_email"],
     )
 
 
@@ -233,6 +237,8 @@ class PostgresUserRepository:
             "email": user.email,
             "username": user.username,
             "password_hash": user.password_hash,
+            "email_verified": user.email_verified,
+            "pending_email": user.pending_email,
         }
         statement = _update(conditional=expected_version is not None)
         try:

@@ -44,6 +44,9 @@ class RateLimits:
                 Limit.REGISTRATIONS: parse(settings.rate_limit_registrations),
                 Limit.CREDENTIAL_CHANGES: parse(settings.rate_limit_credential_changes),
                 Limit.REFRESHES: parse(settings.rate_limit_refreshes),
+                Limit.RESET_REQUESTS: parse(settings.rate_limit_reset_requests),
+                Limit.RESET_MAILS: parse(settings.rate_limit_reset_mails),
+                Limit.VERIFICATION_MAILS: parse(settings.rate_limit_verification_mails),
             },
         )
 

@@ -19,13 +19,17 @@ class OpaqueTokens:
 
     def new(self) -> OpaqueSecret:
         token = secrets.token_urlsafe(TOKEN_BYTES)
-        return OpaqueSecret(token=token, digest=_digest(token))
+        return OpaqueSecret(token=token, digest=digest_of(token))
 
     def digest(self, token: str) -> bytes | None:
-        if not _TOKEN.fullmatch(token):
-            return None
-        return _digest(token)
+        return digest_of(token) if looks_like_a_token(token) else None
 
 
-def _digest(token: str) -> bytes:
+def looks_like_a_token(text: str) -> bool:
+    """Whether `text` has the shape of 256 bits in unpadded base64url, as every token here."""
+    return _TOKEN.fullmatch(text) is not None
+
+
+def digest_of(token: str) -> bytes:
+    """What is stored for `token`, and what it is looked up by."""
     return hashlib.sha256(token.encode("ascii")).digest()

@@ -57,7 +57,13 @@ def create_app(container: Container | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with running(container):
-            yield
+            # The outbox's sender, one per serving process (see MailDispatcher).
+            mail = container.mail_dispatcher()
+            mail.start()
+            try:
+                yield
+            finally:
+                await mail.stop()
         if container.settings().rate_limit_backend == "redis":
             container.redis_pool().disconnect()
 

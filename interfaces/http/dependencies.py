@@ -12,6 +12,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from application.accounts.password_reset import PasswordResetService
+from application.accounts.verification import EmailVerificationService
 from application.admin import AdminService
 from application.auth import AuthService
 from application.posts import PostService
@@ -50,8 +52,22 @@ async def _session_service(request: Request) -> SessionService:
     return service
 
 
+async def _email_verification_service(request: Request) -> EmailVerificationService:
+    service: EmailVerificationService = container_of(request).email_verification_service()
+    return service
+
+
+async def _password_reset_service(request: Request) -> PasswordResetService:
+    service: PasswordResetService = container_of(request).password_reset_service()
+    return service
+
+
 UserServiceDep = Annotated[UserService, Depends(_user_service)]
 PostServiceDep = Annotated[PostService, Depends(_post_service)]
 AuthServiceDep = Annotated[AuthService, Depends(_auth_service)]
 SessionServiceDep = Annotated[SessionService, Depends(_session_service)]
 AdminServiceDep = Annotated[AdminService, Depends(_admin_service)]
+EmailVerificationServiceDep = Annotated[
+    EmailVerificationService, Depends(_email_verification_service)
+]
+PasswordResetServiceDep = Annotated[PasswordResetService, Depends(_password_reset_service)]

@@ -177,6 +177,9 @@ RATE_LIMITED: Final[dict[Limit, str]] = {
     Limit.REGISTRATIONS: "Too many registrations from this address",
     Limit.CREDENTIAL_CHANGES: "Too many changes of this account's password or email",
     Limit.REFRESHES: "Too many token refreshes from this address",
+    Limit.RESET_REQUESTS: "Too many password-reset requests from this address",
+    Limit.RESET_MAILS: "Too many password-reset requests for this email",
+    Limit.VERIFICATION_MAILS: "Too many verification mails asked for by this account",
 }
 
 

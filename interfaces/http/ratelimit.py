@@ -111,6 +111,25 @@ def _login_names(user: User) -> tuple[str, str]:
     return account_key(user.username), account_key(user.email)
 
 
+async def limit_verification_mails(request: Request, account: User) -> None:
+    """Count a verification mail asked for by `account`; 429 past the limit."""
+    limits, _ = _limits_and_client(request)
+    await limits.hit(Limit.VERIFICATION_MAILS, str(account.id))
+
+
+async def limit_reset_requests(request: Request, email: str) -> None:
+    """Count a password-reset request against the caller's address, then against the email.
+
+    The email's count bounds the mail one inbox can be sent, from however many
+    addresses; it is counted whether or not an account has the email (a
+    refusal that came only for accounts would tell which exist), under the
+    email's hash as a login's account is.
+    """
+    limits, client = _limits_and_client(request)
+    await limits.hit(Limit.RESET_REQUESTS, client)
+    await limits.hit(Limit.RESET_MAILS, account_key(email))
+
+
 def credential_changes(request: Request) -> CredentialChanges:
     return CredentialChanges(*_limits_and_client(request))
 

@@ -9,11 +9,24 @@ from application.auth import Client, TokenPair, UnsupportedGrantTypeError
 from application.ratelimit import Limit
 from interfaces.http.auth.form import RefreshFormBody, require_form
 from interfaces.http.client_address import client_key
-from interfaces.http.dependencies import AuthServiceDep, SessionServiceDep, container_of
+from interfaces.http.dependencies import (
+    AuthServiceDep,
+    EmailVerificationServiceDep,
+    PasswordResetServiceDep,
+    SessionServiceDep,
+    container_of,
+)
 from interfaces.http.errors import error_responses
 from interfaces.http.origin import OriginDep, origin_of
-from interfaces.http.ratelimit import CountedLogin
+from interfaces.http.params import require_json
+from interfaces.http.ratelimit import CountedLogin, limit_reset_requests
 from interfaces.http.security import CallerDep
+from interfaces.http.users.schemas import (
+    Accepted,
+    PasswordResetConfirm,
+    PasswordResetRequest,
+    VerifyEmail,
+)
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -132,3 +145,73 @@ async def logout(caller: CallerDep, sessions: SessionServiceDep, origin: OriginD
     """End the caller's session: its refresh token, and every access token issued in it,
     stop working at once. The caller's other sessions go on (`DELETE /users/me/sessions`)."""
     await sessions.logout(caller, origin=origin)
+
+
+@router.post(
+    "/verify-email",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=error_responses(400, 409, 415),
+    dependencies=[Depends(require_json)],
+    summary="Prove an address",
+)
+async def verify_email(
+    body: VerifyEmail, service: EmailVerificationServiceDep, origin: OriginDep
+) -> None:
+    """Spend the token of a mailed link (the part after `#token=`): the account's address
+    becomes verified, or, for a change of email, the new address becomes the account's.
+
+    Each token works once. An unknown, used or expired token, or one a newer
+    change of email replaced, is the same 400 (`invalid-mail-token`); a new
+    address another account took meanwhile is a 409. No bearer token is
+    needed: the mailed token is the proof.
+    """
+    await service.verify_email(body.token, origin=origin)
+
+
+RESET_ACCEPTED: Final = (
+    "If an account has this email, a link to set a new password is on its way to it"
+)
+
+
+@router.post(
+    "/password-reset",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    responses=error_responses(415, 429),
+    dependencies=[Depends(require_json)],
+    summary="Ask for a password-reset link",
+)
+async def request_password_reset(
+    body: PasswordResetRequest, service: PasswordResetServiceDep, request: Request
+) -> Accepted:
+    """Mail a link that sets a new password to the account with this email, if there is one.
+
+    The answer is the same 202, in about the same time, whether or not an
+    account has the email: it tells nobody which addresses are registered.
+    The link works `PASSWORD_RESET_MINUTES` (30 by default), once. Requests
+    are limited per client address and per email (429 with `Retry-After`).
+    """
+    await limit_reset_requests(request, body.email)
+    await service.request(body.email)
+    return Accepted(detail=RESET_ACCEPTED)
+
+
+@router.post(
+    "/password-reset/confirm",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=error_responses(400, 415),
+    dependencies=[Depends(require_json)],
+    summary="Set a new password with a mailed link",
+)
+async def confirm_password_reset(
+    body: PasswordResetConfirm, service: PasswordResetServiceDep, origin: OriginDep
+) -> None:
+    """Set `new_password` (registration's rules, strength included: 422) with the token of a
+    reset link, spending it; every session of the account ends, and its address is told.
+
+    An unknown, used or expired token is the same 400 (`invalid-mail-token`),
+    and nothing changes. Log in with the new password afterwards.
+    """
+    await service.reset(body.token, body.new_password, origin=origin)

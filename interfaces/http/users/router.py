@@ -27,7 +27,7 @@ from interfaces.http.conditional import (
     tag,
     write_responses,
 )
-from interfaces.http.dependencies import UserServiceDep
+from interfaces.http.dependencies import EmailVerificationServiceDep, UserServiceDep
 from interfaces.http.errors import error_responses
 from interfaces.http.idempotency import (
     CREATED_HEADERS_DOC,
@@ -39,10 +39,21 @@ from interfaces.http.idempotency import (
 from interfaces.http.origin import OriginDep
 from interfaces.http.pagination import LINK_HEADER_DOC, CursorParam, Listing, PagingDep
 from interfaces.http.params import MAX_ID, Id, Limit, Skip, require_json
-from interfaces.http.ratelimit import CredentialChanges, CredentialChangesDep, limit_registrations
+from interfaces.http.ratelimit import (
+    CredentialChanges,
+    CredentialChangesDep,
+    limit_registrations,
+    limit_verification_mails,
+)
 from interfaces.http.routing import collection_route
 from interfaces.http.security import CallerDep, CurrentUser
-from interfaces.http.users.schemas import UserCreate, UserPrivate, UserPublic, UserUpdate
+from interfaces.http.users.schemas import (
+    Accepted,
+    UserCreate,
+    UserPrivate,
+    UserPublic,
+    UserUpdate,
+)
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -176,6 +187,26 @@ async def delete_current_user(
     await service.delete_user(actor, actor.id, expected=expected)
 
 
+@router.post(
+    "/me/verification-mail",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    responses=error_responses(401, 409, 429),
+    summary="Mail the caller a new verification link",
+)
+async def send_verification_mail(
+    actor: CurrentUser, service: EmailVerificationServiceDep, request: Request
+) -> Accepted:
+    """Mail a new link: to the address a change of email is pending to, else to the account's
+    own while it is unverified (409 when neither needs proving). Limited per account (429).
+
+    The links mailed before keep working until they expire.
+    """
+    await limit_verification_mails(request, actor)
+    await service.send_again(actor)
+    return Accepted(detail="A new link is on its way")
+
+
 @router.get(
     "/{user_id}", response_model=UserPublic, responses=read_responses(404), summary="Get a user"
 )
@@ -216,7 +247,10 @@ async def update_user(
     A new email or password needs `current_password` as well (403 when it is
     wrong, counted as a failed login to the account from this address), and
     such changes are limited per account (429 with `Retry-After`). A new
-    password signs out every other session of the account. With
+    password signs out every other session of the account. A new email is
+    not the account's at once: it shows as `pending_email`, a link is mailed
+    to it (`POST /auth/verify-email` with its token makes the move), and the
+    address the account has is told. With
     `If-Match`, only if the account still has that ETag: the private one,
     from `GET /users/me`, the registration or the last change (this answer's).
     """

@@ -39,6 +39,11 @@ Email = Annotated[
     ),
     domain_rule(normalize_email),
 ]
+# What a mailed link's fragment carries (`#token=...`); any other string is the same 400 as a
+# spent token, so the length bound only keeps the body small.
+MailToken = Annotated[
+    str, Field(max_length=128, examples=["-kImP0Sp4jPNNaL-yN_mc1e8UK4yHK6VTnuXkYu4rWA"])
+]
 Username = Annotated[
     str,
     Field(
@@ -142,6 +147,8 @@ class UserPrivate(UserPublic):
                     "email": "ada@example.com",
                     "updated_at": "2026-11-24T18:40:55.103980Z",
                     "role": "member",
+                    "email_verified": True,
+                    "pending_email": None,
                 }
             ]
         },
@@ -150,3 +157,39 @@ class UserPrivate(UserPublic):
     email: str
     updated_at: datetime
     role: Role = Field(description="`member`, or `admin` (given from the command line).")
+    email_verified: bool = Field(
+        description="Whether a link mailed to `email` was used: the owner reads that mailbox."
+    )
+    pending_email: str | None = Field(
+        description="The address a change of `email` asked for, until the link mailed there "
+        "is used; `email` stays the account's until then."
+    )
+
+
+class Accepted(BaseModel):
+    """A 202: the request is taken, and what it asked for happens next (a mail goes out)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"detail": "A new link is on its way"}]}
+    )
+
+    detail: str
+
+
+class VerifyEmail(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: MailToken
+
+
+class PasswordResetRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email
+
+
+class PasswordResetConfirm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: MailToken
+    new_password: Password

@@ -234,7 +234,9 @@ def test_purging_deletes_the_expired_idempotency_keys_only(migrated_database: st
 
 
 @pytest.mark.postgres
-def test_purge_expired_deletes_ended_sessions_and_expired_keys(migrated_database: str) -> None:
+def test_purge_expired_deletes_ended_sessions_keys_mail_tokens_and_old_mail(
+    migrated_database: str,
+) -> None:
     with psycopg.connect(libpq_url(migrated_database)) as connection:
         account = connection.execute(
             "INSERT INTO users (email, username, password_hash) "
@@ -259,18 +261,42 @@ def test_purge_expired_deletes_ended_sessions_and_expired_keys(migrated_database
             "('registration:a', 'old', 'f', 201, '[]', '', now() - interval '1 hour', %(id)s)",
             {"id": account[0]},
         )
+        connection.execute(
+            "INSERT INTO mail_tokens (id, digest, user_id, purpose, email, expires_at, used_at) "
+            "VALUES "
+            "(gen_random_uuid(), 'live', %(id)s, 'verify-email', 'e@x.org', now() + '1 h', NULL),"
+            "(gen_random_uuid(), 'used', %(id)s, 'verify-email', 'e@x.org', now() + '1 h', now()),"
+            "(gen_random_uuid(), 'old', %(id)s, 'reset-password', 'e@x.org', now() - '1 s', NULL)",
+            {"id": account[0]},
+        )
+        connection.execute(
+            "INSERT INTO outbox (id, user_id, kind, recipient, username, sent_at, failed_at) "
+            "VALUES "
+            "(gen_random_uuid(), %(id)s, 'verify-email', 'e@x.org', 'e', NULL, NULL), "
+            "(gen_random_uuid(), %(id)s, 'verify-email', 'e@x.org', 'e', now(), NULL), "
+            "(gen_random_uuid(), %(id)s, 'verify-email', 'e@x.org', 'e', now() - '8 days', NULL),"
+            "(gen_random_uuid(), %(id)s, 'verify-email', 'e@x.org', 'e', NULL, now() - '8 days')",
+            {"id": account[0]},
+        )
 
     purged = _cli("purge-expired", database_url=migrated_database)
 
     assert purged.returncode == 0, purged.stderr
-    assert purged.stdout.strip() == "Deleted 1 expired idempotency keys and 2 ended sessions"
+    assert purged.stdout.strip() == (
+        "Deleted 1 expired idempotency keys, 2 ended sessions, 2 ended mail tokens "
+        "and 2 mails sent a week ago or more"
+    )
     with psycopg.connect(libpq_url(migrated_database)) as connection:
         left = connection.execute(
             "SELECT count(*), count(revoked_at), min(expires_at) > now() FROM sessions"
         ).fetchone()
         tokens = connection.execute("SELECT count(*) FROM refresh_tokens").fetchone()
+        mail_tokens = connection.execute("SELECT digest FROM mail_tokens").fetchall()
+        mails = connection.execute("SELECT count(*), count(sent_at) FROM outbox").fetchone()
     assert left == (1, 0, True)
     assert tokens == (1,)
+    assert mail_tokens == [(b"live",)]
+    assert mails == (2, 1)
 
 
 @pytest.mark.parametrize(
@@ -289,6 +315,7 @@ def test_purge_expired_deletes_ended_sessions_and_expired_keys(migrated_database
         ],
         ["purge-idempotency-keys"],
         ["purge-expired"],
+        ["send-mail"],
         ["grant-admin", "someone"],
     ],
     ids=[
@@ -297,6 +324,7 @@ def test_purge_expired_deletes_ended_sessions_and_expired_keys(migrated_database
         "create-user",
         "purge-idempotency-keys",
         "purge-expired",
+        "send-mail",
         "grant-admin",
     ],
 )

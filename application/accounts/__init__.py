@@ -1,0 +1,1 @@
+"""What a mailed link proves: the owner's address, or their right to a new password."""
