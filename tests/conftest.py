@@ -63,6 +63,9 @@ GENEROUS_RATE_LIMITS: dict[str, Any] = {
     "rate_limit_login_attempts": "100000/minute",
     "rate_limit_registrations": "100000/minute",
     "rate_limit_credential_changes": "100000/minute",
+    "rate_limit_reset_requests": "100000/minute",
+    "rate_limit_reset_mails": "100000/minute",
+    "rate_limit_verification_mails": "100000/minute",
 }
 """Tests sign up and log in far more often than any person; the limits' own tests lower them."""
 

@@ -8,6 +8,7 @@ process, once the claim's lease has run out, sends the mail again under the
 same Message-ID: at least once, and the copy is recognisable as one.
 """
 
+import asyncio
 import time
 from collections.abc import Callable
 
@@ -45,10 +46,11 @@ async def test_a_mail_whose_sender_was_killed_mid_attempt_goes_out_after_restart
     }
     with smtp:
         with serving(**environment) as (base_url, process):
-            registered = httpx.post(
-                f"{base_url}/users/",
-                json={"email": "kept@example.com", "username": "kept", "password": "pass-word-1"},
-            )
+            async with httpx.AsyncClient(base_url=base_url) as client:
+                registered = await client.post(
+                    "/users/",
+                    json={"email": "kept@example.com", "username": "kept", "password": "pw-word-1"},
+                )
             assert registered.status_code == 201, registered.text
             (first,) = await smtp.wait_for(1, timeout=10)
             process.kill()  # mid-attempt: the server has the DATA, the sender no answer
@@ -59,7 +61,7 @@ async def test_a_mail_whose_sender_was_killed_mid_attempt_goes_out_after_restart
         with serving(**environment):
             mails = await smtp.wait_for(2, timeout=LEASE_SECONDS + 15)
             delivered_after = time.monotonic() - killed_at
-            time.sleep(1)  # a third copy would come now, if the outcome were not stored
+            await asyncio.sleep(1)  # a third copy would come now, if the outcome were not stored
             assert len(smtp.messages) == 2
 
     assert mails[1].rcpt_tos == first.rcpt_tos == ("kept@example.com",)
@@ -96,11 +98,14 @@ async def test_a_mail_due_while_no_process_ran_goes_out_when_one_starts(
             "'waiting')",
             user,
         )
-    with SmtpServer() as smtp, serving(
-        DATABASE_URL=libpq_url(url),
-        SMTP_HOST=smtp.host,
-        SMTP_PORT=str(smtp.port),
-        SMTP_TLS="none",
+    with (
+        SmtpServer() as smtp,
+        serving(
+            DATABASE_URL=libpq_url(url),
+            SMTP_HOST=smtp.host,
+            SMTP_PORT=str(smtp.port),
+            SMTP_TLS="none",
+        ),
     ):
         (mail,) = await smtp.wait_for(1, timeout=15)
 

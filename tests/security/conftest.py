@@ -5,6 +5,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.support.apps import ADAPTERS, Adapter, Build, adapter_of, app_builder
+from tests.support.smtp import smtp_server
+
+__all__ = ["smtp_server"]
 
 
 @pytest.fixture(params=ADAPTERS)

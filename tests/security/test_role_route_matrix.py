@@ -40,6 +40,11 @@ MATRIX: Final[dict[tuple[str, str], Row]] = {
     ("POST", "/auth/token"): (200, 200, 200, 200),
     ("POST", "/auth/refresh"): (200, 200, 200, 200),
     ("POST", "/auth/logout"): (401, 204, 204, 204),
+    # No caller needed: the mailed token is the proof (the one sent here is no token: 400).
+    ("POST", "/auth/verify-email"): (400, 400, 400, 400),
+    ("POST", "/auth/password-reset"): (202, 202, 202, 202),
+    ("POST", "/auth/password-reset/confirm"): (400, 400, 400, 400),
+    ("POST", "/users/me/verification-mail"): (401, 202, 202, 202),
     ("GET", "/users/me/sessions"): (401, 200, 200, 200),
     ("DELETE", "/users/me/sessions"): (401, 204, 204, 204),
     # Someone else's session is not found: whose it is stays unsaid.
@@ -103,6 +108,11 @@ def _request(method: str, path: str, world: World) -> dict[str, Any]:
         },
         ("POST", "/users/"): {
             "json": {"email": f"{name}@example.com", "username": name, "password": PASSWORD}
+        },
+        ("POST", "/auth/verify-email"): {"json": {"token": "A" * 43}},
+        ("POST", "/auth/password-reset"): {"json": {"email": owner.email}},
+        ("POST", "/auth/password-reset/confirm"): {
+            "json": {"token": "A" * 43, "new_password": "violet kettle drum 53"}
         },
         ("PATCH", "/users/me"): {"json": {"username": name}},
         ("PATCH", "/users/{user_id}"): {"json": {"username": name}},

@@ -67,6 +67,9 @@ class SmtpServer:
         self.host: Final = HOST
         self.port: Final = free_port()
         self.refuse: dict[str, str] = dict(refuse or {})
+        self.hang_after_data = False
+        """True: keep each mail, then answer nothing until it is False again (the sender's
+        attempt ends in its timeout, with an outcome it cannot know)."""
         self._auth = auth
         self._tls = tls
         self._received: list[ReceivedMail] = []
@@ -190,6 +193,8 @@ class _Handler:
                 rcpt_tos=tuple(envelope.rcpt_tos),
             )
         )
+        while self._owner.hang_after_data:  # the client cannot tell whether it went
+            await asyncio.sleep(0.05)
         return "250 OK: queued"
 
 

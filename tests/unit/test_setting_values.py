@@ -32,6 +32,7 @@ def test_the_choice_settings_are_the_documented_ones() -> None:
         "http_parser",
         "otel_exporter_otlp_protocol",
         "otel_traces_sampler",
+        "smtp_tls",
     }
 
 

@@ -146,7 +146,8 @@ async def test_a_user_changes_their_own_account(
         ),
     )
 
-    assert (updated.email, updated.username) == ("new@example.com", "renamed")
+    assert (updated.email, updated.pending_email) == (user.email, "new@example.com")
+    assert updated.username == "renamed"
     assert await password_hasher.verify("second-pass-word", updated.password_hash)
     assert uow.store.users[user.id] == updated
 

@@ -42,7 +42,7 @@ Email = Annotated[
 # What a mailed link's fragment carries (`#token=...`); any other string is the same 400 as a
 # spent token, so the length bound only keeps the body small.
 MailToken = Annotated[
-    str, Field(max_length=128, examples=["-kImP0Sp4jPNNaL-yN_mc1e8UK4yHK6VTnuXkYu4rWA"])
+    str, Field(max_length=1024, examples=["-kImP0Sp4jPNNaL-yN_mc1e8UK4yHK6VTnuXkYu4rWA"])
 ]
 Username = Annotated[
     str,

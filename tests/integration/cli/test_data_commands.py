@@ -263,10 +263,11 @@ def test_purge_expired_deletes_ended_sessions_keys_mail_tokens_and_old_mail(
         )
         connection.execute(
             "INSERT INTO mail_tokens (id, digest, user_id, purpose, email, expires_at, used_at) "
-            "VALUES "
-            "(gen_random_uuid(), 'live', %(id)s, 'verify-email', 'e@x.org', now() + '1 h', NULL),"
-            "(gen_random_uuid(), 'used', %(id)s, 'verify-email', 'e@x.org', now() + '1 h', now()),"
-            "(gen_random_uuid(), 'old', %(id)s, 'reset-password', 'e@x.org', now() - '1 s', NULL)",
+            "SELECT gen_random_uuid(), digest::bytea, %(id)s, purpose, 'e@x.org', "
+            "now() + lasts::interval, used FROM (VALUES "
+            "('live', 'verify-email', '1 hour', NULL::timestamptz), "
+            "('used', 'verify-email', '1 hour', now()), "
+            "('old', 'reset-password', '-1 second', NULL)) AS t(digest, purpose, lasts, used)",
             {"id": account[0]},
         )
         connection.execute(
@@ -274,8 +275,10 @@ def test_purge_expired_deletes_ended_sessions_keys_mail_tokens_and_old_mail(
             "VALUES "
             "(gen_random_uuid(), %(id)s, 'verify-email', 'e@x.org', 'e', NULL, NULL), "
             "(gen_random_uuid(), %(id)s, 'verify-email', 'e@x.org', 'e', now(), NULL), "
-            "(gen_random_uuid(), %(id)s, 'verify-email', 'e@x.org', 'e', now() - '8 days', NULL),"
-            "(gen_random_uuid(), %(id)s, 'verify-email', 'e@x.org', 'e', NULL, now() - '8 days')",
+            "(gen_random_uuid(), %(id)s, 'verify-email', 'e@x.org', 'e',"
+            " now() - '8 days'::interval, NULL),"
+            "(gen_random_uuid(), %(id)s, 'verify-email', 'e@x.org', 'e', NULL,"
+            " now() - '8 days'::interval)",
             {"id": account[0]},
         )
 
