@@ -13,6 +13,10 @@ EXPECTED_OPERATIONS = {
     "create_token",
     "refresh_tokens",
     "logout",
+    "verify_email",
+    "request_password_reset",
+    "confirm_password_reset",
+    "send_verification_mail",
     "list_sessions",
     "revoke_session",
     "revoke_other_sessions",
@@ -45,6 +49,7 @@ SECURED = {
     "get_current_user",
     "update_current_user",
     "delete_current_user",
+    "send_verification_mail",
     "update_user",
     "delete_user",
     "create_post",
@@ -159,6 +164,8 @@ def test_rate_limited_operations_document_429_with_retry_after(document: dict[st
         "create_user",
         "update_user",
         "update_current_user",
+        "request_password_reset",
+        "send_verification_mail",
     }
     for name in limited:
         headers = operations[name]["responses"]["429"]["headers"]

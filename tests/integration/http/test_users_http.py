@@ -26,7 +26,17 @@ async def test_register_answers_201_with_the_user_and_its_location(
 
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == {"id", "email", "username", "created_at", "updated_at", "role"}
+    assert set(body) == {
+        "id",
+        "email",
+        "username",
+        "created_at",
+        "updated_at",
+        "role",
+        "email_verified",
+        "pending_email",
+    }
+    assert (body["email_verified"], body["pending_email"]) == (False, None)
     assert (body["email"], body["username"], body["role"]) == ("ada@example.com", "ada", "member")
     assert datetime.fromisoformat(body["created_at"]).tzinfo is not None
     assert response.headers["location"] == f"/users/{body['id']}"

@@ -237,7 +237,18 @@ async def slow_server(*, answers_quit: bool = True) -> AsyncIterator[int]:
     """An SMTP server on the loopback that takes SLOW_ANSWER seconds to answer each command
     (DATA's lines are taken at once), and, unless `answers_quit`, never answers QUIT."""
 
+    handlers: set[asyncio.Task[None]] = set()
+
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            handlers.add(task)
+        try:
+            await converse(reader, writer)
+        finally:
+            writer.close()
+
+    async def converse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"220 slow.test ESMTP\r\n")
         in_data = False
         while line := await reader.readline():
@@ -257,13 +268,17 @@ async def slow_server(*, answers_quit: bool = True) -> AsyncIterator[int]:
             await asyncio.sleep(SLOW_ANSWER)
             writer.write(answer)
             await writer.drain()
-        writer.close()
 
     server = await asyncio.start_server(serve, HOST, 0)
     try:
         yield server.sockets[0].getsockname()[1]
     finally:
         server.close()
+        # Python 3.11's server leaves its connections' handlers running: end them here,
+        # so that none outlives the test (a conversation waiting for a QUIT, say).
+        for handler in handlers:
+            handler.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
         await server.wait_closed()
 
 
