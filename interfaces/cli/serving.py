@@ -139,6 +139,9 @@ def serve(
             ExitCode.INVALID_SETTINGS,
         )
     listener = _listen(bind_host, settings.port if port is None else port)
+    # The app's own settings, which the workers read from the environment, say where it
+    # is served: links in mails start there when PUBLIC_BASE_URL is unset.
+    os.environ["HOST"], os.environ["PORT"] = bind_host, str(listener.getsockname()[1])
     container = build_container(settings)
     log_config = container.logging_config()
     logging.config.dictConfig(log_config)

@@ -18,6 +18,7 @@ from interfaces.http.idempotency import RequestFingerprints
 from interfaces.http.metrics import router as metrics_router
 from interfaces.http.middleware import RequestEnvelopeMiddleware
 from interfaces.http.openapi import install_openapi, operation_id
+from interfaces.http.pages.router import router as pages_router
 from interfaces.http.pagination import CursorCodec, Paging
 from interfaces.http.params import reject_repeated_query_parameters
 from interfaces.http.posts.router import router as posts_router
@@ -121,5 +122,6 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(admin_router)
     app.include_router(users_router)
     app.include_router(posts_router)
+    app.include_router(pages_router)
     install_openapi(app, query_maximums={"skip": settings.max_skip})
     return app

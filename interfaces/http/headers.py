@@ -25,6 +25,15 @@ CDN and has no option to stop; with this policy the browser does not ask, so ope
 
 DOCS_PATHS: Final = frozenset({"/docs", "/redoc"})
 NO_STORE_PATHS: Final = frozenset({"/auth/token", "/auth/refresh"})
+
+MAIL_LINK_PAGES: Final = frozenset({"/verify-email", "/reset-password"})
+MAIL_LINK_CONTENT_SECURITY_POLICY: Final = (
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+"""The pages mailed links open (interfaces.http.pages): this service's own script and style,
+talking to this service only; no inline code, no framing, as they handle a token and a
+new password."""
 """Responses holding a token: no cache, shared or private, may keep them."""
 
 
@@ -44,6 +53,11 @@ def security_headers(path: str, *, behind_tls: bool) -> tuple[tuple[str, str], .
         headers += (("Cache-Control", "no-store"),)
     if path in DOCS_PATHS:
         headers += (("Content-Security-Policy", DOCS_CONTENT_SECURITY_POLICY),)
+    elif path in MAIL_LINK_PAGES:
+        headers += (
+            ("Content-Security-Policy", MAIL_LINK_CONTENT_SECURITY_POLICY),
+            ("Cache-Control", "no-store"),
+        )
     return headers
 
 

@@ -109,6 +109,13 @@ def test_the_wheel_holds_the_four_layers_their_data_and_no_tests(wheel: Path) ->
     assert f"{MIGRATIONS}/script.py.mako" in migrations
     assert f"{MIGRATIONS}/env.py" in migrations
     assert migrations <= names, f"missing from the wheel: {sorted(migrations - names)}"
+    data = {
+        path.relative_to(PROJECT_ROOT).as_posix()
+        for folder in ("infrastructure/mail/templates", "interfaces/http/pages/static")
+        for path in (PROJECT_ROOT / folder).iterdir()
+    }
+    assert len(data) >= 10
+    assert data <= names, f"mail templates or pages missing: {sorted(data - names)}"
     assert not any("__pycache__" in name for name in names)
     entry_points = next(name for name in names if name.endswith(".dist-info/entry_points.txt"))
     scripts = zipfile.ZipFile(wheel).read(entry_points).decode()
