@@ -9,6 +9,7 @@ what one writes the others read.
 """
 
 import re
+import time
 from collections.abc import Iterator
 from typing import Final
 from urllib.parse import urlsplit
@@ -27,7 +28,9 @@ pytestmark = [
 ]
 
 WORKERS: Final = 3
-MAX_CONNECTIONS: Final = 60
+BURST: Final = 60
+MAX_CONNECTIONS: Final = 300
+WORKERS_READY_SECONDS: Final = 20
 
 
 @pytest.fixture
@@ -49,13 +52,19 @@ def one_connection_per_worker(
         by_worker: dict[int, WorkerConnection] = {}
         try:
             # Connections that land on a worker already covered stay open, so
-            # that the kernel hands the next ones out among the others too.
+            # that the kernel hands the next ones out among the others too. The
+            # server answers once one worker is up; the others may still be
+            # starting, so past the first burst the connections come slower,
+            # until WORKERS_READY_SECONDS.
+            deadline = time.monotonic() + WORKERS_READY_SECONDS
             while len(by_worker) < WORKERS and len(opened) < MAX_CONNECTIONS:
                 connection = WorkerConnection(port, process.pid)
                 opened.append(connection)
                 by_worker.setdefault(connection.worker, connection)
+                if len(opened) >= BURST and time.monotonic() < deadline:
+                    time.sleep(0.1)
             assert len(by_worker) == WORKERS, (
-                f"{MAX_CONNECTIONS} connections reached only {len(by_worker)} workers"
+                f"{len(opened)} connections reached only {len(by_worker)} workers"
             )
             yield list(by_worker.values())
         finally:
