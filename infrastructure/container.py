@@ -19,6 +19,7 @@ from application.posts import PostService
 from application.sessions import SessionService
 from application.users import UserService
 from infrastructure.mail.composer import TemplateComposer
+from infrastructure.mail.console import PRODUCTION_WARNING as CONSOLE_MAIL_WARNING
 from infrastructure.mail.console import ConsoleMailer
 from infrastructure.mail.dispatcher import MailDispatcher
 from infrastructure.mail.smtp import SmtpMailer
@@ -390,9 +391,11 @@ async def running(container: Container) -> AsyncIterator[Container]:
 # names they must spell themselves: the errors the command line turns into
 # exit codes and what `db stop` found, what the HTTP layer records into for every request
 # and the tracing it instruments itself with (with the use cases' spans), the
-# warning the app logs when rate limits count in process memory, and the
-# in-memory store that interfaces/testing.py hands to other projects' tests.
+# warnings the app logs when rate limits count in process memory or mail goes to the
+# log in production, and the in-memory store that interfaces/testing.py hands to other
+# projects' tests.
 __all__ = [
+    "CONSOLE_MAIL_WARNING",
     "EXPOSITION_CONTENT_TYPE",
     "IN_PROCESS_WARNING",
     "Container",

@@ -21,6 +21,13 @@ from application.mail.ports import MailMessage
 
 _log: Final = logging.getLogger(__name__)
 
+PRODUCTION_WARNING: Final = (
+    "No SMTP_HOST is set, so mail is written to the log instead of sent (the console mailer): "
+    "no user receives a link, and every verification and reset token lands in the log. "
+    "Set SMTP_HOST (docs/operations.md, Mail)."
+)
+"""What the app logs at start-up with ENVIRONMENT=production and no SMTP server."""
+
 SEPARATOR: Final = " | "
 """Between the paragraphs of a mail's text in its record."""
 

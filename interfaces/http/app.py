@@ -7,7 +7,13 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
-from infrastructure.container import IN_PROCESS_WARNING, Container, running, trace_use_cases
+from infrastructure.container import (
+    CONSOLE_MAIL_WARNING,
+    IN_PROCESS_WARNING,
+    Container,
+    running,
+    trace_use_cases,
+)
 from interfaces.http.admin.router import router as admin_router
 from interfaces.http.auth.router import router as auth_router
 from interfaces.http.errors import error_responses, register_error_handlers
@@ -54,6 +60,8 @@ def create_app(container: Container | None = None) -> FastAPI:
     settings = container.settings()
     if settings.rate_limit_backend == "memory":
         logger.warning(IN_PROCESS_WARNING)
+    if settings.environment == "production" and settings.mail_transport == "console":
+        logger.warning(CONSOLE_MAIL_WARNING)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

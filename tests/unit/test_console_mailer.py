@@ -4,10 +4,14 @@ import json
 import logging
 
 import pytest
+from dependency_injector import providers
 
 from application.mail.ports import Mailer, MailMessage
+from infrastructure.container import CONSOLE_MAIL_WARNING, IN_PROCESS_WARNING, Container
 from infrastructure.mail.console import ConsoleMailer
 from infrastructure.observability.logging import ConsoleFormatter, JsonFormatter
+from interfaces.http.app import create_app
+from tests.conftest import make_settings
 
 LINK = "https://posts.example.com/verify-email#token=dGhlLXNpbmdsZS11c2UtdG9rZW4"
 MESSAGE = MailMessage(
@@ -68,3 +72,28 @@ async def test_the_json_format_carries_the_link_in_the_message(
     assert entry["level"] == "INFO"
     assert f" {LINK} " in entry["message"]
     assert "\n" not in entry["message"]
+
+
+def test_production_without_an_smtp_server_is_announced_at_start_up(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    secret = "kM3v9Qx2Lr7Tn4Wb8Yc1Zd6Fg5Hj0Pa2Sq9Ue3Vi7Xo"
+    with caplog.at_level(logging.WARNING):
+        create_app(Container(settings=providers.Object(make_settings())))
+        create_app(
+            Container(
+                settings=providers.Object(
+                    make_settings(environment="production", jwt_secret=secret, smtp_host="mx")
+                )
+            )
+        )
+        create_app(
+            Container(
+                settings=providers.Object(
+                    make_settings(environment="production", jwt_secret=secret)
+                )
+            )
+        )
+
+    warnings = [r.message for r in caplog.records if r.message != IN_PROCESS_WARNING]
+    assert warnings == [CONSOLE_MAIL_WARNING]
