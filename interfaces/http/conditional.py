@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
 from fastapi import Depends, Header, Request, Response
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from application.preconditions import Precondition
@@ -32,6 +33,7 @@ from interfaces.http.entity_tags import (
     parse_tag_list,
 )
 from interfaces.http.errors import error_responses
+from interfaces.http.responses import json_response
 
 
 def entity_tag(revision: str) -> str:
@@ -77,14 +79,6 @@ IfMatchHeader = Annotated[
         json_schema_extra={"pattern": TAG_LIST_PATTERN},
     ),
 ]
-IfNoneMatchHeader = Annotated[
-    str | None,
-    Header(
-        alias="If-None-Match",
-        description=_IF_NONE_MATCH_DESCRIPTION,
-        json_schema_extra={"pattern": TAG_LIST_PATTERN},
-    ),
-]
 
 
 async def _write_precondition(
@@ -111,34 +105,49 @@ class ReadConditions:
     if_match: EntityTags | None
     if_none_match: EntityTags | None
 
-    def answer(self, response: Response, revision: str) -> Response | None:
-        """Tag `response`; return the 304 to send instead of the representation, if any.
+    def answer(self, revision: str, representation: BaseModel) -> Response:
+        """The whole answer to the read: `representation` with its ETag, or the 304 to send
+        instead.
 
         RFC 9110's order (13.2.2): a failed `If-Match` is a 412 (raised); then
         a matching `If-None-Match` makes a 304, which carries the ETag too.
         """
-        tag(response, revision)
+        etag = {"ETag": entity_tag(revision)}
         if self.if_match is not None and not self.if_match.match_strongly(revision):
             raise VersionMismatchError
         if self.if_none_match is not None and self.if_none_match.match_weakly(revision):
-            return Response(status_code=304, headers={"ETag": entity_tag(revision)})
-        return None
+            return Response(status_code=304, headers=etag)
+        return json_response(representation, headers=etag)
 
 
-async def _read_conditions(
-    request: Request,
-    if_match: IfMatchHeader = None,
-    if_none_match: IfNoneMatchHeader = None,
-) -> ReadConditions:
+def read_conditions(request: Request) -> ReadConditions:
+    """The read's conditions, from every line of each header.
+
+    A function the route calls rather than a dependency: FastAPI solves each
+    dependency of a route anew on every request, and the headers are
+    documented by `conditional_read` instead.
+    """
     return ReadConditions(
-        if_match=None if if_match is None else parse_entity_tags(request, "If-Match"),
-        if_none_match=(
-            None if if_none_match is None else parse_entity_tags(request, "If-None-Match")
-        ),
+        if_match=parse_entity_tags(request, "If-Match"),
+        if_none_match=parse_entity_tags(request, "If-None-Match"),
     )
 
 
-ConditionalRead = Annotated[ReadConditions, Depends(_read_conditions)]
+def _header_parameter(name: str, description: str) -> dict[str, Any]:
+    """The OpenAPI parameter FastAPI writes for an optional `Header` of this name."""
+    return {
+        "name": name,
+        "in": "header",
+        "required": False,
+        "schema": {
+            "anyOf": [{"type": "string"}, {"type": "null"}],
+            "description": description,
+            "pattern": TAG_LIST_PATTERN,
+            "title": name,
+        },
+        "description": description,
+    }
+
 
 _ETAG_HEADER: Final = {
     "ETag": {
@@ -156,11 +165,20 @@ def tagged(status: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"headers": _ETAG_HEADER}}
 
 
-def read_responses(*errors: int) -> dict[int | str, dict[str, Any]]:
-    """The `responses` of a conditional read of one resource: 200 and 304 with their ETag,
-    400 and 412 for its preconditions, and `errors`."""
+def conditional_read(*errors: int) -> dict[str, Any]:
+    """The OpenAPI side of a conditional read of one resource, for its route's decorator: the
+    two headers `read_conditions` reads, 200 and 304 with their ETag, 400 and 412 for its
+    preconditions, and `errors`."""
     not_modified = {"description": "Not Modified: the ETag still matches", "headers": _ETAG_HEADER}
-    return error_responses(400, 412, *errors) | tagged(200) | {304: not_modified}
+    return {
+        "responses": error_responses(400, 412, *errors) | tagged(200) | {304: not_modified},
+        "openapi_extra": {
+            "parameters": [
+                _header_parameter("If-Match", _IF_MATCH_DESCRIPTION),
+                _header_parameter("If-None-Match", _IF_NONE_MATCH_DESCRIPTION),
+            ]
+        },
+    }
 
 
 def write_responses(*errors: int, success: int | None = 200) -> dict[int | str, dict[str, Any]]:

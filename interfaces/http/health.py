@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -10,8 +10,9 @@ from application.health import ReadinessProbe
 from interfaces.http.dependencies import container_of
 from interfaces.http.errors import error_responses
 from interfaces.http.problems import problem_response
+from interfaces.http.routing import service_router
 
-router = APIRouter(prefix="/health", tags=["health"])
+router = service_router(prefix="/health", tags=["health"])
 
 
 class Health(BaseModel):

@@ -1,10 +1,11 @@
 """GET /metrics, in Prometheus' text format."""
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from infrastructure.container import EXPOSITION_CONTENT_TYPE, Metrics
+from interfaces.http.routing import service_router
 
-router = APIRouter()
+router = service_router()
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -89,11 +89,15 @@ async def require_json(request: Request) -> None:
         raise HTTPException(415, "The request body must be JSON, sent as application/json")
 
 
-async def reject_repeated_query_parameters(request: Request) -> None:
+def reject_repeated_query_parameters(request: Request) -> None:
     """A parameter given twice (`?limit=5&limit=50`) is ambiguous: 422 rather than a guess.
 
     Unknown parameters are ignored, as HTTP caches and trackers add their own.
+    A query string without `&` or `;` holds one parameter at most: nothing to parse.
     """
+    query = request.scope["query_string"]
+    if b"&" not in query and b";" not in query:
+        return
     seen: set[str] = set()
     repeated = []
     for name, _ in request.query_params.multi_items():

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import Depends, Path, Query, Request, Response
 
 from application.admin import AccountChange
 from domain.audit import AuditEvent, AuditFilter, AuditKind
@@ -21,10 +21,11 @@ from interfaces.http.errors import error_responses
 from interfaces.http.origin import OriginDep
 from interfaces.http.pagination import LINK_HEADER_DOC, CursorParam, Listing, PagingDep
 from interfaces.http.params import MAX_ID, Id, Limit, require_json
+from interfaces.http.routing import service_router
 from interfaces.http.security import CurrentUser
 from interfaces.http.users.router import USERS
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = service_router(prefix="/admin", tags=["admin"])
 
 UserId = Annotated[Id, Path(description="The account's id, in decimal digits.")]
 

@@ -2,7 +2,7 @@
 
 from typing import Final, Literal
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import Depends, Request, Response, status
 from pydantic import BaseModel, ConfigDict
 
 from application.auth import Client, TokenPair, UnsupportedGrantTypeError
@@ -20,6 +20,7 @@ from interfaces.http.errors import error_responses
 from interfaces.http.origin import OriginDep, origin_of
 from interfaces.http.params import require_json
 from interfaces.http.ratelimit import CountedLogin, limit_reset_requests
+from interfaces.http.routing import service_router
 from interfaces.http.security import CallerDep
 from interfaces.http.users.schemas import (
     Accepted,
@@ -28,7 +29,7 @@ from interfaces.http.users.schemas import (
     VerifyEmail,
 )
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = service_router(prefix="/auth", tags=["auth"])
 
 REFRESH_GRANT: Final = "refresh_token"
 

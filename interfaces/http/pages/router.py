@@ -10,10 +10,11 @@ OpenAPI document: they are for people, not clients.
 from importlib.resources import files
 from typing import Final
 
-from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-router = APIRouter(include_in_schema=False)
+from interfaces.http.routing import service_router
+
+router = service_router(include_in_schema=False)
 
 _STATIC: Final = files(__package__) / "static"
 

@@ -4,16 +4,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import Depends, Path, Query, Request, Response, status
 
 from application.posts import EditPost, PublishPost
 from domain.idempotency import StoredResponse
 from domain.posts import AuthoredPost, PostKey
 from domain.posts.rules import MODERATION_REASON_MAX_LENGTH
 from interfaces.http.conditional import (
-    ConditionalRead,
     IfMatch,
-    read_responses,
+    conditional_read,
+    read_conditions,
     tag,
     write_responses,
 )
@@ -30,10 +30,10 @@ from interfaces.http.origin import OriginDep
 from interfaces.http.pagination import LINK_HEADER_DOC, CursorParam, Listing, PagingDep
 from interfaces.http.params import MAX_ID, Id, Limit, Skip, require_json
 from interfaces.http.posts.schemas import PostCreate, PostRead, PostUpdate
-from interfaces.http.routing import collection_route
+from interfaces.http.routing import collection_route, service_router
 from interfaces.http.security import CallerDep, CurrentUser, caller_must_exist
 
-router = APIRouter(tags=["posts"])
+router = service_router(tags=["posts"])
 
 PostId = Annotated[Id, Path(description="The post's id, in decimal digits.")]
 UserId = Annotated[Id, Path(description="The author's id, in decimal digits.")]
@@ -125,16 +125,15 @@ async def list_posts(
 @router.get(
     "/posts/{post_id}",
     response_model=PostRead,
-    responses=read_responses(404),
+    **conditional_read(404),
     summary="Get a post",
 )
-async def get_post(
-    post_id: PostId, conditions: ConditionalRead, service: PostServiceDep, response: Response
-) -> PostRead | Response:
+async def get_post(post_id: PostId, service: PostServiceDep, request: Request) -> Response:
     """Return the post with its author; `If-None-Match` with its ETag makes it a 304 while
     neither the post nor its author's name changed."""
+    conditions = read_conditions(request)
     authored = await service.get_post(post_id)
-    return conditions.answer(response, authored.revision) or PostRead.of(authored)
+    return conditions.answer(authored.revision, PostRead.of(authored))
 
 
 @router.patch(

@@ -7,15 +7,16 @@ session is live: a revoked session's token gets the same 401 here as anywhere.
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import Path, Response, status
 
 from interfaces.http.dependencies import SessionServiceDep
 from interfaces.http.errors import error_responses
 from interfaces.http.origin import OriginDep
+from interfaces.http.routing import service_router
 from interfaces.http.security import CallerDep
 from interfaces.http.sessions.schemas import SessionRead
 
-router = APIRouter(prefix="/users/me/sessions", tags=["sessions"])
+router = service_router(prefix="/users/me/sessions", tags=["sessions"])
 
 SessionId = Annotated[UUID, Path(description="The session's id, from the list.")]
 

@@ -12,7 +12,7 @@ the account the client last saw, and never matches.
 from collections.abc import Sequence
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import Depends, Path, Request, Response, status
 
 from application.preconditions import Precondition
 from application.users import RegisterUser, UpdateUser, UserService
@@ -21,9 +21,9 @@ from domain.idempotency import StoredResponse
 from domain.sessions import Caller
 from domain.users import User
 from interfaces.http.conditional import (
-    ConditionalRead,
     IfMatch,
-    read_responses,
+    conditional_read,
+    read_conditions,
     tag,
     write_responses,
 )
@@ -45,7 +45,7 @@ from interfaces.http.ratelimit import (
     limit_registrations,
     limit_verification_mails,
 )
-from interfaces.http.routing import collection_route
+from interfaces.http.routing import collection_route, service_router
 from interfaces.http.security import CallerDep, CurrentUser
 from interfaces.http.users.schemas import (
     Accepted,
@@ -55,7 +55,7 @@ from interfaces.http.users.schemas import (
     UserUpdate,
 )
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = service_router(prefix="/users", tags=["users"])
 
 UserId = Annotated[Id, Path(description="The user's id, in decimal digits.")]
 JSON_BODY = [Depends(require_json)]
@@ -130,15 +130,13 @@ async def list_users(
 
 
 # Before /{user_id}, which would otherwise try to read "me" as an id.
-@router.get("/me", response_model=UserPrivate, responses=read_responses(401), summary="The caller")
-async def get_current_user(
-    user: CurrentUser, conditions: ConditionalRead, response: Response
-) -> UserPrivate | Response:
+@router.get("/me", response_model=UserPrivate, **conditional_read(401), summary="The caller")
+async def get_current_user(user: CurrentUser, request: Request) -> Response:
     """Return the account the bearer token belongs to, in its private view.
 
     Its ETag is the one to send in `If-Match` when changing or deleting the account.
     """
-    return conditions.answer(response, user.revision) or UserPrivate.model_validate(user)
+    return read_conditions(request).answer(user.revision, UserPrivate.model_validate(user))
 
 
 @router.patch(
@@ -207,20 +205,17 @@ async def send_verification_mail(
     return Accepted(detail="A new link is on its way")
 
 
-@router.get(
-    "/{user_id}", response_model=UserPublic, responses=read_responses(404), summary="Get a user"
-)
-async def get_user(
-    user_id: UserId, conditions: ConditionalRead, service: UserServiceDep, response: Response
-) -> UserPublic | Response:
+@router.get("/{user_id}", response_model=UserPublic, **conditional_read(404), summary="Get a user")
+async def get_user(user_id: UserId, service: UserServiceDep, request: Request) -> Response:
     """Return the user's public view; `If-None-Match` with its ETag makes it a 304 while
     that view is unchanged.
 
     The ETag is the public view's own: a change of email or password leaves it
     as it is. It is no use in `If-Match` on a change: send the private one.
     """
+    conditions = read_conditions(request)
     user = await service.get_user(user_id)
-    return conditions.answer(response, user.public_revision) or UserPublic.model_validate(user)
+    return conditions.answer(user.public_revision, UserPublic.model_validate(user))
 
 
 @router.patch(
