@@ -10,6 +10,7 @@ import math
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Final, NamedTuple
@@ -27,6 +28,7 @@ from prometheus_client import (
 MULTIPROCESS_ENV: Final = "PROMETHEUS_MULTIPROC_DIR"
 EXPOSITION_CONTENT_TYPE: Final = CONTENT_TYPE_LATEST
 KNOWN_METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+POOL_REFRESH_SECONDS: Final = 1.0
 
 
 class PoolStats(NamedTuple):
@@ -80,12 +82,33 @@ class Metrics:
             if read is not None
         ]
         self._replica = None if replica is None else _ReplicaGauges(self.registry, replica)
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        self._next_refresh = 0.0
 
     def observe(self, *, method: str, route: str, status: int, seconds: float) -> None:
+        """Count and time one answered request.
+
+        The labelled children are kept by their labels: prometheus-client's
+        `labels()` checks and joins them, under a lock, on every call. The
+        pools' gauges are refreshed at most every `POOL_REFRESH_SECONDS`, so
+        a worker whose file a scrape of another worker reads (several
+        workers) keeps them current, without a read of the pool per request.
+        """
         method = method if method in KNOWN_METHODS else "OTHER"
-        self.requests.labels(method, route, f"{status // 100}xx").inc()
-        self.duration.labels(method, route).observe(seconds)
-        self.refresh_pool()
+        key = (method, route, status // 100)
+        counted = self._children.get(key)
+        if counted is None:
+            counted = self._children[key] = (
+                self.requests.labels(method, route, f"{status // 100}xx"),
+                self.duration.labels(method, route),
+            )
+        requests, duration = counted
+        requests.inc()
+        duration.observe(seconds)
+        now = time.monotonic()
+        if now >= self._next_refresh:
+            self._next_refresh = now + POOL_REFRESH_SECONDS
+            self.refresh_pool()
 
     def refresh_pool(self) -> None:
         for pool in self._pools:

@@ -11,13 +11,15 @@ buffered.
 """
 
 import logging
+import os
 import re
 import time
-import uuid
+from collections.abc import Iterable
+from functools import cache
 from typing import Final
 
 from fastapi import Request
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -35,12 +37,48 @@ _REQUEST_ID: Final = re.compile(r"[A-Za-z0-9._-]{1,128}")
 QUIET_PATHS: Final = frozenset({"/health/live", "/health/ready", "/metrics"})
 """Probed every few seconds; logged at DEBUG so they do not drown the access log."""
 
+_ENVELOPE_HEADERS: Final = frozenset({b"x-request-id", b"content-length", b"cookie"})
 MAX_BODY_BYTES: Final = 1024 * 1024
 DEFAULT_HEADER_LIMITS: Final = HeaderLimits(one=8 * 1024, all=32 * 1024)
 
 
 def _too_large(limit: int) -> str:
     return f"The request body is larger than the limit of {limit} bytes"
+
+
+def _envelope_headers(headers: Iterable[tuple[bytes, bytes]]) -> tuple[str, str, str]:
+    """`X-Request-ID`, `Content-Length` and `Cookie` ("" when absent; the first of each), in
+    one pass over the request's headers, which the server gives with lower-case names."""
+    wanted: dict[bytes, str] = {}
+    for name, value in headers:
+        if name in _ENVELOPE_HEADERS and name not in wanted:
+            wanted[name] = value.decode("latin-1")
+    return (
+        wanted.get(b"x-request-id", ""),
+        wanted.get(b"content-length", ""),
+        wanted.get(b"cookie", ""),
+    )
+
+
+@cache
+def _raw(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[bytes, bytes], ...]:
+    """Headers as ASGI carries them: lower-case names, both as bytes."""
+    return tuple((name.lower().encode(), value.encode()) for name, value in headers)
+
+
+def _add_headers(message: Message, added: Iterable[tuple[bytes, bytes]]) -> None:
+    """Give a response start `added`, each replacing any header of its name the response set.
+
+    Appended when the response has none of that name, as is usual: one look at
+    its names instead of a search through them for each header.
+    """
+    raw: list[tuple[bytes, bytes]] = list(message.get("headers", ()))
+    present = {name.lower() for name, _ in raw}
+    for name, value in added:
+        if name in present:
+            raw = [(old, old_value) for old, old_value in raw if old.lower() != name]
+        raw.append((name, value))
+    message["headers"] = raw
 
 
 class RequestEnvelopeMiddleware:
@@ -104,34 +142,33 @@ class RequestEnvelopeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        incoming = headers.get("x-request-id", "")
-        rid = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        incoming, declared, cookie = _envelope_headers(scope["headers"])
+        rid = incoming if _REQUEST_ID.fullmatch(incoming) else os.urandom(16).hex()
         token = request_id.set(rid)
         trace_id = None if self.tracing is None else self.tracing.join(rid)
         started = time.perf_counter()
-        added = security_headers(scope["path"], behind_tls=self.behind_tls)
+        added = [
+            *_raw(security_headers(scope["path"], behind_tls=self.behind_tls)),
+            (b"x-request-id", rid.encode()),
+        ]
+        if trace_id is not None:
+            added.append((b"x-trace-id", trace_id.encode()))
         status: int | None = None
         positions = self.read_your_writes
         position = (
             None
             if positions is None
-            else positions.begin(cookie_parser(headers.get("cookie", "")).get(positions.cookie))
+            else positions.begin(cookie_parser(cookie).get(positions.cookie))
         )
 
         async def enveloped_send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                response_headers = MutableHeaders(scope=message)
-                for name, value in added:
-                    response_headers[name] = value
-                response_headers["X-Request-ID"] = rid
+                _add_headers(message, added)
                 written = None if positions is None else positions.set_cookie()
                 if written is not None:
-                    response_headers.append("Set-Cookie", written)
-                if trace_id is not None:
-                    response_headers["X-Trace-ID"] = trace_id
+                    MutableHeaders(scope=message).append("Set-Cookie", written)
             await send(message)
 
         self.metrics.in_flight.inc()
@@ -141,7 +178,6 @@ class RequestEnvelopeMiddleware:
                 refusal = problem_response(Request(scope), 431, excess)
                 await refusal(scope, receive, enveloped_send)
                 return
-            declared = headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self.max_body_bytes:
                 refusal = problem_response(Request(scope), 413, _too_large(self.max_body_bytes))
                 await refusal(scope, receive, enveloped_send)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Final, Generic, Literal, TypeVar
 from urllib.parse import quote, urlencode
 
-from fastapi import Depends, Query, Request, Response
+from fastapi import Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from application.pagination import Page, PageRequest
@@ -125,12 +125,10 @@ class Paging:
         return reference if self.base_url is None else self.base_url + reference
 
 
-async def _paging(request: Request) -> Paging:
+def paging_of(request: Request) -> Paging:
+    """The app's paging, which its factory sets up once."""
     paging: Paging = request.app.state.paging
     return paging
-
-
-PagingDep = Annotated[Paging, Depends(_paging)]
 
 
 class Listing(Generic[Key, Item]):
@@ -149,13 +147,14 @@ class Listing(Generic[Key, Item]):
 
     def request(
         self,
-        paging: Paging,
+        request: Request,
         *,
         listing: str,
         cursor: str | None,
         skip: int,
         limit: int,
     ) -> PageRequest[Key]:
+        paging = paging_of(request)
         paging.check_skip(skip)
         if cursor is None:
             return PageRequest(limit=limit, skip=skip)
@@ -170,10 +169,9 @@ class Listing(Generic[Key, Item]):
 
     def link(
         self,
-        paging: Paging,
+        request: Request,
         *,
         listing: str,
-        request: Request,
         response: Response,
         asked: PageRequest[Key],
         page: Page[Item],
@@ -187,6 +185,7 @@ class Listing(Generic[Key, Item]):
         else:
             has_next = page.more
             has_prev = asked.after is not None or asked.skip > 0
+        paging = paging_of(request)
         links = []
         if has_next:
             key = self._dump(self._key_of(items[-1]))

@@ -5,13 +5,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Final
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from application.auth import InvalidTokenError
 from domain.sessions import Caller
 from domain.users import User, UserNotFoundError
-from interfaces.http.dependencies import AuthServiceDep
+from interfaces.http.dependencies import auth_service
 
 TOKEN_PATH: Final = "/auth/token"  # noqa: S105 - a path, not a secret
 REFRESH_PATH: Final = "/auth/refresh"
@@ -31,7 +31,8 @@ oauth2_scheme: Final = OAuth2PasswordBearer(
 )
 
 
-async def _caller(token: Annotated[str, Depends(oauth2_scheme)], auth: AuthServiceDep) -> Caller:
+async def _caller(token: Annotated[str, Depends(oauth2_scheme)], request: Request) -> Caller:
+    auth = auth_service(request)
     return auth.caller(token)
 
 
@@ -40,7 +41,8 @@ CallerDep = Annotated[Caller, Depends(_caller)]
 checks the session in its own statement (or in `caller_must_exist`)."""
 
 
-async def _current_user(caller: CallerDep, auth: AuthServiceDep) -> User:
+async def _current_user(caller: CallerDep, request: Request) -> User:
+    auth = auth_service(request)
     return await auth.signed_in(caller)
 
 

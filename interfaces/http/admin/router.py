@@ -4,7 +4,6 @@ Whether the caller may is the use case's question to the policy
 (`domain/authorization.py`): a member gets its 403 from there, not from here.
 """
 
-from collections.abc import Sequence
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
@@ -16,11 +15,12 @@ from domain.audit.entities import TARGET_MAX_LENGTH
 from domain.users import Role, UserFilter
 from domain.users.rules import EMAIL_MAX_LENGTH, USERNAME_MAX_LENGTH
 from interfaces.http.admin.schemas import AccountChangeBody, AuditEventRead, UserAdminView
-from interfaces.http.dependencies import AdminServiceDep
+from interfaces.http.dependencies import admin_service
 from interfaces.http.errors import error_responses
 from interfaces.http.origin import OriginDep
-from interfaces.http.pagination import LINK_HEADER_DOC, CursorParam, Listing, PagingDep
+from interfaces.http.pagination import LINK_HEADER_DOC, CursorParam, Listing
 from interfaces.http.params import MAX_ID, Id, Limit, require_json
+from interfaces.http.responses import JsonList
 from interfaces.http.routing import service_router
 from interfaces.http.security import CurrentUser
 from interfaces.http.users.router import USERS
@@ -39,10 +39,7 @@ UserId = Annotated[Id, Path(description="The account's id, in decimal digits.")]
 async def list_accounts(
     *,
     actor: CurrentUser,
-    service: AdminServiceDep,
-    paging: PagingDep,
     request: Request,
-    response: Response,
     username: Annotated[
         str | None,
         Query(min_length=1, max_length=USERNAME_MAX_LENGTH, description="A username prefix."),
@@ -55,18 +52,20 @@ async def list_accounts(
     active: bool | None = None,
     limit: Limit = 100,
     cursor: CursorParam = None,
-) -> Sequence[UserAdminView]:
+) -> Response:
     """Accounts in id order with their private fields, filtered by prefixes of the username
     or the email (without case), the role and whether active; the `Link` header leads on.
 
     A cursor holds its filters: it is refused with others.
     """
+    service = admin_service(request)
     where = UserFilter(username_prefix=username, email_prefix=email, role=role, active=active)
     listing = _listing("admin-users", request)
-    asked = USERS.request(paging, listing=listing, cursor=cursor, skip=0, limit=limit)
+    asked = USERS.request(request, listing=listing, cursor=cursor, skip=0, limit=limit)
     page = await service.list_users(actor, where, asked)
-    USERS.link(paging, listing=listing, request=request, response=response, asked=asked, page=page)
-    return [UserAdminView.model_validate(user) for user in page.items]
+    answer = ACCOUNT_LIST.response([UserAdminView.model_validate(user) for user in page.items])
+    USERS.link(request, listing=listing, response=answer, asked=asked, page=page)
+    return answer
 
 
 @router.patch(
@@ -80,12 +79,13 @@ async def change_account(
     user_id: UserId,
     body: AccountChangeBody,
     actor: CurrentUser,
-    service: AdminServiceDep,
+    request: Request,
     origin: OriginDep,
 ) -> UserAdminView:
     """Set `role` (`member` or `admin`) or `active`. Deactivating ends every session of the
     account at once and hides its posts; its logins are refused until it is active again.
     The last active admin can be neither demoted nor deactivated (409, saying why)."""
+    service = admin_service(request)
     change = AccountChange(role=body.role, active=body.active)
     changed = await service.change_account(actor, user_id, change, origin=origin)
     return UserAdminView.model_validate(changed)
@@ -101,6 +101,8 @@ def _load_event_key(raw: list[Any]) -> int:
 EVENTS: Final = Listing[int, AuditEvent](
     key_of=lambda event: event.id, dump=lambda key: [key], load=_load_event_key
 )
+EVENT_LIST: Final = JsonList(AuditEventRead)
+ACCOUNT_LIST: Final = JsonList(UserAdminView)
 
 
 @router.get(
@@ -112,10 +114,7 @@ EVENTS: Final = Listing[int, AuditEvent](
 async def list_audit_events(
     *,
     actor: CurrentUser,
-    service: AdminServiceDep,
-    paging: PagingDep,
     request: Request,
-    response: Response,
     actor_id: Annotated[Id | None, Query(description="Events done by this account.")] = None,
     target: Annotated[
         str | None,
@@ -128,15 +127,17 @@ async def list_audit_events(
     kind: AuditKind | None = None,
     limit: Limit = 100,
     cursor: CursorParam = None,
-) -> Sequence[AuditEventRead]:
+) -> Response:
     """Security and admin events, newest first, filtered by actor, target and kind; the
     `Link` header leads on. Events are never changed or deleted."""
+    service = admin_service(request)
     where = AuditFilter(actor_id=actor_id, target=target, kind=kind)
     listing = _listing("admin-audit", request)
-    asked = EVENTS.request(paging, listing=listing, cursor=cursor, skip=0, limit=limit)
+    asked = EVENTS.request(request, listing=listing, cursor=cursor, skip=0, limit=limit)
     page = await service.list_audit(actor, where, asked)
-    EVENTS.link(paging, listing=listing, request=request, response=response, asked=asked, page=page)
-    return [AuditEventRead.model_validate(event) for event in page.items]
+    answer = EVENT_LIST.response([AuditEventRead.model_validate(event) for event in page.items])
+    EVENTS.link(request, listing=listing, response=answer, asked=asked, page=page)
+    return answer
 
 
 def _listing(name: str, request: Request) -> str:

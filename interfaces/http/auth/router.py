@@ -10,11 +10,11 @@ from application.ratelimit import Limit
 from interfaces.http.auth.form import RefreshFormBody, require_form
 from interfaces.http.client_address import client_key
 from interfaces.http.dependencies import (
-    AuthServiceDep,
-    EmailVerificationServiceDep,
-    PasswordResetServiceDep,
-    SessionServiceDep,
+    auth_service,
     container_of,
+    email_verification_service,
+    password_reset_service,
+    session_service,
 )
 from interfaces.http.errors import error_responses
 from interfaces.http.origin import OriginDep, origin_of
@@ -86,7 +86,7 @@ def _client(request: Request) -> Client:
     dependencies=[Depends(require_form)],
     summary="Log in",
 )
-async def create_token(form: CountedLogin, auth: AuthServiceDep, request: Request) -> TokenResponse:
+async def create_token(form: CountedLogin, request: Request) -> TokenResponse:
     """Exchange a username (or the email) and a password for a new session's tokens.
 
     Send the access token as `Authorization: Bearer <access_token>`; before it
@@ -98,6 +98,7 @@ async def create_token(form: CountedLogin, auth: AuthServiceDep, request: Reques
     address, get a 429 with `Retry-After`; while it lasts, even the right
     password is refused.
     """
+    auth = auth_service(request)
     pair = await auth.login(login=form.username, password=form.password, client=_client(request))
     return TokenResponse.of(pair)
 
@@ -116,7 +117,7 @@ async def _limit_refreshes(request: Request) -> None:
     summary="Refresh the tokens",
 )
 async def refresh_tokens(
-    form: RefreshFormBody, auth: AuthServiceDep, origin: OriginDep
+    form: RefreshFormBody, request: Request, origin: OriginDep
 ) -> TokenResponse:
     """Spend the refresh token for a new pair in the same session (RFC 6749 section 6).
 
@@ -129,6 +130,7 @@ async def refresh_tokens(
     is the same 401; refreshes are limited per client address (429). Like a
     login's, the answer is never cached (`Cache-Control: no-store`).
     """
+    auth = auth_service(request)
     if form.grant_type != REFRESH_GRANT:
         raise UnsupportedGrantTypeError(REFRESH_GRANT)
     pair = await auth.refresh(form.refresh_token, origin=origin)
@@ -142,9 +144,10 @@ async def refresh_tokens(
     responses=error_responses(401),
     summary="Log out",
 )
-async def logout(caller: CallerDep, sessions: SessionServiceDep, origin: OriginDep) -> None:
+async def logout(caller: CallerDep, request: Request, origin: OriginDep) -> None:
     """End the caller's session: its refresh token, and every access token issued in it,
     stop working at once. The caller's other sessions go on (`DELETE /users/me/sessions`)."""
+    sessions = session_service(request)
     await sessions.logout(caller, origin=origin)
 
 
@@ -156,9 +159,7 @@ async def logout(caller: CallerDep, sessions: SessionServiceDep, origin: OriginD
     dependencies=[Depends(require_json)],
     summary="Prove an address",
 )
-async def verify_email(
-    body: VerifyEmail, service: EmailVerificationServiceDep, origin: OriginDep
-) -> None:
+async def verify_email(body: VerifyEmail, request: Request, origin: OriginDep) -> None:
     """Spend the token of a mailed link (the part after `#token=`): the account's address
     becomes verified, or, for a change of email, the new address becomes the account's.
 
@@ -167,6 +168,7 @@ async def verify_email(
     address another account took meanwhile is a 409. No bearer token is
     needed: the mailed token is the proof.
     """
+    service = email_verification_service(request)
     await service.verify_email(body.token, origin=origin)
 
 
@@ -183,9 +185,7 @@ RESET_ACCEPTED: Final = (
     dependencies=[Depends(require_json)],
     summary="Ask for a password-reset link",
 )
-async def request_password_reset(
-    body: PasswordResetRequest, service: PasswordResetServiceDep, request: Request
-) -> Accepted:
+async def request_password_reset(body: PasswordResetRequest, request: Request) -> Accepted:
     """Mail a link that sets a new password to the account with this email, if there is one.
 
     The answer is the same 202, in about the same time, whether or not an
@@ -193,6 +193,7 @@ async def request_password_reset(
     The link works `PASSWORD_RESET_MINUTES` (30 by default), once. Requests
     are limited per client address and per email (429 with `Retry-After`).
     """
+    service = password_reset_service(request)
     await limit_reset_requests(request, body.email)
     await service.request(body.email)
     return Accepted(detail=RESET_ACCEPTED)
@@ -207,7 +208,7 @@ async def request_password_reset(
     summary="Set a new password with a mailed link",
 )
 async def confirm_password_reset(
-    body: PasswordResetConfirm, service: PasswordResetServiceDep, origin: OriginDep
+    body: PasswordResetConfirm, request: Request, origin: OriginDep
 ) -> None:
     """Set `new_password` (registration's rules, strength included: 422) with the token of a
     reset link, spending it; every session of the account ends, and its address is told.
@@ -215,4 +216,5 @@ async def confirm_password_reset(
     An unknown, used or expired token is the same 400 (`invalid-mail-token`),
     and nothing changes. Log in with the new password afterwards.
     """
+    service = password_reset_service(request)
     await service.reset(body.token, body.new_password, origin=origin)

@@ -1,6 +1,5 @@
 """HTTP endpoints for posts: parse, call the use case, shape the answer."""
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Final
 
@@ -17,7 +16,7 @@ from interfaces.http.conditional import (
     tag,
     write_responses,
 )
-from interfaces.http.dependencies import PostServiceDep
+from interfaces.http.dependencies import post_service
 from interfaces.http.errors import error_responses
 from interfaces.http.idempotency import (
     CREATED_HEADERS_DOC,
@@ -27,9 +26,10 @@ from interfaces.http.idempotency import (
     send_outcome,
 )
 from interfaces.http.origin import OriginDep
-from interfaces.http.pagination import LINK_HEADER_DOC, CursorParam, Listing, PagingDep
+from interfaces.http.pagination import LINK_HEADER_DOC, CursorParam, Listing
 from interfaces.http.params import MAX_ID, Id, Limit, Skip, require_json
 from interfaces.http.posts.schemas import PostCreate, PostRead, PostUpdate
+from interfaces.http.responses import JsonList
 from interfaces.http.routing import collection_route, service_router
 from interfaces.http.security import CallerDep, CurrentUser, caller_must_exist
 
@@ -58,6 +58,7 @@ def _load_post_key(raw: list[Any]) -> PostKey:
 POSTS: Final = Listing[PostKey, AuthoredPost](
     key_of=lambda authored: PostKey.of(authored.post), dump=_dump_post_key, load=_load_post_key
 )
+POST_LIST: Final = JsonList(PostRead)
 
 
 @collection_route(
@@ -73,11 +74,11 @@ POSTS: Final = Listing[PostKey, AuthoredPost](
 async def create_post(
     body: PostCreate,
     author: CallerDep,
-    service: PostServiceDep,
     idempotency: IdempotencyKeyDep,
     request: Request,
 ) -> Response:
     """Publish a post as the caller; with an `Idempotency-Key`, at most once per key."""
+    service = post_service(request)
     command = PublishPost(title=body.title, content=body.content)
 
     def render(authored: AuthoredPost) -> StoredResponse:
@@ -102,24 +103,23 @@ async def create_post(
 )
 async def list_posts(
     *,
-    service: PostServiceDep,
-    paging: PagingDep,
     request: Request,
-    response: Response,
     skip: Skip = 0,
     limit: Limit = 100,
     author_id: AuthorFilter = None,
     cursor: CursorParam = None,
-) -> Sequence[PostRead]:
+) -> Response:
     """Return posts newest first, each with its author; `author_id` keeps one author's.
 
     The `Link` header leads to the next and previous pages.
     """
+    service = post_service(request)
     listing = f"posts?author_id={author_id or ''}"
-    asked = POSTS.request(paging, listing=listing, cursor=cursor, skip=skip, limit=limit)
+    asked = POSTS.request(request, listing=listing, cursor=cursor, skip=skip, limit=limit)
     page = await service.list_posts(asked, author_id=author_id)
-    POSTS.link(paging, listing=listing, request=request, response=response, asked=asked, page=page)
-    return [PostRead.of(authored) for authored in page.items]
+    answer = POST_LIST.response([PostRead.of(authored) for authored in page.items])
+    POSTS.link(request, listing=listing, response=answer, asked=asked, page=page)
+    return answer
 
 
 @router.get(
@@ -128,9 +128,10 @@ async def list_posts(
     **conditional_read(404),
     summary="Get a post",
 )
-async def get_post(post_id: PostId, service: PostServiceDep, request: Request) -> Response:
+async def get_post(post_id: PostId, request: Request) -> Response:
     """Return the post with its author; `If-None-Match` with its ETag makes it a 304 while
     neither the post nor its author's name changed."""
+    service = post_service(request)
     conditions = read_conditions(request)
     authored = await service.get_post(post_id)
     return conditions.answer(authored.revision, PostRead.of(authored))
@@ -149,13 +150,14 @@ async def update_post(
     body: PostUpdate,
     actor: CurrentUser,
     expected: IfMatch,
-    service: PostServiceDep,
+    request: Request,
     response: Response,
 ) -> PostRead:
     """Change the title or the content of one's own post.
 
     With `If-Match`, only if the post still has that ETag.
     """
+    service = post_service(request)
     authored = await service.edit_post(
         actor, post_id, EditPost(title=body.title, content=body.content), expected=expected
     )
@@ -175,7 +177,7 @@ async def delete_post(
     post_id: PostId,
     actor: CurrentUser,
     expected: IfMatch,
-    service: PostServiceDep,
+    request: Request,
     origin: OriginDep,
     reason: Annotated[
         str | None,
@@ -189,6 +191,7 @@ async def delete_post(
 ) -> None:
     """Delete one's own post, or (an admin) anyone's, with a `reason`. With `If-Match`, only
     if it still has that ETag."""
+    service = post_service(request)
     await service.delete_post(actor, post_id, expected=expected, reason=reason, origin=origin)
 
 
@@ -202,17 +205,16 @@ async def delete_post(
 async def list_user_posts(
     *,
     user_id: UserId,
-    service: PostServiceDep,
-    paging: PagingDep,
     request: Request,
-    response: Response,
     skip: Skip = 0,
     limit: Limit = 100,
     cursor: CursorParam = None,
-) -> Sequence[PostRead]:
+) -> Response:
     """Return one user's posts, newest first; the `Link` header leads to the other pages."""
+    service = post_service(request)
     listing = f"users/{user_id}/posts"
-    asked = POSTS.request(paging, listing=listing, cursor=cursor, skip=skip, limit=limit)
+    asked = POSTS.request(request, listing=listing, cursor=cursor, skip=skip, limit=limit)
     page = await service.list_user_posts(user_id, asked)
-    POSTS.link(paging, listing=listing, request=request, response=response, asked=asked, page=page)
-    return [PostRead.of(authored) for authored in page.items]
+    answer = POST_LIST.response([PostRead.of(authored) for authored in page.items])
+    POSTS.link(request, listing=listing, response=answer, asked=asked, page=page)
+    return answer

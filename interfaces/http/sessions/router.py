@@ -7,9 +7,9 @@ session is live: a revoked session's token gets the same 401 here as anywhere.
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Path, Response, status
+from fastapi import Path, Request, Response, status
 
-from interfaces.http.dependencies import SessionServiceDep
+from interfaces.http.dependencies import session_service
 from interfaces.http.errors import error_responses
 from interfaces.http.origin import OriginDep
 from interfaces.http.routing import service_router
@@ -27,9 +27,10 @@ SessionId = Annotated[UUID, Path(description="The session's id, from the list.")
     responses=error_responses(401),
     summary="List the caller's sessions",
 )
-async def list_sessions(caller: CallerDep, sessions: SessionServiceDep) -> list[SessionRead]:
+async def list_sessions(caller: CallerDep, request: Request) -> list[SessionRead]:
     """The caller's live sessions (one per login not yet ended), the most recently used first;
     `current` marks the one whose token made this request."""
+    sessions = session_service(request)
     found = await sessions.list_sessions(caller)
     return [SessionRead.of(s, current=s.id == caller.session_id) for s in found]
 
@@ -41,10 +42,9 @@ async def list_sessions(caller: CallerDep, sessions: SessionServiceDep) -> list[
     responses=error_responses(401),
     summary="Sign out everywhere else",
 )
-async def revoke_other_sessions(
-    caller: CallerDep, sessions: SessionServiceDep, origin: OriginDep
-) -> None:
+async def revoke_other_sessions(caller: CallerDep, request: Request, origin: OriginDep) -> None:
     """End every session of the caller's but the current one: their tokens stop working at once."""
+    sessions = session_service(request)
     await sessions.revoke_other_sessions(caller, origin=origin)
 
 
@@ -56,11 +56,12 @@ async def revoke_other_sessions(
     summary="End a session",
 )
 async def revoke_session(
-    session_id: SessionId, caller: CallerDep, sessions: SessionServiceDep, origin: OriginDep
+    session_id: SessionId, caller: CallerDep, request: Request, origin: OriginDep
 ) -> None:
     """End one of the caller's sessions (the current one too: that is a logout).
 
     404 when no live session of the caller's has that id, whether it ended,
     never existed or is someone else's.
     """
+    sessions = session_service(request)
     await sessions.revoke_session(caller, session_id, origin=origin)

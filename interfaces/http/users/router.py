@@ -9,7 +9,6 @@ same across a change of email or password, so it cannot say which state of
 the account the client last saw, and never matches.
 """
 
-from collections.abc import Sequence
 from typing import Annotated, Any, Final
 
 from fastapi import Depends, Path, Request, Response, status
@@ -27,7 +26,7 @@ from interfaces.http.conditional import (
     tag,
     write_responses,
 )
-from interfaces.http.dependencies import EmailVerificationServiceDep, UserServiceDep
+from interfaces.http.dependencies import email_verification_service, user_service
 from interfaces.http.errors import error_responses
 from interfaces.http.idempotency import (
     CREATED_HEADERS_DOC,
@@ -37,7 +36,7 @@ from interfaces.http.idempotency import (
     send_outcome,
 )
 from interfaces.http.origin import OriginDep
-from interfaces.http.pagination import LINK_HEADER_DOC, CursorParam, Listing, PagingDep
+from interfaces.http.pagination import LINK_HEADER_DOC, CursorParam, Listing
 from interfaces.http.params import MAX_ID, Id, Limit, Skip, require_json
 from interfaces.http.ratelimit import (
     CredentialChanges,
@@ -45,6 +44,7 @@ from interfaces.http.ratelimit import (
     limit_registrations,
     limit_verification_mails,
 )
+from interfaces.http.responses import JsonList
 from interfaces.http.routing import collection_route, service_router
 from interfaces.http.security import CallerDep, CurrentUser
 from interfaces.http.users.schemas import (
@@ -71,6 +71,7 @@ def _load_user_key(raw: list[Any]) -> int:
 USERS: Final = Listing[int, User](
     key_of=lambda user: user.id, dump=lambda key: [key], load=_load_user_key
 )
+USER_LIST: Final = JsonList(UserPublic)
 
 
 @collection_route(
@@ -83,7 +84,7 @@ USERS: Final = Listing[int, User](
     summary="Register a user",
 )
 async def create_user(
-    body: UserCreate, service: UserServiceDep, idempotency: IdempotencyKeyDep, request: Request
+    body: UserCreate, idempotency: IdempotencyKeyDep, request: Request
 ) -> Response:
     """Create an account; the email and the username are unique regardless of case.
 
@@ -94,6 +95,7 @@ async def create_user(
     email registered, as there is no caller to tell apart. Registrations are
     limited per client address (429 with `Retry-After` past it).
     """
+    service = user_service(request)
     command = RegisterUser(email=body.email, username=body.username, password=body.password)
 
     def render(user: User) -> StoredResponse:
@@ -114,19 +116,18 @@ async def create_user(
 )
 async def list_users(
     *,
-    service: UserServiceDep,
-    paging: PagingDep,
     request: Request,
-    response: Response,
     skip: Skip = 0,
     limit: Limit = 100,
     cursor: CursorParam = None,
-) -> Sequence[UserPublic]:
+) -> Response:
     """Return users' public views ordered by id; the `Link` header leads to the other pages."""
-    asked = USERS.request(paging, listing="users", cursor=cursor, skip=skip, limit=limit)
+    service = user_service(request)
+    asked = USERS.request(request, listing="users", cursor=cursor, skip=skip, limit=limit)
     page = await service.list_users(asked)
-    USERS.link(paging, listing="users", request=request, response=response, asked=asked, page=page)
-    return [UserPublic.model_validate(user) for user in page.items]
+    answer = USER_LIST.response([UserPublic.model_validate(user) for user in page.items])
+    USERS.link(request, listing="users", response=answer, asked=asked, page=page)
+    return answer
 
 
 # Before /{user_id}, which would otherwise try to read "me" as an id.
@@ -152,12 +153,13 @@ async def update_current_user(
     actor: CurrentUser,
     caller: CallerDep,
     expected: IfMatch,
-    service: UserServiceDep,
+    request: Request,
     limits: CredentialChangesDep,
     origin: OriginDep,
     response: Response,
 ) -> UserPrivate:
     """Like `PATCH /users/{user_id}` with the caller's own id."""
+    service = user_service(request)
     return await _update(
         service,
         actor=actor,
@@ -178,10 +180,9 @@ async def update_current_user(
     responses=write_responses(401, success=None),
     summary="Delete the caller's account",
 )
-async def delete_current_user(
-    actor: CurrentUser, expected: IfMatch, service: UserServiceDep
-) -> None:
+async def delete_current_user(actor: CurrentUser, expected: IfMatch, request: Request) -> None:
     """Like `DELETE /users/{user_id}` with the caller's own id."""
+    service = user_service(request)
     await service.delete_user(actor, actor.id, expected=expected)
 
 
@@ -192,27 +193,27 @@ async def delete_current_user(
     responses=error_responses(401, 409, 429),
     summary="Mail the caller a new verification link",
 )
-async def send_verification_mail(
-    actor: CurrentUser, service: EmailVerificationServiceDep, request: Request
-) -> Accepted:
+async def send_verification_mail(actor: CurrentUser, request: Request) -> Accepted:
     """Mail a new link: to the address a change of email is pending to, else to the account's
     own while it is unverified (409 when neither needs proving). Limited per account (429).
 
     The links mailed before keep working until they expire.
     """
+    service = email_verification_service(request)
     await limit_verification_mails(request, actor)
     await service.send_again(actor)
     return Accepted(detail="A new link is on its way")
 
 
 @router.get("/{user_id}", response_model=UserPublic, **conditional_read(404), summary="Get a user")
-async def get_user(user_id: UserId, service: UserServiceDep, request: Request) -> Response:
+async def get_user(user_id: UserId, request: Request) -> Response:
     """Return the user's public view; `If-None-Match` with its ETag makes it a 304 while
     that view is unchanged.
 
     The ETag is the public view's own: a change of email or password leaves it
     as it is. It is no use in `If-Match` on a change: send the private one.
     """
+    service = user_service(request)
     conditions = read_conditions(request)
     user = await service.get_user(user_id)
     return conditions.answer(user.public_revision, UserPublic.model_validate(user))
@@ -232,7 +233,7 @@ async def update_user(
     actor: CurrentUser,
     caller: CallerDep,
     expected: IfMatch,
-    service: UserServiceDep,
+    request: Request,
     limits: CredentialChangesDep,
     origin: OriginDep,
     response: Response,
@@ -249,6 +250,7 @@ async def update_user(
     `If-Match`, only if the account still has that ETag: the private one,
     from `GET /users/me`, the registration or the last change (this answer's).
     """
+    service = user_service(request)
     return await _update(
         service,
         actor=actor,
@@ -305,10 +307,11 @@ async def _update(
     summary="Delete one's account",
 )
 async def delete_user(
-    user_id: UserId, actor: CurrentUser, expected: IfMatch, service: UserServiceDep
+    user_id: UserId, actor: CurrentUser, expected: IfMatch, request: Request
 ) -> None:
     """Delete one's own account and, with it, all of one's posts; its tokens stop working.
 
     With `If-Match`, only if the account still has that ETag (the private one).
     """
+    service = user_service(request)
     await service.delete_user(actor, user_id, expected=expected)
