@@ -75,7 +75,7 @@ class PartialUpdate(BaseModel):
         return self
 
 
-async def require_json(request: Request) -> None:
+def require_json(request: Request) -> None:
     """Refuse a body that is not declared as JSON with 415, rather than guess.
 
     `application/json` and the `application/*+json` family are accepted.

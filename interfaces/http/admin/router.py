@@ -7,7 +7,7 @@ Whether the caller may is the use case's question to the policy
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
-from fastapi import Depends, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 
 from application.admin import AccountChange
 from domain.audit import AuditEvent, AuditFilter, AuditKind
@@ -19,7 +19,7 @@ from interfaces.http.dependencies import admin_service
 from interfaces.http.errors import error_responses
 from interfaces.http.origin import OriginDep
 from interfaces.http.pagination import LINK_HEADER_DOC, CursorParam, Listing
-from interfaces.http.params import MAX_ID, Id, Limit, require_json
+from interfaces.http.params import MAX_ID, Id, Limit
 from interfaces.http.responses import JsonList
 from interfaces.http.routing import service_router
 from interfaces.http.security import CurrentUser
@@ -72,7 +72,6 @@ async def list_accounts(
     "/users/{user_id}",
     response_model=UserAdminView,
     responses=error_responses(401, 403, 404, 409, 413, 415),
-    dependencies=[Depends(require_json)],
     summary="Change an account's role or activity (admins)",
 )
 async def change_account(

@@ -64,7 +64,7 @@ class RefreshForm(BaseModel):
 RefreshFormBody = Annotated[RefreshForm, Form()]
 
 
-async def require_form(request: Request) -> None:
+def require_form(request: Request) -> None:
     """Refuse a body that is not a form with 415 and what to send instead, as `POST /users/`
     refuses one that is not JSON; a JSON body would otherwise read as a form with no fields."""
     message = Message()

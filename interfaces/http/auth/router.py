@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 from application.auth import Client, TokenPair, UnsupportedGrantTypeError
 from application.ratelimit import Limit
-from interfaces.http.auth.form import RefreshFormBody, require_form
+from interfaces.http.auth.form import RefreshFormBody
 from interfaces.http.client_address import client_key
 from interfaces.http.dependencies import (
     auth_service,
@@ -18,7 +18,6 @@ from interfaces.http.dependencies import (
 )
 from interfaces.http.errors import error_responses
 from interfaces.http.origin import OriginDep, origin_of
-from interfaces.http.params import require_json
 from interfaces.http.ratelimit import CountedLogin, limit_reset_requests
 from interfaces.http.routing import service_router
 from interfaces.http.security import CallerDep
@@ -83,7 +82,6 @@ def _client(request: Request) -> Client:
     "/token",
     response_model=TokenResponse,
     responses=error_responses(401, 415, 429),
-    dependencies=[Depends(require_form)],
     summary="Log in",
 )
 async def create_token(form: CountedLogin, request: Request) -> TokenResponse:
@@ -113,7 +111,7 @@ async def _limit_refreshes(request: Request) -> None:
     "/refresh",
     response_model=TokenResponse,
     responses=error_responses(400, 401, 415, 429),
-    dependencies=[Depends(require_form), Depends(_limit_refreshes)],
+    dependencies=[Depends(_limit_refreshes)],
     summary="Refresh the tokens",
 )
 async def refresh_tokens(
@@ -156,7 +154,6 @@ async def logout(caller: CallerDep, request: Request, origin: OriginDep) -> None
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     responses=error_responses(400, 409, 415),
-    dependencies=[Depends(require_json)],
     summary="Prove an address",
 )
 async def verify_email(body: VerifyEmail, request: Request, origin: OriginDep) -> None:
@@ -182,7 +179,6 @@ RESET_ACCEPTED: Final = (
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
     responses=error_responses(415, 429),
-    dependencies=[Depends(require_json)],
     summary="Ask for a password-reset link",
 )
 async def request_password_reset(body: PasswordResetRequest, request: Request) -> Accepted:
@@ -204,7 +200,6 @@ async def request_password_reset(body: PasswordResetRequest, request: Request) -
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     responses=error_responses(400, 415),
-    dependencies=[Depends(require_json)],
     summary="Set a new password with a mailed link",
 )
 async def confirm_password_reset(

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Any, Final
 
-from fastapi import Depends, Path, Query, Request, Response, status
+from fastapi import Path, Query, Request, Response, status
 
 from application.posts import EditPost, PublishPost
 from domain.idempotency import StoredResponse
@@ -27,7 +27,7 @@ from interfaces.http.idempotency import (
 )
 from interfaces.http.origin import OriginDep
 from interfaces.http.pagination import LINK_HEADER_DOC, CursorParam, Listing
-from interfaces.http.params import MAX_ID, Id, Limit, Skip, require_json
+from interfaces.http.params import MAX_ID, Id, Limit, Skip
 from interfaces.http.posts.schemas import PostCreate, PostRead, PostUpdate
 from interfaces.http.responses import JsonList
 from interfaces.http.routing import collection_route, service_router
@@ -38,7 +38,6 @@ router = service_router(tags=["posts"])
 PostId = Annotated[Id, Path(description="The post's id, in decimal digits.")]
 UserId = Annotated[Id, Path(description="The author's id, in decimal digits.")]
 AuthorFilter = Annotated[Id | None, Query(description="Only posts by this user.")]
-JSON_BODY = [Depends(require_json)]
 
 
 def _dump_post_key(key: PostKey) -> list[Any]:
@@ -68,7 +67,6 @@ POST_LIST: Final = JsonList(PostRead)
     status_code=status.HTTP_201_CREATED,
     response_model=PostRead,
     responses=error_responses(401, 409, 413, 415) | CREATED_HEADERS_DOC,
-    dependencies=JSON_BODY,
     summary="Publish a post",
 )
 async def create_post(
@@ -141,7 +139,6 @@ async def get_post(post_id: PostId, request: Request) -> Response:
     "/posts/{post_id}",
     response_model=PostRead,
     responses=write_responses(401, 403, 404, 413, 415),
-    dependencies=JSON_BODY,
     summary="Edit a post",
 )
 async def update_post(

@@ -37,7 +37,7 @@ from interfaces.http.idempotency import (
 )
 from interfaces.http.origin import OriginDep
 from interfaces.http.pagination import LINK_HEADER_DOC, CursorParam, Listing
-from interfaces.http.params import MAX_ID, Id, Limit, Skip, require_json
+from interfaces.http.params import MAX_ID, Id, Limit, Skip
 from interfaces.http.ratelimit import (
     CredentialChanges,
     CredentialChangesDep,
@@ -58,7 +58,6 @@ from interfaces.http.users.schemas import (
 router = service_router(prefix="/users", tags=["users"])
 
 UserId = Annotated[Id, Path(description="The user's id, in decimal digits.")]
-JSON_BODY = [Depends(require_json)]
 
 
 def _load_user_key(raw: list[Any]) -> int:
@@ -80,7 +79,7 @@ USER_LIST: Final = JsonList(UserPublic)
     status_code=status.HTTP_201_CREATED,
     response_model=UserPrivate,
     responses=error_responses(409, 413, 415, 429) | CREATED_HEADERS_DOC,
-    dependencies=[*JSON_BODY, Depends(limit_registrations)],
+    dependencies=[Depends(limit_registrations)],
     summary="Register a user",
 )
 async def create_user(
@@ -144,7 +143,6 @@ async def get_current_user(user: CurrentUser, request: Request) -> Response:
     "/me",
     response_model=UserPrivate,
     responses=write_responses(401, 403, 409, 413, 415, 429, 503),
-    dependencies=JSON_BODY,
     summary="Change the caller's account",
 )
 async def update_current_user(
@@ -223,7 +221,6 @@ async def get_user(user_id: UserId, request: Request) -> Response:
     "/{user_id}",
     response_model=UserPrivate,
     responses=write_responses(401, 403, 404, 409, 413, 415, 429, 503),
-    dependencies=JSON_BODY,
     summary="Change one's account",
 )
 async def update_user(
