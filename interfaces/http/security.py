@@ -16,14 +16,31 @@ from interfaces.http.dependencies import auth_service
 TOKEN_PATH: Final = "/auth/token"  # noqa: S105 - a path, not a secret
 REFRESH_PATH: Final = "/auth/refresh"
 
-# Also what makes Swagger UI's "Authorize" button log in through TOKEN_PATH.
-# A missing or non-bearer Authorization header is FastAPI's own 401.
+
+class _BearerCaller(OAuth2PasswordBearer):
+    """The OAuth2 password flow's bearer token, read as the caller it names.
+
+    One dependency for the header and the token both: FastAPI solves each
+    dependency of a route anew on every request. It is still FastAPI's
+    scheme, so the OpenAPI document declares it on every operation that
+    takes a caller, and Swagger UI's "Authorize" button logs in through
+    TOKEN_PATH; a missing or non-bearer Authorization header is its own 401.
+    """
+
+    async def __call__(self, request: Request) -> Caller:  # type: ignore[override]
+        token = await super().__call__(request)
+        if token is None:  # only with auto_error=False, which this scheme never sets
+            raise InvalidTokenError
+        return auth_service(request).caller(token)
+
+
 # Swagger UI's dialog for the password flow always has client_id and client_secret
 # fields (it has no option to hide them); the description, shown above them, says
 # what to do with them.
-oauth2_scheme: Final = OAuth2PasswordBearer(
+caller_scheme: Final = _BearerCaller(
     tokenUrl=TOKEN_PATH,
     refreshUrl=REFRESH_PATH,
+    scheme_name="OAuth2PasswordBearer",
     description=(
         "Log in with your **username** (or email) and **password**. Leave `client_id` and "
         "`client_secret` empty: this API has no registered clients, and no scopes."
@@ -31,12 +48,7 @@ oauth2_scheme: Final = OAuth2PasswordBearer(
 )
 
 
-async def _caller(token: Annotated[str, Depends(oauth2_scheme)], request: Request) -> Caller:
-    auth = auth_service(request)
-    return auth.caller(token)
-
-
-CallerDep = Annotated[Caller, Depends(_caller)]
+CallerDep = Annotated[Caller, Depends(caller_scheme)]
 """The account and session a valid token names, neither read: for a route whose use case
 checks the session in its own statement (or in `caller_must_exist`)."""
 

@@ -35,6 +35,10 @@ from interfaces.http.security import CallerDep, CurrentUser, caller_must_exist
 
 router = service_router(tags=["posts"])
 
+POST_PATH: Final = "/posts/{post_id}"
+"""Where a post is read: the `Location` of a created one, without asking Starlette, whose
+`url_for` tries every route in turn."""
+
 PostId = Annotated[Id, Path(description="The post's id, in decimal digits.")]
 UserId = Annotated[Id, Path(description="The author's id, in decimal digits.")]
 AuthorFilter = Annotated[Id | None, Query(description="Only posts by this user.")]
@@ -80,7 +84,7 @@ async def create_post(
     command = PublishPost(title=body.title, content=body.content)
 
     def render(authored: AuthoredPost) -> StoredResponse:
-        location = request.url_for("get_post", post_id=authored.post.id).path
+        location = POST_PATH.format(post_id=authored.post.id)
         return created(PostRead.of(authored), location=location, revision=authored.revision)
 
     # The INSERT checks the caller's account and session: no read of them beforehand.
@@ -121,7 +125,7 @@ async def list_posts(
 
 
 @router.get(
-    "/posts/{post_id}",
+    POST_PATH,
     response_model=PostRead,
     **conditional_read(404),
     summary="Get a post",

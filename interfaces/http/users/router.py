@@ -57,6 +57,11 @@ from interfaces.http.users.schemas import (
 
 router = service_router(prefix="/users", tags=["users"])
 
+_ONE: Final = "/{user_id}"
+USER_PATH: Final = router.prefix + _ONE
+"""Where a user is read: the `Location` of a registration, without asking Starlette, whose
+`url_for` tries every route in turn."""
+
 UserId = Annotated[Id, Path(description="The user's id, in decimal digits.")]
 
 
@@ -98,7 +103,7 @@ async def create_user(
     command = RegisterUser(email=body.email, username=body.username, password=body.password)
 
     def render(user: User) -> StoredResponse:
-        location = request.url_for("get_user", user_id=user.id).path
+        location = USER_PATH.format(user_id=user.id)
         return created(UserPrivate.model_validate(user), location=location, revision=user.revision)
 
     if idempotency is None:
@@ -203,7 +208,7 @@ async def send_verification_mail(actor: CurrentUser, request: Request) -> Accept
     return Accepted(detail="A new link is on its way")
 
 
-@router.get("/{user_id}", response_model=UserPublic, **conditional_read(404), summary="Get a user")
+@router.get(_ONE, response_model=UserPublic, **conditional_read(404), summary="Get a user")
 async def get_user(user_id: UserId, request: Request) -> Response:
     """Return the user's public view; `If-None-Match` with its ETag makes it a 304 while
     that view is unchanged.
