@@ -21,7 +21,7 @@ from benchmarks import database, machine, wrk
 from benchmarks.options import Options
 from benchmarks.schedule import Bench
 from benchmarks.servers import Cpus, Server, free_port, running
-from infrastructure.settings import DEVELOPMENT_JWT_SECRET
+from infrastructure.settings import DEVELOPMENT_JWT_SECRET, Settings
 
 FLOOR_MODULES: Final = ("psycopg_pool", "orjson")
 EXIT_CANNOT_RUN: Final = 2
@@ -133,14 +133,23 @@ def serving(
 
 @contextmanager
 def service(
-    cpus: Cpus, environment: dict[str, str], folder: Path, name: str = "service"
+    cpus: Cpus,
+    environment: dict[str, str],
+    folder: Path,
+    name: str = "service",
+    *,
+    workers: int = 1,
 ) -> Iterator[Server]:
-    """The service as an operator serves it: its own command line, one worker."""
+    """The service as an operator serves it: its own command line, one worker unless told.
+
+    With several, it is ready once one worker answers; the others may still
+    be starting.
+    """
 
     def command(port: int) -> list[str]:
         return [
             *cpus.server,
-            *(sys.executable, "-m", "interfaces", "serve", "--workers", "1"),
+            *(sys.executable, "-m", "interfaces", "serve", "--workers", str(workers)),
             *("--host", "127.0.0.1", "--port", str(port)),
         ]
 
@@ -165,6 +174,30 @@ def floor(
         yield server
 
 
+def service_pool_size() -> int:
+    """The most connections one worker of the service holds: its pool's DB_POOL_SIZE plus
+    DB_MAX_OVERFLOW, as the servers will read them from this environment."""
+    settings = Settings(environment="development", repository="postgres")
+    return settings.db_pool_size + settings.db_max_overflow
+
+
+def check_room(url: str, needed: int, servers: str) -> None:
+    """Refuse to start servers whose pools would exhaust max_connections: past it, the last
+    pools to grow fail requests, and any other client of a shared server is locked out.
+
+    `needed` is what the pools hold at their peak: the load fills each one,
+    and none gives connections back before the run ends.
+    """
+    room = database.connection_room(url)
+    if needed > room:
+        raise CannotRunError(
+            f"{servers} open up to {needed} connections, and the database accepts {room} "
+            f"more now: raise its max_connections (the embedded one gets "
+            f"{database.EMBEDDED_MAX_CONNECTIONS} when the benchmark starts it), or wait for "
+            "its other clients to finish"
+        )
+
+
 def cpu_watch() -> machine.CpuWatch:
     """The harness, its children and the embedded PostgreSQL: everything else is "others"."""
     return machine.CpuWatch({os.getpid(), *database.embedded_server_pids()})
@@ -172,7 +205,7 @@ def cpu_watch() -> machine.CpuWatch:
 
 def pinning(cpus: Cpus) -> str:
     if cpus.pinned:
-        return f"server on CPU {cpus.server[-1]}, wrk on CPU {cpus.wrk[-1]}"
+        return f"servers on CPU {cpus.server[-1]}, wrk on CPU {cpus.wrk[-1]}"
     return "not pinned (taskset or a second core is missing)"
 
 

@@ -23,7 +23,6 @@ from benchmarks.options import Options
 from benchmarks.report import Step, ladder_json, ladder_table
 from benchmarks.schedule import Bench, Key
 from benchmarks.servers import HOST, Cpus, Server, plan_cpus
-from infrastructure.settings import Settings
 
 Start = Callable[[Cpus, dict[str, str], Path, int], AbstractContextManager[Server]]
 """Starts a rung's server: pinning, environment, log folder, a user id it can read."""
@@ -69,13 +68,14 @@ def _service(
     return harness.service(cpus, environment, folder)
 
 
+FASTAPI: Final = Rung(
+    "fastapi", "FastAPI: routing, validation, response_model", _app("fastapi", "fastapi_app")
+)
+"""Also measured by the main run, beside the service, on the route it serves."""
+
 RUNGS: Final = (
     Rung("floor", "bare ASGI, psycopg pool, orjson", harness.floor),
-    Rung(
-        "fastapi",
-        "FastAPI: routing, validation, response_model",
-        _app("fastapi", "fastapi_app"),
-    ),
+    FASTAPI,
     Rung(
         "fastapi+sqlalchemy",
         "SQLAlchemy AsyncEngine, a Core statement",
@@ -86,27 +86,12 @@ RUNGS: Final = (
 
 
 def _most_connections() -> int:
-    """What the rungs' pools hold at their peak: the load fills each one, and none gives
-    connections back before the run ends."""
+    """What the rungs' pools hold at their peak."""
     # Imported here, after `harness.wrk_or_stop` checked that the floor's modules exist.
     from benchmarks.floor import POOL_MAX  # noqa: PLC0415
     from benchmarks.ladder_apps import ENGINE_POOL_SIZE  # noqa: PLC0415
 
-    service = Settings(environment="development", repository="postgres")
-    return 2 * POOL_MAX + ENGINE_POOL_SIZE + service.db_pool_size + service.db_max_overflow
-
-
-def _check_room(url: str) -> None:
-    """Refuse to start rungs that would exhaust max_connections: past it, the last pools to
-    grow fail requests, and any other client of a shared server is locked out."""
-    needed, room = _most_connections(), database.connection_room(url)
-    if needed > room:
-        raise harness.CannotRunError(
-            f"the ladder's four servers open up to {needed} connections, and the database "
-            f"accepts {room} more now: raise its max_connections (the embedded one gets "
-            f"{database.EMBEDDED_MAX_CONNECTIONS} when the benchmark starts it), or wait for "
-            "its other clients to finish"
-        )
+    return 2 * POOL_MAX + ENGINE_POOL_SIZE + harness.service_pool_size()
 
 
 def _jobs(
@@ -140,7 +125,9 @@ def climb(options: Options, stack: ExitStack) -> int:
     cpus = plan_cpus()
     environment = harness.environment(*harness.jwt_settings())
     fixtures = harness.prepare_data(options, stack, environment)
-    _check_room(environment["DATABASE_URL"])
+    harness.check_room(
+        environment["DATABASE_URL"], _most_connections(), "the ladder's four servers"
+    )
 
     folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-ladder-")))
     ready_user = fixtures.user_ids[0]

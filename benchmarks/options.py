@@ -25,14 +25,23 @@ class Options:
     results_dir: Path | None
     ladder: bool = False
     """GET /users/{id} on servers that add the service's layers one at a time, instead."""
+    workers: bool = True
+    """After the stress runs, the service on two workers, as information."""
 
-    def estimated_seconds(self, routes: int) -> int:
-        """Load time alone: what the run costs after the data is ready."""
-        compared = routes * 2 * (self.warmup + self.repetitions * self.duration)
+    @property
+    def seconds_per_target(self) -> int:
+        """One route on one target: its warm-up and its repetitions."""
+        return self.warmup + self.repetitions * self.duration
+
+    def estimated_seconds(self, routes: int, extra_targets: int = 0) -> int:
+        """The comparison's and the stress runs' load: service and floor on every route, plus
+        `extra_targets` route-and-target pairs in the same repetitions."""
+        compared = (routes * 2 + extra_targets) * self.seconds_per_target
         return compared + routes * len(self.stress_connections) * self.stress_duration
 
 
-# Full: about 3.5 minutes of load; quick: under one.
+# Everything included (the FastAPI rung, stress, two workers, traces): about 7 minutes of load
+# in full, 2 in quick.
 _FULL: Final = {"duration": 8, "warmup": 3, "stress_duration": 8}
 _QUICK: Final = {"duration": 2, "warmup": 1, "stress_duration": 2}
 
@@ -55,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
             "and the service, each adding one layer (the stress options do not apply)."
         ),
     )
-    add("--quick", action="store_true", help="Short runs (about a minute of load).")
+    add("--quick", action="store_true", help="Short runs (about two minutes of load).")
     add("--duration", type=int, help="Seconds per measured run (full: 8, quick: 2).")
     add("--warmup", type=int, help="Seconds of warm-up per route and target (full: 3, quick: 1).")
     add("--repetitions", type=int, default=3, help="Measured runs per route and target.")
@@ -68,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
         help="Connection counts of the error check on the service; none to skip it.",
     )
     add("--stress-duration", type=int, help="Seconds per error-check run (full: 8, quick: 2).")
+    add(
+        "--no-workers",
+        action="store_true",
+        help="Skip the service on two workers (information only, after the stress runs).",
+    )
     add("--timeout", type=int, default=2, help="Seconds after which wrk counts a timeout.")
     add("--users", type=int, default=10_000, help="Users the database must hold.")
     add("--posts", type=int, default=50_000, help="Posts the database must hold.")
@@ -91,6 +105,7 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         posts=arguments.posts,
         results_dir=None if arguments.no_save else arguments.results_dir,
         ladder=arguments.ladder,
+        workers=not arguments.no_workers,
     )
     _check(options)
     return options

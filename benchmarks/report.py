@@ -3,7 +3,7 @@
 import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Final
 
 from benchmarks.wrk import Result
 
@@ -41,6 +41,8 @@ class Comparison:
     route: str
     service: Summary
     floor: Summary
+    framework: Summary | None = None
+    """The ladder's FastAPI rung, on the routes it serves: what the framework alone allows."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +79,8 @@ def step_ratios(steps: Sequence[Step]) -> list[tuple[float | None, float | None]
     ]
 
 
-def _times(ratio: float | None) -> str:
-    return "-" if ratio is None else f"{ratio:.2f}x"
+def _times(ratio: float | None, digits: int = 2) -> str:
+    return "-" if ratio is None else f"{ratio:.{digits}f}x"
 
 
 def ladder_table(steps: Sequence[Step]) -> str:
@@ -106,38 +108,54 @@ def ladder_json(steps: Sequence[Step]) -> list[dict[str, Any]]:
     ]
 
 
+_TARGET_WIDTH: Final = 13
+
+
+def _summary_line(route: str, name: str, summary: Summary) -> str:
+    return (
+        f"{route:<22}{name:<{_TARGET_WIDTH}}{summary.rps:>9,.0f}{summary.spread:>8.0%}"
+        f"{summary.p50_ms:>8.2f}ms{summary.p99_ms:>8.2f}ms{summary.errors:>8,}"
+    )
+
+
+def _ratio_line(name: str, service: Summary, other: Summary) -> str:
+    return (
+        f"{'':<22}{name:<{_TARGET_WIDTH}}{_ratio(service.rps, other.rps):>9}{'':>8}"
+        f"{_ratio(service.p50_ms, other.p50_ms):>10}{_ratio(service.p99_ms, other.p99_ms):>10}"
+    )
+
+
 def comparison_table(rows: Sequence[Comparison]) -> str:
     header = (
-        f"{'route':<22}{'target':<10}{'req/s':>9}{'spread':>8}{'p50':>10}{'p99':>10}{'errors':>8}"
+        f"{'route':<22}{'target':<{_TARGET_WIDTH}}{'req/s':>9}{'spread':>8}{'p50':>10}"
+        f"{'p99':>10}{'errors':>8}"
     )
     lines = [header, "-" * len(header)]
     for row in rows:
-        for name, summary in (("service", row.service), ("floor", row.floor)):
-            lines.append(
-                f"{row.route if name == 'service' else '':<22}{name:<10}{summary.rps:>9,.0f}"
-                f"{summary.spread:>8.0%}{summary.p50_ms:>8.2f}ms{summary.p99_ms:>8.2f}ms"
-                f"{summary.errors:>8,}"
-            )
-        lines.append(
-            f"{'':<22}{'svc/floor':<10}{_ratio(row.service.rps, row.floor.rps):>9}{'':>8}"
-            f"{_ratio(row.service.p50_ms, row.floor.p50_ms):>10}"
-            f"{_ratio(row.service.p99_ms, row.floor.p99_ms):>10}"
-        )
+        lines += [
+            _summary_line(row.route, "service", row.service),
+            _summary_line("", "floor", row.floor),
+        ]
+        if row.framework is not None:
+            lines.append(_summary_line("", "fastapi", row.framework))
+        lines.append(_ratio_line("svc/floor", row.service, row.floor))
+        if row.framework is not None:
+            lines.append(_ratio_line("svc/fastapi", row.service, row.framework))
     return "\n".join(lines)
 
 
 def stress_table(runs: Sequence[StressRun]) -> str:
     header = (
-        f"{'route':<22}{'conns':>6}{'req/s':>9}{'p99':>10}{'max':>10}"
+        f"{'route':<22}{'conns':>6}{'req/s':>9}{'p50':>10}{'p99':>10}{'p99/p50':>9}{'max':>10}"
         f"{'non-2xx':>9}{'socket':>8}{'timeouts':>10}"
     )
     lines = [header, "-" * len(header)]
     for run in runs:
         result = run.result
         lines.append(
-            f"{run.route:<22}{run.connections:>6}{result.rps:>9,.0f}{result.p99_ms:>8.1f}ms"
-            f"{result.max_ms:>8.0f}ms{result.non2xx:>9,}{result.socket_errors:>8,}"
-            f"{result.timeouts:>10,}"
+            f"{run.route:<22}{run.connections:>6}{result.rps:>9,.0f}{result.p50_ms:>8.1f}ms"
+            f"{result.p99_ms:>8.1f}ms{_times(result.tail, 1):>9}{result.max_ms:>8.0f}ms"
+            f"{result.non2xx:>9,}{result.socket_errors:>8,}{result.timeouts:>10,}"
         )
     return "\n".join(lines)
 
@@ -154,10 +172,20 @@ def memory_line(
 
 def as_json(comparisons: Sequence[Comparison], stress: Sequence[StressRun]) -> dict[str, Any]:
     return {
-        "comparison": [asdict(row) for row in comparisons],
+        "comparison": [
+            asdict(row)
+            | {
+                "service_over_floor": _share(row.service.rps, row.floor.rps),
+                "service_over_framework": None
+                if row.framework is None
+                else _share(row.service.rps, row.framework.rps),
+            }
+            for row in comparisons
+        ],
         "stress": [
             {"route": run.route, "connections": run.connections, "rps": run.result.rps}
             | asdict(run.result)
+            | {"p99_over_p50": run.result.tail}
             for run in stress
         ],
     }

@@ -1,7 +1,7 @@
 """The measuring schedule: warm-up, alternating repetitions, then the error check."""
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from benchmarks import routes, wrk
 from benchmarks.machine import CpuWatch
@@ -65,23 +65,36 @@ class Bench:
             self.others.append(others)
         return result
 
-    def compare(self, targets: tuple[str, str]) -> list[Comparison]:
-        """Warm up, then alternate the targets, the first one swapped each repetition."""
+    def compare(
+        self, targets: tuple[str, str], framework: Mapping[str, str] | None = None
+    ) -> list[Comparison]:
+        """Warm up, then alternate the service and the floor, the order reversed each
+        repetition.
+
+        `framework` names, per route, a third target that joins that route's
+        repetitions, in the same alternation: a minimal app in the service's
+        framework, whose figures are the ones the service can be asked to keep
+        close to.
+        """
         options = self.options
+        extra = framework or {}
         if options.warmup:
             _progress(f"warming up: {options.warmup} s per route and target")
             for key in self._jobs:
                 self._run(key, options.warmup, options.connections, measured=False)
         for repetition in range(options.repetitions):
-            order = alternate(targets, repetition)
             for route in routes.ROUTES:
-                for target in order:
+                named = (*targets, extra[route.name]) if route.name in extra else targets
+                for target in alternate(named, repetition):
                     self._repetition(route, target, repetition, f"{route.name:<22}{target:<8}")
         return [
             Comparison(
                 route=route.name,
                 service=Summary.of(self.results[route.name, targets[0]]),
                 floor=Summary.of(self.results[route.name, targets[1]]),
+                framework=Summary.of(self.results[route.name, extra[route.name]])
+                if route.name in extra
+                else None,
             )
             for route in routes.ROUTES
         ]

@@ -33,6 +33,14 @@ class Cpus:
     def pinned(self) -> bool:
         return bool(self.server)
 
+    def with_wrk_core(self) -> "Cpus":
+        """The server on its own core and on wrk's, wrk still on its own: for a server of
+        several workers, which one core would hold to one core's worth of work."""
+        if not self.pinned:
+            return self
+        taskset, option, core = self.server
+        return Cpus(server=(taskset, option, f"{core},{self.wrk[-1]}"), wrk=self.wrk)
+
 
 def plan_cpus() -> Cpus:
     """Pin with taskset to two different allowed cores, or not at all when that is impossible."""

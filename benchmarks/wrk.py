@@ -53,6 +53,12 @@ class Result:
     def errors(self) -> int:
         return self.non2xx + self.socket_errors + self.timeouts
 
+    @property
+    def tail(self) -> float | None:
+        """p99 over p50: how much slower the slowest requests were than the typical one,
+        a ratio that does not move with the machine's speed as milliseconds do."""
+        return self.p99_ms / self.p50_ms if self.p50_ms else None
+
 
 def ensure_wrk() -> str:
     """Find wrk, installing Debian's package when missing and allowed to (root with apt-get)."""
