@@ -6,14 +6,18 @@ The routes are read from the OpenAPI document, so a route added later with a bea
 in the table without anyone remembering to put it there.
 """
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import jwt
 import pytest
+from dependency_injector import providers
 
 from infrastructure.memory import InMemoryStore
+from infrastructure.security.tokens import JwtTokenIssuer
 from tests.support.accounts import PASSWORD, Account, bearer, login, publish, sign_up
 from tests.support.apps import App, Build
 
@@ -104,3 +108,25 @@ async def test_a_token_of_an_ended_session_is_refused_on_every_locked_route(
         assert refused.headers["www-authenticate"] == "Bearer"
         assert refused.json() == as_forged.json(), f"{method} {path} tells the two apart"
     assert (await app.client.get(f"/posts/{post['id']}")).status_code == 200, "nothing changed"
+
+
+async def test_an_access_token_used_while_valid_is_refused_once_it_expires(build: Build) -> None:
+    """Verified tokens are kept (`JwtTokenIssuer.caller_of`): keeping one must not outlive it."""
+    app = build()
+    now = [time.time()]
+    issuer = JwtTokenIssuer(
+        secret="a-test-secret-of-this-test-only-" * 2,
+        algorithm="HS256",
+        lifetime=timedelta(minutes=15),
+        clock=lambda: now[0],
+    )
+    app.container.token_issuer.override(providers.Object(issuer))
+    victim = await sign_up(app.client)
+    assert (await app.client.get("/users/me", headers=victim.headers)).status_code == 200
+
+    now[0] += 15 * 60 + 1
+    refused = await app.client.get("/users/me", headers=victim.headers)
+    forged = await app.client.get("/users/me", headers=bearer(victim.token[:-4] + "AAAA"))
+
+    assert refused.status_code == 401
+    assert refused.json() == forged.json()

@@ -123,3 +123,49 @@ def test_refresh_tokens_are_random_and_their_digests_fixed_in_size() -> None:
 )
 def test_strings_no_refresh_token_could_be_have_no_digest(token: str) -> None:
     assert OpaqueTokens().digest(token) is None
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC).timestamp()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_token_verified_before_is_refused_once_it_expires() -> None:
+    clock = _Clock()
+    kept = JwtTokenIssuer(
+        secret=SECRET, algorithm="HS256", lifetime=timedelta(minutes=15), clock=clock
+    )
+    token = kept.issue(user_id=42, session_id=SESSION).token
+    assert kept.caller_of(token) == Caller(user_id=42, session_id=SESSION)
+
+    clock.now += 14 * 60
+    assert kept.caller_of(token) == Caller(user_id=42, session_id=SESSION)
+    clock.now += 61
+    with pytest.raises(InvalidTokenError):
+        kept.caller_of(token)
+    assert token not in kept._verified
+
+
+def test_a_refused_token_is_refused_every_time_and_not_kept() -> None:
+    fresh = JwtTokenIssuer(secret=SECRET, algorithm="HS256", lifetime=timedelta(minutes=15))
+    forged = _token(_claims(), key="another-secret-" * 4)
+
+    for _ in range(2):
+        with pytest.raises(InvalidTokenError):
+            fresh.caller_of(forged)
+    assert forged not in fresh._verified
+
+
+def test_the_verified_tokens_kept_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("infrastructure.security.tokens.VERIFIED_TOKENS", 3)
+    bounded = JwtTokenIssuer(secret=SECRET, algorithm="HS256", lifetime=timedelta(minutes=15))
+    tokens = [bounded.issue(user_id=n, session_id=SESSION).token for n in range(1, 6)]
+
+    for token in tokens:
+        bounded.caller_of(token)
+
+    assert list(bounded._verified) == tokens[-3:]
+    assert bounded.caller_of(tokens[0]).user_id == 1, "verified again when no longer kept"
