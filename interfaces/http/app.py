@@ -133,10 +133,12 @@ def create_app(container: Container | None = None) -> FastAPI:
         # The server span goes around the whole stack, the envelope and its access line too.
         tracing.instrument(app)
         trace_use_cases(container, tracing)
-    for router in ROUTERS:
-        # The routes themselves, not the routers: FastAPI matches an included router's
-        # routes once to pick the router and again inside it, after walking every router
-        # before it. A router's prefix and tags are already in its routes.
-        app.router.routes.extend(router.routes)
+    # The routes themselves, not the routers: FastAPI matches an included router's routes
+    # once to pick the router and again inside it, after walking every router before it.
+    # A router's prefix and tags are already in its routes. The documentation's routes,
+    # which FastAPI added first, go last: every request is matched against them in order.
+    documentation = list(app.router.routes)
+    app.router.routes[:] = [route for router in ROUTERS for route in router.routes]
+    app.router.routes.extend(documentation)
     install_openapi(app, query_maximums={"skip": settings.max_skip})
     return app
