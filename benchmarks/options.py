@@ -37,7 +37,8 @@ class Options:
         """The comparison's and the stress runs' load: service and floor on every route, plus
         `extra_targets` route-and-target pairs in the same repetitions."""
         compared = (routes * 2 + extra_targets) * self.seconds_per_target
-        return compared + routes * len(self.stress_connections) * self.stress_duration
+        # Each stress run waits a second of quiet first (`schedule.SETTLE_SECONDS`).
+        return compared + routes * len(self.stress_connections) * (self.stress_duration + 1)
 
 
 # Everything included (the FastAPI rung, stress, two workers, traces): about 7 minutes of load

@@ -1,13 +1,18 @@
 """The measuring schedule: warm-up, alternating repetitions, then the error check."""
 
 import sys
+import time
 from collections.abc import Mapping, Sequence
+from typing import Final
 
 from benchmarks import routes, wrk
 from benchmarks.machine import CpuWatch
 from benchmarks.options import Options
 from benchmarks.report import Comparison, StressRun, Summary
 from benchmarks.servers import Cpus
+
+SETTLE_SECONDS: Final = 1.0
+"""Quiet before each run under more connections (see `Bench.stress`)."""
 
 Key = tuple[str, str]
 """(route name, target name)"""
@@ -124,9 +129,18 @@ class Bench:
         )
 
     def stress(self, target: str) -> list[StressRun]:
+        """Each route at each connection count, every run after `SETTLE_SECONDS` of quiet.
+
+        When wrk ends a run it drops its connections with their requests in
+        flight, and the server still answers those; a run started at once
+        met that backlog first, which showed as a second of extra wait for
+        some of its first requests (docs/performance.md): a figure of the
+        previous run, not of this one.
+        """
         runs = []
         for connections in self.options.stress_connections:
             for route in routes.ROUTES:
+                time.sleep(SETTLE_SECONDS)
                 result = self._run((route.name, target), self.options.stress_duration, connections)
                 runs.append(StressRun(route=route.name, connections=connections, result=result))
                 _progress(

@@ -7,7 +7,7 @@ import pytest
 from benchmarks import routes, workers, wrk
 from benchmarks.machine import CpuWatch
 from benchmarks.options import parse
-from benchmarks.schedule import Bench, Key
+from benchmarks.schedule import SETTLE_SECONDS, Bench, Key
 from benchmarks.servers import Cpus
 
 RATES: dict[str, int] = {"service": 900, "floor": 2000, "fastapi": 1000}
@@ -87,7 +87,8 @@ def test_the_estimate_counts_the_fastapi_rung_and_the_workers_unless_skipped() -
     skipped = parse(["--quick", "--no-workers"])
 
     per_target = options.warmup + options.repetitions * options.duration
-    stress = len(routes.ROUTES) * len(options.stress_connections) * options.stress_duration
+    settled = options.stress_duration + SETTLE_SECONDS
+    stress = len(routes.ROUTES) * len(options.stress_connections) * settled
     assert options.estimated_seconds(3, extra_targets=1) == 7 * per_target + stress
     assert workers.estimated_seconds(options) == len(routes.ROUTES) * per_target
     assert (options.workers, skipped.workers) == (True, False)
