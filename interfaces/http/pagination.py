@@ -121,7 +121,8 @@ class Paging:
 
     def url(self, request: Request, params: list[tuple[str, str]]) -> str:
         """The request's own path with `params`: relative, or under the public base URL."""
-        reference = f"{quote(request.scope["path"])}?{urlencode(params)}"
+        path: str = request.scope["path"]
+        reference = f"{quote(path)}?{urlencode(params)}"
         return reference if self.base_url is None else self.base_url + reference
 
 
