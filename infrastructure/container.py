@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from dependency_injector import containers, providers
 from limits.aio.storage import MemoryStorage
@@ -32,8 +33,6 @@ from infrastructure.observability.metrics import (
     PoolStats,
     share_between_workers,
 )
-from infrastructure.observability.trace_export import build_tracing
-from infrastructure.observability.tracing import Tracing
 from infrastructure.persistence.admin import DatabaseAdmin
 from infrastructure.persistence.caller_position import ReadYourWrites
 from infrastructure.persistence.database import Databases, build_databases
@@ -56,6 +55,26 @@ from infrastructure.security.passwords import Argon2PasswordHasher
 from infrastructure.security.strength import ZxcvbnPasswordStrength
 from infrastructure.security.tokens import JwtTokenIssuer
 from infrastructure.settings import Settings
+
+if TYPE_CHECKING:
+    # A type only (see `_tracing`), re-exported below for the HTTP layer's annotations.
+    from infrastructure.observability.tracing import Tracing
+
+
+def _tracing(settings: Settings) -> "Tracing | None":
+    """The service's tracing, or None when the settings ask for no traces.
+
+    The SDK, its exporter and the instrumentations are imported here, and
+    only with traces on: they are about 6 MiB of each process's memory,
+    which a process with traces off (the default) never uses.
+    """
+    if not settings.traces_exported:
+        return None
+    from infrastructure.observability.trace_export import (  # noqa: PLC0415 - see the docstring
+        build_tracing,
+    )
+
+    return build_tracing(settings)
 
 
 async def _database_life(
@@ -154,7 +173,7 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(Settings)
     # None unless the OTEL_* settings ask for traces; a Singleton caches no None, so
     # off it is the settings' check again, asked for only while the app is built.
-    tracing = providers.Singleton(build_tracing, settings)
+    tracing = providers.Singleton(_tracing, settings)
 
     # The primary's pool and, with DATABASE_REPLICA_URL, the replica's (reads that may lag).
     databases = providers.Singleton(build_databases, settings, tracing)
@@ -343,7 +362,7 @@ def build_container(
     return container
 
 
-def trace_use_cases(container: Container, tracing: Tracing) -> None:
+def trace_use_cases(container: Container, tracing: "Tracing") -> None:
     """Run every use case of `container` inside a span of its own, from now on.
 
     Each service's provider is overridden by the same Factory, its result
@@ -390,10 +409,9 @@ async def running(container: Container) -> AsyncIterator[Container]:
 # them to it): what they use, they ask a provider for, and these are the few
 # names they must spell themselves: the errors the command line turns into
 # exit codes and what `db stop` found, what the HTTP layer records into for every request
-# and the tracing it instruments itself with (with the use cases' spans), the
-# warnings the app logs when rate limits count in process memory or mail goes to the
-# log in production, and the in-memory store that interfaces/testing.py hands to other
-# projects' tests.
+# and what runs the use cases in spans (`trace_use_cases`), the warnings the app logs
+# when rate limits count in process memory or mail goes to the log in production, and
+# the in-memory store that interfaces/testing.py hands to other projects' tests.
 __all__ = [
     "CONSOLE_MAIL_WARNING",
     "EXPOSITION_CONTENT_TYPE",
@@ -406,9 +424,12 @@ __all__ = [
     "ReadYourWrites",
     "SchemaOutdatedError",
     "StopOutcome",
-    "Tracing",
     "build_container",
     "request_id",
     "running",
     "trace_use_cases",
 ]
+if TYPE_CHECKING:
+    # And the tracing the HTTP layer instruments itself with, for its annotations only:
+    # a name of this module at run time, it would import the SDK with it.
+    __all__ += ["Tracing"]

@@ -4,7 +4,10 @@ A `Tracing` exists only when the settings ask for traces
 (`TraceSettings.traces_exported`; see `build_tracing`). Without one nothing
 here is installed: no ASGI middleware, no traced cursors, the services
 unwrapped, no log filter. What is left on a request is one `is None` check in
-the envelope middleware.
+the envelope middleware. Nor is anything here imported: the SDK and the
+instrumentations are about 6 MiB of a process's memory, so the container
+imports this module only when it builds a `Tracing`, and the modules that
+name the class otherwise do so for the type checker alone.
 
 What the spans carry, and what they never do:
 - the server span is the maintained FastAPI instrumentation's, named after
@@ -28,7 +31,7 @@ import functools
 import inspect
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager
 from typing import Any, Final, TypeVar, cast
 
 from fastapi import FastAPI
@@ -73,10 +76,6 @@ hold a restart up for the exporter's retries (OTEL_EXPORTER_OTLP_TIMEOUT, 10 s).
 
 T = TypeVar("T")
 C = TypeVar("C")
-
-untraced: Final = suppress_instrumentation
-"""A block whose statements make no spans: a pool's own work on a new connection, which no
-request waits for, would otherwise start a trace of its own each time."""
 
 
 class StatementTracing:
@@ -134,6 +133,11 @@ class Tracing:
 
     def statements(self) -> StatementTracing:
         return StatementTracing(self.provider)
+
+    def untraced(self) -> AbstractContextManager[None]:
+        """A block whose statements make no spans: a pool's own work on a new connection,
+        which no request waits for, would otherwise start a trace of its own each time."""
+        return suppress_instrumentation()
 
     @asynccontextmanager
     async def waiting_for_connection(self, pool: str) -> AsyncIterator[None]:

@@ -9,8 +9,9 @@ retires old ones and counts what it does, so none of that is written here.
 import logging
 import select
 from collections.abc import Awaitable
+from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Self
 
 import psycopg
 from psycopg import AsyncCursor
@@ -18,7 +19,6 @@ from psycopg.abc import Params
 from psycopg_pool import AsyncConnectionPool
 
 from infrastructure.observability.metrics import PoolStats
-from infrastructure.observability.tracing import StatementTracing, Tracing, untraced
 from infrastructure.persistence.outage import (
     REFUSED,
     SKIPPED,
@@ -28,6 +28,11 @@ from infrastructure.persistence.outage import (
 )
 from infrastructure.persistence.statements import Connection
 from infrastructure.settings import Settings
+
+if TYPE_CHECKING:
+    # Types only: the module imports the SDK and the instrumentations, which a
+    # process with traces off never loads.
+    from infrastructure.observability.tracing import StatementTracing, Tracing
 
 APPLICATION_NAME: Final = "users-posts-service"
 """How the service's connections show in `pg_stat_activity`."""
@@ -100,7 +105,7 @@ class Database:
         *,
         name: str,
         when_unreachable: str = REFUSED,
-        tracing: Tracing | None = None,
+        tracing: "Tracing | None" = None,
     ) -> None:
         kwargs: dict[str, Any] = {
             # Reads run in autocommit, each statement alone; a write block turns it off for
@@ -181,7 +186,7 @@ class Database:
             return self.pool.getconn(wait)
         return self._traced_getconn(self._tracing, wait)
 
-    async def _traced_getconn(self, tracing: Tracing, wait: float | None) -> Connection:
+    async def _traced_getconn(self, tracing: "Tracing", wait: float | None) -> Connection:
         async with tracing.waiting_for_connection(self._name):
             return await self.pool.getconn(wait)
 
@@ -222,7 +227,8 @@ class Database:
           '5s'`, or PgBouncer's `connect_query`. Both hold in transaction mode,
           and the cancellation still reaches the service as QueryCanceled, a 503.
         """
-        with untraced():
+        # Traces off, the connection's statements make no spans to suppress.
+        with nullcontext() if self._tracing is None else self._tracing.untraced():
             await connection.execute(
                 "SELECT set_config('statement_timeout', %s, false)", [self._statement_timeout_ms]
             )
@@ -256,7 +262,7 @@ class Database:
             raise
 
 
-def _reporting_to(outage: OutageLog, statements: StatementTracing | None) -> type[Connection]:
+def _reporting_to(outage: OutageLog, statements: "StatementTracing | None") -> type[Connection]:
     """A connection class whose every attempt to connect tells `outage` how it went.
 
     The pool opens connections in its background workers, so a request that
@@ -310,7 +316,7 @@ class Databases:
         await self.primary.close()
 
 
-def build_databases(settings: Settings, tracing: Tracing | None = None) -> Databases:
+def build_databases(settings: Settings, tracing: "Tracing | None" = None) -> Databases:
     """The pools on DATABASE_URL and DATABASE_REPLICA_URL, closed until opened."""
     if settings.database_url is None:
         raise DatabaseNotConfiguredError(

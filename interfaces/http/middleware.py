@@ -10,13 +10,15 @@ BaseHTTPMiddleware, so that bodies stream through untouched and nothing is
 buffered.
 """
 
+from __future__ import annotations
+
 import logging
 import os
 import re
 import time
 from collections.abc import Iterable
 from functools import cache
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from fastapi import Request
 from starlette.datastructures import MutableHeaders
@@ -24,11 +26,15 @@ from starlette.exceptions import HTTPException
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from infrastructure.container import Metrics, ReadYourWrites, Tracing, request_id
+from infrastructure.container import Metrics, ReadYourWrites, request_id
 from interfaces.http.errors import unexpected_error
 from interfaces.http.header_limits import HeaderLimits
 from interfaces.http.headers import security_headers
 from interfaces.http.problems import problem_response
+
+if TYPE_CHECKING:
+    # A type only: with traces off, the process imports no SDK (see the container).
+    from infrastructure.container import Tracing
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("interfaces.http.access")

@@ -1,8 +1,12 @@
 """Traces are off unless the OTEL_* settings ask for them, and off means nothing installed."""
 
+import json
 import logging
+import os
+import subprocess
+import sys
 from types import CoroutineType
-from typing import Any
+from typing import Any, Final
 
 import pytest
 from dependency_injector import providers
@@ -17,7 +21,16 @@ from infrastructure.observability.trace_export import build_tracing, sampler
 from infrastructure.persistence.database import build_databases
 from interfaces.http.app import create_app
 from tests.conftest import make_settings
+from tests.support.paths import PROJECT_ROOT
 from tests.support.tracing import in_memory_tracing
+
+_SERVING: Final = (
+    "import json, sys; import interfaces.cli.serving; "
+    "from interfaces.http.app import create_app; create_app(); "
+    "print(json.dumps(sorted(name for name in sys.modules if name.startswith(("
+    "'opentelemetry.sdk', 'opentelemetry.exporter', 'opentelemetry.instrumentation')))))"
+)
+"""Builds the app as a serving worker does and prints the OpenTelemetry modules that weigh."""
 
 
 @pytest.mark.parametrize(
@@ -88,6 +101,37 @@ def test_off_the_app_has_no_instrumentation_and_the_services_run_as_they_are() -
     assert not getattr(app, "_is_instrumented_by_opentelemetry", False)
     assert type(container.post_service()) is PostService
     assert "trace_id" not in logging_config(log_format="json", level="INFO")["filters"]
+
+
+def _modules_a_serving_process_imports(otel: dict[str, str]) -> list[str]:
+    """In a process of its own, with only `otel` of the OTEL_* variables: this one has
+    imported the SDK for the other tests."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("OTEL_")}
+    environment |= {"REPOSITORY": "memory", "ENVIRONMENT": "test"} | otel
+    result = subprocess.run(
+        [sys.executable, "-c", _SERVING],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    modules: list[str] = json.loads(result.stdout)
+    return modules
+
+
+def test_off_a_serving_process_imports_no_sdk_exporter_or_instrumentation() -> None:
+    """They are about 6 MiB of RSS per process, which traces off never uses."""
+    assert _modules_a_serving_process_imports({}) == []
+
+
+def test_on_a_serving_process_imports_them_when_it_builds_its_tracing() -> None:
+    modules = _modules_a_serving_process_imports({"OTEL_TRACES_EXPORTER": "console"})
+
+    assert "opentelemetry.sdk.trace" in modules
+    assert "opentelemetry.instrumentation.fastapi" in modules
+    assert "opentelemetry.instrumentation.psycopg" in modules
 
 
 def test_off_the_pools_lend_connections_straight_from_psycopg_pool() -> None:

@@ -146,3 +146,13 @@ async def test_the_probes_are_not_traced(
     assert (live.status_code, metrics.status_code) == (200, 200)
     assert "X-Trace-ID" not in live.headers
     assert tracing[1].get_finished_spans() == ()
+
+
+async def test_a_new_connections_statement_timeout_makes_no_span(
+    client: httpx.AsyncClient, tracing: tuple[Tracing, InMemorySpanExporter]
+) -> None:
+    """The pool's own SET on each connection it opens: no request waits for it, so no trace."""
+    await client.get("/health/live")
+
+    statements = [statement(span) or "" for span in tracing[1].get_finished_spans()]
+    assert not [sql for sql in statements if "statement_timeout" in sql]
