@@ -15,10 +15,10 @@ PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 STARTED := $(shell date +%s)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test check lint format typecheck importlint pytest migrate revision lock pre-commit bench bench-ladder clean
+.PHONY: help install run test check lint format typecheck importlint pytest migrate revision lock pre-commit bench bench-ladder bench-instructions clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -74,6 +74,9 @@ bench: $(INSTALLED) ## Service vs raw-driver floor under wrk (BENCH_ARGS=--quick
 
 bench-ladder: $(INSTALLED) ## GET /users/{id} from the floor to the service, one layer a rung
 	$(BIN)/python -m benchmarks --ladder $(BENCH_ARGS)
+
+bench-instructions: $(INSTALLED) ## Instructions per request under callgrind, in process (valgrind)
+	$(BIN)/python -m benchmarks --instructions $(BENCH_ARGS)
 
 LOCK := $(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -q
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Final
 
-from benchmarks import database, machine, wrk
+from benchmarks import database, debian, machine, wrk
 from benchmarks.options import Options
 from benchmarks.schedule import Bench
 from benchmarks.servers import Cpus, Server, free_port, running
@@ -50,9 +50,20 @@ def _check_floor_modules() -> None:
 
 def wrk_or_stop() -> str:
     _check_floor_modules()
+    return _command_or_stop(wrk.ensure_wrk)
+
+
+def valgrind_or_stop() -> str:
+    """valgrind for `benchmarks.instructions`, which also drives the FastAPI rung, on the
+    floor's modules."""
+    _check_floor_modules()
+    return _command_or_stop(lambda: debian.ensure_command("valgrind"))
+
+
+def _command_or_stop(ensure: Callable[[], str]) -> str:
     try:
-        return wrk.ensure_wrk()
-    except wrk.WrkUnavailableError as error:
+        return ensure()
+    except debian.CommandUnavailableError as error:
         raise CannotRunError(str(error)) from None
 
 

@@ -27,6 +27,8 @@ class Options:
     """GET /users/{id} on servers that add the service's layers one at a time, instead."""
     workers: bool = True
     """After the stress runs, the service on two workers, as information."""
+    instructions: bool = False
+    """Instructions per request under callgrind, in process, instead (no wrk, no server)."""
 
     @property
     def seconds_per_target(self) -> int:
@@ -57,12 +59,22 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     add = parser.add_argument
-    add(
+    instead = parser.add_mutually_exclusive_group()
+    instead.add_argument(
         "--ladder",
         action="store_true",
         help=(
             "Instead of service vs floor: GET /users/{id} on the floor, minimal FastAPI apps "
             "and the service, each adding one layer (the stress options do not apply)."
+        ),
+    )
+    instead.add_argument(
+        "--instructions",
+        action="store_true",
+        help=(
+            "Instead of service vs floor: instructions per request under valgrind's callgrind, "
+            "the app driven in process (the service's routes and the FastAPI rung's; only "
+            "--users, --posts, --results-dir and --no-save apply)."
         ),
     )
     add("--quick", action="store_true", help="Short runs (about two minutes of load).")
@@ -106,6 +118,7 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         posts=arguments.posts,
         results_dir=None if arguments.no_save else arguments.results_dir,
         ladder=arguments.ladder,
+        instructions=arguments.instructions,
         workers=not arguments.no_workers,
     )
     _check(options)

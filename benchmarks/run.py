@@ -8,7 +8,7 @@ GET /users/{id}, the FastAPI rung) so that a drift of the machine hits them
 alike; then the service alone at higher concurrency, where the targets are
 no error and a short tail; then, as information, the service on two
 workers; then traces off and on. With `--ladder`, `benchmarks/ladder.py`
-runs instead.
+runs instead; with `--instructions`, `benchmarks/instructions.py`.
 """
 
 import tempfile
@@ -22,6 +22,7 @@ from typing import Final
 from benchmarks import (
     database,
     harness,
+    instructions,
     ladder,
     lua,
     machine,
@@ -263,5 +264,9 @@ def _benchmark(options: Options, stack: ExitStack) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     options = parse(argv)
-    work = ladder.climb if options.ladder else _benchmark
+    work = _benchmark
+    if options.ladder:
+        work = ladder.climb
+    elif options.instructions:
+        work = instructions.measure
     return harness.guarded(lambda stack: work(options, stack))

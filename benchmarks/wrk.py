@@ -1,26 +1,20 @@
 """Running wrk and reading what it measured."""
 
 import json
-import os
-import shutil
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from benchmarks.debian import ensure_command
 from benchmarks.lua import RESULT_PREFIX
 
 THREADS: Final = 1
 """One wrk thread outpaces a one-worker Python server many times over, and keeps wrk on its core."""
 
-_INSTALL_TIMEOUT_SECONDS: Final = 600
 _EXTRA_SECONDS: Final = 30
 """How much longer than its duration a wrk run may take before it counts as hung."""
-
-
-class WrkUnavailableError(RuntimeError):
-    """wrk is missing and cannot be installed here."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,34 +56,7 @@ class Result:
 
 def ensure_wrk() -> str:
     """Find wrk, installing Debian's package when missing and allowed to (root with apt-get)."""
-    found = shutil.which("wrk")
-    if found:
-        return found
-    apt = shutil.which("apt-get")
-    if os.geteuid() != 0 or apt is None:
-        raise WrkUnavailableError(
-            "wrk is not installed: install it (Debian/Ubuntu: sudo apt-get install -y wrk) "
-            "and run the benchmark again"
-        )
-    print("wrk is missing: installing Debian's package...", flush=True)
-    environment = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-    for command in ([apt, "update", "-qq"], [apt, "install", "-y", "-qq", "wrk"]):
-        completed = subprocess.run(  # noqa: S603 - fixed commands
-            command,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=_INSTALL_TIMEOUT_SECONDS,
-            check=False,
-        )
-        if completed.returncode != 0:
-            raise WrkUnavailableError(
-                f"could not install wrk ({' '.join(command)}):\n{completed.stderr[-2000:]}"
-            )
-    found = shutil.which("wrk")
-    if not found:
-        raise WrkUnavailableError("apt-get installed wrk, but it is not on PATH")
-    return found
+    return ensure_command("wrk")
 
 
 def run(
