@@ -93,10 +93,10 @@ def reject_repeated_query_parameters(request: Request) -> None:
     """A parameter given twice (`?limit=5&limit=50`) is ambiguous: 422 rather than a guess.
 
     Unknown parameters are ignored, as HTTP caches and trackers add their own.
-    A query string without `&` or `;` holds one parameter at most: nothing to parse.
+    A query string without `&` holds one parameter at most (Starlette splits on
+    `&` alone): nothing to parse.
     """
-    query = request.scope["query_string"]
-    if b"&" not in query and b";" not in query:
+    if b"&" not in request.scope["query_string"]:
         return
     seen: set[str] = set()
     repeated = []

@@ -8,7 +8,7 @@ the models are built from entities the layers already hold to their rules.
 `response_model` stays on each route, for the OpenAPI document.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Final, Generic, TypeVar
 
 from fastapi import Response
@@ -38,5 +38,5 @@ class JsonList(Generic[Item]):
     def __init__(self, item: type[Item]) -> None:
         self._adapter: Final = TypeAdapter(list[item])  # type: ignore[valid-type]
 
-    def response(self, items: Sequence[Item]) -> Response:
-        return Response(self._adapter.dump_json(list(items)), media_type=JSON)
+    def response(self, items: list[Item]) -> Response:
+        return Response(self._adapter.dump_json(items), media_type=JSON)
