@@ -54,18 +54,19 @@ HOSTILE_SHAPES = {
 def test_if_none_match_of_many_commas_is_parsed_in_linear_time(
     shape: Callable[[int], str],
 ) -> None:
-    """Four times the characters take about four times the time (a quadratic parser: sixteen).
+    """Sixteen times the characters take about sixteen times the time (quadratic: 256).
 
-    The values are built before the clock starts, and each is long enough that one parse
-    takes milliseconds, so a scheduler's hiccup on a shared machine is small beside it.
+    The bound sits between the two, at 64, because a long value also costs more per character
+    than a short one once it outgrows the processor's caches (up to about twice as much was
+    seen here), and the CI machine is shared. The values are built before the clock starts.
     """
-    n = 500_000
-    short, long = shape(n), shape(4 * n)
+    n = 125_000
+    short, long = shape(n), shape(16 * n)
     once = _fastest_of(9, lambda: _refuse(short))
-    four_times = _fastest_of(9, lambda: _refuse(long))
+    sixteen_times = _fastest_of(9, lambda: _refuse(long))
 
-    assert four_times / once < 8, (
-        f"{once * 1000:.2f} ms for {n} characters, {four_times * 1000:.2f} for 4n"
+    assert sixteen_times / once < 64, (
+        f"{once * 1000:.2f} ms for {n} characters, {sixteen_times * 1000:.2f} for 16n"
     )
 
 
@@ -87,9 +88,12 @@ async def test_if_none_match_of_a_mebibyte_of_commas_is_refused_as_fast_as_a_nor
     path = f"/users/{account.id}"
     normal = await _normal_read_seconds(client, path)
 
-    started = time.perf_counter()
-    response = await client.get(path, headers={"If-None-Match": "," * (MEBIBYTE - 1) + "x"})
-    hostile = time.perf_counter() - started
+    hostile_value = "," * (MEBIBYTE - 1) + "x"
+    hostile = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        response = await client.get(path, headers={"If-None-Match": hostile_value})
+        hostile = min(hostile, time.perf_counter() - started)
 
     body = assert_problem(response, 431)
     assert "If-None-Match".lower() in body["detail"].lower()
