@@ -60,7 +60,10 @@ def test_workers_get_one_fresh_metrics_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    monkeypatch.delenv(MULTIPROCESS_ENV, raising=False)
+    # Set first, so that monkeypatch restores the variable's absence: the call below sets it,
+    # and a later app in this process would otherwise think it shares metrics with workers.
+    monkeypatch.setenv(MULTIPROCESS_ENV, "")
+    monkeypatch.delenv(MULTIPROCESS_ENV)
     container = build_container(make_settings())
     stale = tmp_path / f"users-posts-metrics-{os.getpid()}" / "counter_1.db"
     stale.parent.mkdir()
