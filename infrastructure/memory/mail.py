@@ -1,6 +1,6 @@
 """The mailed tokens and the outbox kept in dicts, with PostgreSQL's rules and locks."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from uuid import UUID
@@ -125,26 +125,30 @@ class InMemoryOutboxRepository:
             claimed.append(mail)
         return sorted(claimed, key=lambda mail: mail.created_at)
 
-    async def _change(self, mail_id: UUID, **changes: object) -> None:
+    async def _change(self, mail_id: UUID, change: Callable[[OutboxRow], OutboxRow]) -> None:
+        """Change owed mail as it is once locked: a claim may have counted an attempt meanwhile."""
         await self._tx.lock([("outbox", mail_id)])
         row = self._outbox.get(mail_id)
         if row is not None and row.owed:
-            self._outbox.put(mail_id, replace(row, **changes))  # type: ignore[arg-type]
+            self._outbox.put(mail_id, change(row))
 
     async def sent(self, mail_id: UUID) -> None:
-        await self._change(mail_id, sent_at=self._tx.now)
+        now = self._tx.now
+        await self._change(mail_id, lambda row: replace(row, sent_at=now))
 
     async def retry(self, mail_id: UUID, *, after: timedelta, error: str) -> None:
-        row = self._outbox.get(mail_id)
-        if row is not None:
-            mail = replace(row.mail, last_error=error)
-            await self._change(mail_id, due_at=self._tx.now + after, mail=mail)
+        due = self._tx.now + after
+        await self._change(
+            mail_id,
+            lambda row: replace(row, due_at=due, mail=replace(row.mail, last_error=error)),
+        )
 
     async def give_up(self, mail_id: UUID, *, error: str) -> None:
-        row = self._outbox.get(mail_id)
-        if row is not None:
-            mail = replace(row.mail, last_error=error)
-            await self._change(mail_id, failed_at=self._tx.now, mail=mail)
+        now = self._tx.now
+        await self._change(
+            mail_id,
+            lambda row: replace(row, failed_at=now, mail=replace(row.mail, last_error=error)),
+        )
 
     async def purge_ended(self, *, older_than: timedelta) -> int:
         before = self._tx.now - older_than

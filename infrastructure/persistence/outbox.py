@@ -59,7 +59,7 @@ _CLAIM: Final = Statement(
     )
     .returning(*outbox.c)
 )
-_SENT: Final = Statement(update(outbox).where(outbox.c.id == _ID).values(sent_at=func.now()))
+_SENT: Final = Statement(update(outbox).where(outbox.c.id == _ID, _OWED).values(sent_at=func.now()))
 _RETRY: Final = Statement(
     update(outbox)
     .where(outbox.c.id == _ID, _OWED)

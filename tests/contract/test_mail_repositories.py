@@ -301,6 +301,49 @@ async def test_a_retry_keeps_the_error_and_waits_its_time(uow_factory: UowFactor
     ]
 
 
+async def test_a_retry_that_waited_for_a_claim_keeps_the_attempt_it_counted(
+    uow_factory: UowFactory,
+) -> None:
+    user = await _user(uow_factory)
+    mail = _mail(user)
+    await _owe(uow_factory, mail)
+    claiming = uow_factory().write()
+    tx = await claiming.__aenter__()
+    try:
+        assert [m.attempts for m in await tx.outbox.claim(limit=1, lease=timedelta(0))] == [1]
+
+        async def retry() -> None:
+            async with uow_factory().write() as other:
+                await other.outbox.retry(mail.id, after=timedelta(0), error="421 later")
+                await other.commit()
+
+        waiting = asyncio.create_task(retry())
+        await asyncio.sleep(0.2)
+        assert not waiting.done()
+        await tx.commit()
+    finally:
+        await claiming.__aexit__(None, None, None)
+    await asyncio.wait_for(waiting, timeout=5)
+
+    assert [(m.attempts, m.last_error) for m in await _claim(uow_factory)] == [(2, "421 later")]
+
+
+async def test_a_retry_does_not_bring_back_mail_given_up(uow_factory: UowFactory) -> None:
+    user = await _user(uow_factory)
+    mail = _mail(user)
+    await _owe(uow_factory, mail)
+    await _claim(uow_factory, lease=timedelta(0))
+    async with uow_factory().write() as tx:
+        await tx.outbox.give_up(mail.id, error="550 no such mailbox")
+        await tx.commit()
+
+    async with uow_factory().write() as tx:
+        await tx.outbox.retry(mail.id, after=timedelta(0), error="421 later")
+        await tx.commit()
+
+    assert await _claim(uow_factory) == []
+
+
 async def test_a_claim_rolled_back_leaves_the_mail_due(uow_factory: UowFactory) -> None:
     user = await _user(uow_factory)
     mail = _mail(user)
