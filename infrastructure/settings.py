@@ -164,6 +164,14 @@ class Settings(TraceSettings, BaseSettings):  # BaseSettings named for the linte
         gt=0,
         description="Seconds a request waits in line for a connection before a 503.",
     )
+    db_outage_timeout: float = Field(
+        default=1.0,
+        gt=0,
+        description=(
+            "Seconds a request waits for a connection while the database is known to be "
+            "unreachable, before its 503 (DB_POOL_TIMEOUT when shorter)."
+        ),
+    )
     db_pool_recycle: int = Field(
         default=3600,
         description="Seconds a connection lives before the pool replaces it; -1 never recycles.",

@@ -83,6 +83,8 @@ class Database:
       ten idle minutes (`max_idle`), not as soon as they come back.
     - DB_POOL_TIMEOUT is `timeout`: how long a request waits in line for a
       connection before psycopg_pool's PoolTimeout, a 503.
+      While the OutageLog knows the database to be out of reach, a request
+      waits DB_OUTAGE_TIMEOUT at most instead (see `getconn`).
     - DB_POOL_RECYCLE is `max_lifetime` (-1: never).
     - DB_POOL_PRE_PING is `check=`: a look at the socket before lending a
       connection, and psycopg_pool's `check_connection` only when the server
@@ -135,6 +137,7 @@ class Database:
         self._settings = settings
         self._name = name
         self._max_lifetime = float("inf") if recycle < 0 else float(recycle)
+        self._outage_wait = min(settings.db_outage_timeout, settings.db_pool_timeout)
         self._opened = False
         self.outage: Final = OutageLog(
             name, secret=password_in(self._conninfo), consequence=when_unreachable
@@ -181,7 +184,16 @@ class Database:
 
     def getconn(self, wait: float | None = None) -> Awaitable[Connection]:
         """A connection from the pool, waiting in line for one (at most `wait` seconds, else
-        the pool's own timeout); the wait is a span when traces are on."""
+        the pool's own timeout); the wait is a span when traces are on.
+
+        While the database is known to be out of reach, a request that finds no free
+        connection waits DB_OUTAGE_TIMEOUT at most: the pool's timeout bounds a wait for
+        a busy connection, which comes back in moments, and a client held for it through
+        an outage only holds its socket and its server's memory for the same 503. The pool
+        goes on opening connections meanwhile; the first that opens ends the outage.
+        """
+        if self.outage.cause is not None:
+            wait = self._outage_wait if wait is None else min(wait, self._outage_wait)
         if self._tracing is None:
             return self.pool.getconn(wait)
         return self._traced_getconn(self._tracing, wait)

@@ -1,5 +1,6 @@
 """A database nothing answers on: one WARNING with the cause, and a readiness that says so."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
@@ -23,7 +24,9 @@ async def unreachable() -> AsyncIterator[Databases]:
     """Pools on a port nothing listens on, closed: a test opens them while it looks at the log."""
     url = f"postgresql+psycopg://postgres:{PASSWORD}@127.0.0.1:{free_port()}/app"
     databases = build_databases(
-        make_settings(repository="postgres", database_url=url, db_pool_timeout=0.5)
+        make_settings(
+            repository="postgres", database_url=url, db_pool_timeout=30, db_outage_timeout=0.2
+        )
     )
     yield databases
     await databases.close()
@@ -33,12 +36,22 @@ async def test_an_unreachable_database_is_logged_once_with_its_cause(
     unreachable: Databases, caplog: pytest.LogCaptureFixture
 ) -> None:
     uow = PostgresUnitOfWork(unreachable)
+
+    async def read() -> None:
+        async with uow.read():
+            pass
+
     with caplog.at_level(logging.INFO):
         await unreachable.open()
+        # The pool's first attempt to connect finds the outage; a request already waiting
+        # then would wait out DB_POOL_TIMEOUT.
+        async with asyncio.timeout(10):
+            while unreachable.primary.outage.cause is None:  # noqa: ASYNC110 (no event to await)
+                await asyncio.sleep(0.01)
         for _ in range(3):
             with pytest.raises(StorageUnavailableError):
-                async with uow.read():
-                    pass
+                # Each waits DB_OUTAGE_TIMEOUT, not DB_POOL_TIMEOUT (that would be this timeout).
+                await asyncio.wait_for(read(), timeout=10)
     outage = [r for r in caplog.records if r.name == "infrastructure.persistence.outage"]
     assert [r.levelno for r in outage] == [logging.WARNING]
     assert "the database 'primary' is unreachable" in outage[0].getMessage()

@@ -101,3 +101,27 @@ async def test_a_pool_not_open_yet_or_closed_already_is_storage_unavailable(
     with pytest.raises(StorageUnavailableError):
         async with uow.write():
             pass
+
+
+async def test_while_the_database_is_known_unreachable_a_request_waits_the_outage_timeout_only(
+    one_connection: Callable[..., Any],
+) -> None:
+    async with one_connection(db_pool_timeout=30, db_outage_timeout=0.05) as databases:
+        uow = PostgresUnitOfWork(databases)
+        outage = databases.primary.outage
+
+        async def read() -> None:
+            async with uow.read() as repos:
+                assert await repos.users.get(-1) is None
+
+        async with uow.write():
+            outage.unreachable(ConnectionRefusedError("connection refused"))
+            with pytest.raises(StorageUnavailableError):
+                # Waiting out DB_POOL_TIMEOUT would end in this TimeoutError instead.
+                await asyncio.wait_for(read(), timeout=10)
+
+            outage.reachable()
+            waiting = asyncio.create_task(read())
+            await asyncio.sleep(0.5)
+            assert not waiting.done(), "back in reach, it waits DB_POOL_TIMEOUT again"
+        await asyncio.wait_for(waiting, timeout=10)
