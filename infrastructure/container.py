@@ -14,7 +14,8 @@ from application.admin import AdminService
 from application.auth import AuthService
 from application.idempotency import IdempotencyKeyService
 from application.mail.letters import Letters
-from application.mail.sender import Delivery, OutboxSender
+from application.mail.ports import DeliveryTracing
+from application.mail.sender import UNTRACED, Delivery, OutboxSender
 from application.mail.upkeep import MailUpkeep
 from application.posts import PostService
 from application.sessions import SessionService
@@ -75,6 +76,10 @@ def _tracing(settings: Settings) -> "Tracing | None":
     )
 
     return build_tracing(settings)
+
+
+def _delivery_tracing(tracing: "Tracing | None") -> DeliveryTracing:
+    return UNTRACED if tracing is None else tracing.mail_deliveries()
 
 
 async def _database_life(
@@ -275,7 +280,8 @@ class Container(containers.DeclarativeContainer):
         mailer,
         mail_composer,
         mail_token_keys,
-        providers.Singleton(_delivery, settings),
+        delivery=providers.Singleton(_delivery, settings),
+        tracing=providers.Callable(_delivery_tracing, tracing),
     )
     mail_dispatcher = providers.Singleton(
         MailDispatcher, outbox_sender, poll_seconds=settings.provided.mail_poll_seconds

@@ -1,6 +1,9 @@
 """What delivering the outbox needs from outside: a way to compose mails and one to send them."""
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
@@ -64,4 +67,33 @@ class MailTokenKeys(Protocol):
 
     def digest(self, token: str) -> bytes | None:
         """The digest to look `token` up by; None for a string `derive` could never make."""
+        ...
+
+
+class DeliveryOutcome(StrEnum):
+    """How one attempt at a mail ended."""
+
+    SENT = "sent"
+    RETRY = "retry"
+    """Not sent this time; it is due again after a wait."""
+    GIVEN_UP = "given-up"
+
+
+class DeliveryTracing(Protocol):
+    """What the sender shows of its work in traces.
+
+    Each serving process looks at the outbox every few seconds: traced, the
+    looks would be a trace each, nearly all of them empty, burying the
+    requests' traces. A mail's delivery is worth a trace of its own.
+    """
+
+    def claiming(self) -> AbstractContextManager[None]:
+        """Around a claim of the mail that is due, which makes no trace."""
+        ...
+
+    def delivering(
+        self, mail: OutgoingMail
+    ) -> AbstractContextManager[Callable[[DeliveryOutcome], None]]:
+        """Around one attempt at `mail` and the storing of its outcome, a trace of its own;
+        what it gives is told the outcome."""
         ...

@@ -1,11 +1,20 @@
 """Delivering the outbox: claim what is due, compose it, send it, and say how it went."""
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
 
-from application.mail.ports import MailComposer, MailDeliveryError, Mailer, MailTokenKeys
+from application.mail.ports import (
+    DeliveryOutcome,
+    DeliveryTracing,
+    MailComposer,
+    MailDeliveryError,
+    Mailer,
+    MailTokenKeys,
+)
 from application.unit_of_work import UnitOfWork
 from domain.mail import OutgoingMail
 
@@ -37,6 +46,20 @@ class Delivery:
         return min(self.first_retry * (1 << doublings), MAX_RETRY_WAIT)
 
 
+class _Untraced:
+    """The sender's tracing when traces are off: nothing."""
+
+    def claiming(self) -> nullcontext[None]:
+        return nullcontext()
+
+    @contextmanager
+    def delivering(self, mail: OutgoingMail) -> Iterator[Callable[[DeliveryOutcome], None]]:
+        yield lambda outcome: None
+
+
+UNTRACED: Final[DeliveryTracing] = _Untraced()
+
+
 class OutboxSender:
     """Sends committed mail at least once; a retry keeps the mail's Message-ID.
 
@@ -50,48 +73,54 @@ class OutboxSender:
         mailer: Mailer,
         composer: MailComposer,
         keys: MailTokenKeys,
+        *,
         delivery: Delivery | None = None,
+        tracing: DeliveryTracing = UNTRACED,
     ) -> None:
         self._uow = uow
         self._mailer = mailer
         self._composer = composer
         self._keys = keys
         self._delivery = delivery or Delivery()
+        self._tracing = tracing
 
     async def send_due(self) -> int:
         """Send the mail that is due, a batch at a time, until none is; return how many went."""
         sent = 0
         while True:
-            async with self._uow.write() as tx:
-                claimed = await tx.outbox.claim(
-                    limit=self._delivery.batch, lease=self._delivery.lease
-                )
-                await tx.commit()
+            with self._tracing.claiming():
+                async with self._uow.write() as tx:
+                    claimed = await tx.outbox.claim(
+                        limit=self._delivery.batch, lease=self._delivery.lease
+                    )
+                    await tx.commit()
             if not claimed:
                 return sent
             for mail in claimed:
-                sent += await self._send(mail)
+                with self._tracing.delivering(mail) as told:
+                    outcome = await self._send(mail)
+                    told(outcome)
+                sent += outcome is DeliveryOutcome.SENT
 
-    async def _send(self, mail: OutgoingMail) -> int:
+    async def _send(self, mail: OutgoingMail) -> DeliveryOutcome:
         try:
             token = None if mail.token_id is None else self._keys.derive(mail.token_id).token
             message = self._composer.compose(mail, token=token)
         except ValueError as error:  # a template or a row the composer cannot use: a bug
             _log.exception("mail %s (%s) cannot be composed; given up", mail.id, mail.kind)
             await self._give_up(mail, f"cannot be composed: {error}")
-            return 0
+            return DeliveryOutcome.GIVEN_UP
         try:
             await self._mailer.send(message)
         except MailDeliveryError as error:
-            await self._failed(mail, error)
-            return 0
+            return await self._failed(mail, error)
         async with self._uow.write() as tx:
             await tx.outbox.sent(mail.id)
             await tx.commit()
         _log.info("mail %s (%s) sent, attempt %d", mail.id, mail.kind, mail.attempts)
-        return 1
+        return DeliveryOutcome.SENT
 
-    async def _failed(self, mail: OutgoingMail, error: MailDeliveryError) -> None:
+    async def _failed(self, mail: OutgoingMail, error: MailDeliveryError) -> DeliveryOutcome:
         reason = str(error)
         if error.permanent or mail.attempts >= self._delivery.max_attempts:
             _log.error(
@@ -102,7 +131,7 @@ class OutboxSender:
                 reason,
             )
             await self._give_up(mail, reason)
-            return
+            return DeliveryOutcome.GIVEN_UP
         wait = self._delivery.wait_after(mail.attempts)
         _log.warning(
             "mail %s (%s) not sent (attempt %d): %s; next try in %d s",
@@ -115,6 +144,7 @@ class OutboxSender:
         async with self._uow.write() as tx:
             await tx.outbox.retry(mail.id, after=wait, error=reason)
             await tx.commit()
+        return DeliveryOutcome.RETRY
 
     async def _give_up(self, mail: OutgoingMail, reason: str) -> None:
         async with self._uow.write() as tx:

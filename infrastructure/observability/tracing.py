@@ -20,6 +20,9 @@ What the spans carry, and what they never do:
   arguments (they hold passwords and tokens), and an error's type but never
   its message;
 - a span for the wait for a pooled connection;
+- a trace per attempt at a mail of the outbox (`mail delivery`: its kind,
+  attempt and outcome, never its recipient), while the sender's looks at the
+  outbox make none;
 - a client span per SQL statement, from the maintained psycopg
   instrumentation: the statement as compiled, whose values are all bound
   parameters (`%(name)s`), and the parameters themselves never
@@ -30,8 +33,8 @@ import asyncio
 import functools
 import inspect
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from typing import Any, Final, TypeVar, cast
 
 from fastapi import FastAPI
@@ -39,11 +42,16 @@ from opentelemetry import trace
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.psycopg import DatabaseApiAsyncIntegration
 from opentelemetry.instrumentation.psycopg.version import __version__ as psycopg_instrumentation
-from opentelemetry.instrumentation.utils import suppress_instrumentation
+from opentelemetry.instrumentation.utils import (
+    is_instrumentation_enabled,
+    suppress_instrumentation,
+)
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import StatusCode, Tracer
 
+from application.mail.ports import DeliveryOutcome
 from domain.errors import DomainError
+from domain.mail import OutgoingMail
 
 SCOPE: Final = "users-posts-service"
 """The instrumentation scope of the service's own spans."""
@@ -61,6 +69,10 @@ REQUEST_ID: Final = "request.id"
 ERROR_TYPE: Final = "error.type"
 CODE_FUNCTION: Final = "code.function.name"
 POOL_NAME: Final = "db.client.connection.pool.name"
+MAIL_ID: Final = "mail.id"
+MAIL_KIND: Final = "mail.kind"
+MAIL_ATTEMPT: Final = "mail.attempt"
+MAIL_OUTCOME: Final = "mail.outcome"
 
 # What the psycopg instrumentation reads off a connection for its spans: the
 # database, the server and the role, never the password.
@@ -141,11 +153,19 @@ class Tracing:
 
     @asynccontextmanager
     async def waiting_for_connection(self, pool: str) -> AsyncIterator[None]:
-        """A span around the wait for a pooled connection: the time a request stood in line."""
+        """A span around the wait for a pooled connection: the time a request stood in line.
+
+        None inside `untraced()`, like the statements there."""
+        if not is_instrumentation_enabled():
+            yield
+            return
         with self.tracer.start_as_current_span(
             "connection pool wait", attributes={POOL_NAME: pool}
         ):
             yield
+
+    def mail_deliveries(self) -> "MailDeliveryTracing":
+        return MailDeliveryTracing(self.tracer)
 
     def use_cases(self, service: T) -> T:
         """`service`, each of its public coroutine methods run inside a span of its own."""
@@ -182,6 +202,46 @@ class Tracing:
         exporting.start()
         await asyncio.to_thread(exporting.join, FLUSH_TIMEOUT_SECONDS)
         return flushed == [True]
+
+
+class MailDeliveryTracing:
+    """The outbox sender's traces (`application.mail.ports.DeliveryTracing`)."""
+
+    __slots__ = ("_tracer",)
+
+    def __init__(self, tracer: Tracer) -> None:
+        self._tracer = tracer
+
+    def claiming(self) -> AbstractContextManager[None]:
+        return suppress_instrumentation()
+
+    @contextmanager
+    def delivering(self, mail: OutgoingMail) -> Iterator[Callable[[DeliveryOutcome], None]]:
+        attributes = {
+            MAIL_ID: str(mail.id),
+            MAIL_KIND: mail.kind.value,
+            MAIL_ATTEMPT: mail.attempts,
+        }
+        # A root whatever runs it: one mail's delivery is no part of a request.
+        with self._tracer.start_as_current_span(
+            "mail delivery",
+            context=trace.set_span_in_context(trace.INVALID_SPAN),
+            attributes=attributes,
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+
+            def told(outcome: DeliveryOutcome) -> None:
+                span.set_attribute(MAIL_OUTCOME, outcome.value)
+                if outcome is not DeliveryOutcome.SENT:
+                    span.set_status(StatusCode.ERROR, f"not sent: {outcome.value}")
+
+            try:
+                yield told
+            except Exception as error:
+                span.set_attribute(ERROR_TYPE, type(error).__qualname__)
+                span.set_status(StatusCode.ERROR, type(error).__qualname__)
+                raise
 
 
 class _TracedUseCases:

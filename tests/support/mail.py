@@ -59,7 +59,9 @@ class Post:
             public_base_url=BASE_URL,
             mail_from="Users and Posts <no-reply@example.com>",
         )
-        self.sender = OutboxSender(self.uow, self.mailer, composer, self.keys, self.delivery)
+        self.sender = OutboxSender(
+            self.uow, self.mailer, composer, self.keys, delivery=self.delivery
+        )
 
     async def deliver(self) -> list[MailMessage]:
         """Send what is due; return what went out in this pass."""

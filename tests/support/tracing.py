@@ -33,9 +33,13 @@ def in_memory_tracing() -> tuple[Tracing, InMemorySpanExporter]:
 
 
 @asynccontextmanager
-async def traced_client(settings: Settings, tracing: Tracing) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of the app on `settings`, traced by `tracing`, its pools opened for it."""
-    container = Container(settings=providers.Object(settings))
+async def traced_client(
+    settings: Settings, tracing: Tracing, container: Container | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app on `settings`, traced by `tracing`, its pools opened for it; the
+    app is built on `container` when it is given, for a test to reach its providers."""
+    container = container or Container()
+    container.settings.override(providers.Object(settings))
     container.tracing.override(providers.Object(tracing))
     databases = None
     if settings.repository == "postgres":
